@@ -1,0 +1,1 @@
+"""The Mesibo backend endpoint: request parsing, the op registry and the HTTP route."""

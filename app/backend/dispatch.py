@@ -1,0 +1,49 @@
+"""Fields -> envelope: the order of checks (payload, op, token, the op's own fields) in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.backend.ops import OpContext
+from app.backend.registry import OPS
+from app.errors import AUTHFAIL, BADOP, BADREQ, MesiboError, envelope, missing
+from app.runtime import Runtime
+from app.services import apps
+
+log = logging.getLogger("mesibo_mock.backend")
+
+
+def dispatch(rt: Runtime, fields: dict) -> tuple[int, dict]:
+    """-> (HTTP status, envelope). Never raises."""
+    op: Any = fields.get("op")
+    request_id = fields.get("id")
+    try:
+        handler = _handler(op)
+        app = _authenticate(rt, fields.get("token"))
+        return 200, envelope(op, request_id, **handler(OpContext(rt, app), fields))
+    except MesiboError as exc:
+        return exc.http_status, envelope(op, request_id, error=exc)
+    except Exception:  # a bug must still answer in the envelope, never a 5xx
+        log.exception("op %r failed", op if isinstance(op, str) else None)
+        return 200, envelope(op, request_id, error=MesiboError(BADREQ, "the request could not be processed"))
+
+
+def _handler(op: Any):
+    if op is None or op == "":
+        raise missing("op")
+    handler = OPS.get(op.strip()) if isinstance(op, str) else None
+    if handler is None:
+        raise MesiboError(BADOP, f"unknown op {op!r}; known ops: {', '.join(sorted(OPS))}")
+    return handler
+
+
+def _authenticate(rt: Runtime, token: Any):
+    if token is None or token == "":
+        raise MesiboError(AUTHFAIL, "missing app token ('token')")
+    if isinstance(token, int) and not isinstance(token, bool):
+        token = str(token)
+    app = apps.by_token(rt, token.strip()) if isinstance(token, str) else None
+    if app is None:
+        raise MesiboError(AUTHFAIL, "invalid app token: no app has it (or the app was deleted)")
+    return app

@@ -1,0 +1,101 @@
+"""The /backend, /backend/ and /api.php routes: read any encoding within the size limit, dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from app.backend import parsing
+from app.backend.dispatch import dispatch
+from app.errors import BADPAYLOAD, MesiboError, dumps, envelope
+from app.runtime import Runtime
+
+PATHS = ("/backend", "/backend/", "/api.php")
+METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+# Form framing around an upload: the body may exceed the file limit by this much.
+FORM_OVERHEAD = 64 * 1024
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def json_response(status: int, body: dict) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json")
+
+
+def too_large(limit: int) -> MesiboError:
+    return MesiboError(BADPAYLOAD, f"the upload is larger than the limit of {limit} bytes", http_status=413)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Stop reading as soon as the body passes the limit: a huge upload is never held whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise too_large(limit)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit + FORM_OVERHEAD:
+                raise too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise parsing.bad_payload("the client disconnected before the body was complete") from None
+    return b"".join(chunks)
+
+
+async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
+    async def replay() -> AsyncIterator[bytes]:
+        yield body
+
+    parser = MultiPartParser(headers, replay(), max_files=8, max_fields=256, max_part_size=limit)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise parsing.bad_payload(f"the multipart body is malformed: {exc}") from None
+    pairs = []
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                if len(content) > limit:
+                    raise too_large(limit)
+                value = parsing.UploadedFile(value.filename or "", content, value.content_type)
+            pairs.append((key, value))
+    finally:
+        await form.close()
+    files = {k: v for k, v in pairs if isinstance(v, parsing.UploadedFile)}
+    nested = parsing.nest([(k, v) for k, v in pairs if not isinstance(v, parsing.UploadedFile)])
+    return {**nested, **files}
+
+
+async def read_fields(request: Request, limit: int) -> dict:
+    fields = parsing.parse_query(request.scope.get("query_string", b""))
+    body = await read_body(request, limit)
+    content_type = request.headers.get("content-type")
+    if parsing.is_multipart(content_type):
+        from_body = await parse_multipart(request.headers, body, limit)
+    else:
+        from_body = parsing.parse_body(body, content_type)
+    return parsing.merge(fields, from_body)
+
+
+def make_endpoint(rt: Runtime):
+    async def backend(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+        try:
+            fields = await read_fields(request, rt.settings.max_upload_bytes)
+        except MesiboError as exc:
+            return json_response(exc.http_status, envelope(None, error=exc))
+        status, body = dispatch(rt, fields)
+        return json_response(status, body)
+
+    return backend

@@ -1,0 +1,37 @@
+"""pushdebug: open or end a debug window; in cloud mode 3 hours at most, one start per 8 hours."""
+
+from __future__ import annotations
+
+import math
+
+from app.backend.ops import OpContext
+from app.errors import RATELIMITED, MesiboError
+from app.services import apps
+from app.values import as_whole, optional
+
+DEFAULT_DURATION = 10800
+
+
+def handle(ctx: OpContext, fields: dict) -> dict:
+    rt = ctx.rt
+    raw = optional(fields, "push.duration")
+    maximum = apps.DEBUG_MAX_SECONDS if rt.cloud else apps.ONPREM_DEBUG_MAX_SECONDS
+    duration = DEFAULT_DURATION if raw is None else as_whole("push.duration", raw, maximum=maximum)
+    with rt.store.tx():
+        app = apps.by_token(rt, ctx.app["token"])
+        now = rt.clock.now()
+        if duration == 0:
+            if apps.debug_active(app, now):
+                rt.store.update("apps", app["id"], {"debug_end": now})
+        else:
+            last_start = app["debug_start"]
+            if rt.cloud and last_start is not None and now < last_start + apps.DEBUG_EVERY_SECONDS:
+                retry = max(1, math.ceil(last_start + apps.DEBUG_EVERY_SECONDS - now))
+                raise MesiboError(
+                    RATELIMITED,
+                    f"a debug window may start once every 8 hours; the next may start in {retry} s",
+                    retry_after=retry,
+                )
+            rt.store.update("apps", app["id"], {"debug_start": now, "debug_end": now + duration})
+        app = apps.by_token(rt, ctx.app["token"])
+    return {"push": {"debug": apps.debug_view(rt, app)}}

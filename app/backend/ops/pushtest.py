@@ -1,0 +1,56 @@
+"""pushtest: one fake push to every device of a user, under the cloud test-push limit."""
+
+from __future__ import annotations
+
+import math
+
+from app.backend.ops import OpContext
+from app.delivery import engine
+from app.errors import RATELIMITED, MesiboError, bad_value
+from app.services import people
+from app.values import as_address, as_text, object_field, optional, required
+
+
+def handle(ctx: OpContext, fields: dict) -> dict:
+    rt, app = ctx.rt, ctx.app
+    object_field(fields, "push")
+    address = as_address("push.address", required(fields, "push.address"))
+    message = optional(fields, "push.message")
+    body = as_text("push.message", message, max_length=8192) if message is not None else None
+    with rt.store.tx():
+        if people.user_by_address(rt, app["id"], address) is None:
+            raise bad_value("push.address", f"is not a user of this app: {address!r}")
+        devices = people.devices_of(rt, app["id"], address)
+        if not devices:
+            raise bad_value("push.address", f"user {address!r} has no registered device")
+        if rt.cloud:
+            _count_against_limit(ctx)
+        results = [engine.deliver(rt, app, device, "test", body) for device in devices]
+    return {
+        "push": {
+            "address": address,
+            "results": [
+                {k: r[k] for k in ("id", "service", "platform", "status", "reason")} | {"device": r["device"]}
+                for r in results
+            ],
+        }
+    }
+
+
+def _count_against_limit(ctx: OpContext) -> None:
+    """Check and count in one transaction, so concurrent calls cannot both take the last slot."""
+    rt, app = ctx.rt, ctx.app
+    now = rt.clock.now()
+    count, window = rt.settings.testpush_count, rt.settings.testpush_window
+    recent = rt.store.all(
+        "SELECT ts FROM testpushes WHERE app_id = ? AND ts > ? ORDER BY ts", (app["id"], now - window)
+    )
+    if len(recent) >= count:
+        oldest_counted = recent[len(recent) - count]["ts"] if count else now
+        retry = max(1, math.ceil(oldest_counted + window - now))
+        raise MesiboError(
+            RATELIMITED,
+            f"test pushes are limited to {count} per {window:g} s per app; retry in {retry} s",
+            retry_after=retry,
+        )
+    rt.store.insert("testpushes", {"app_id": app["id"], "ts": now})

@@ -1,0 +1,47 @@
+"""pushupload: an FCM service-account JSON or an APN .p12, parsed for real and kept without its key."""
+
+from __future__ import annotations
+
+from app.backend.ops import OpContext
+from app.backend.parsing import UploadedFile
+from app.credentials import CredentialError
+from app.credentials.apn import parse_apn
+from app.credentials.fcm import parse_fcm
+from app.errors import bad_value, missing
+from app.services import credentials
+
+EXTENSIONS = {".json": "fcm", ".p12": "apn", ".pfx": "apn"}
+
+
+def detect_type(filename: str, explicit: object) -> str:
+    """`type` (any case) overrides the file extension."""
+    if explicit not in (None, ""):
+        kind = str(explicit).strip().lower() if isinstance(explicit, str) else None
+        if kind not in ("fcm", "apn"):
+            raise bad_value("type", "must be 'fcm' or 'apn'")
+        return kind
+    for ext, kind in EXTENSIONS.items():
+        if filename.lower().endswith(ext):
+            return kind
+    raise bad_value(
+        "type", f"is needed: cannot tell FCM from APN by the file name {filename!r} (use .json or .p12)"
+    )
+
+
+def handle(ctx: OpContext, fields: dict) -> dict:
+    upload = fields.get("file")
+    if not isinstance(upload, UploadedFile) or not upload.filename:
+        raise missing("file")
+    kind = detect_type(upload.filename, fields.get("type"))
+    if not upload.content:
+        raise bad_value("file", f"is empty ({upload.filename!r})")
+    try:
+        parsed = parse_fcm(upload.content) if kind == "fcm" else parse_apn(upload.content, ctx.rt.clock.now())
+    except CredentialError as exc:
+        raise bad_value("file", f"is refused: {exc}") from None
+    credentials.save(ctx.rt, ctx.app["id"], parsed, "api", upload.filename)
+    if kind == "fcm":
+        row = credentials.fcm_in_use(ctx.rt, ctx.app["id"])
+        return {"push": credentials.fcm_view(row)}
+    row = credentials.apn_for_topic(ctx.rt, ctx.app["id"], parsed.bundle)
+    return {"push": credentials.apn_view(row)}

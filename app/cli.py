@@ -1,0 +1,152 @@
+"""`mesibo-mock serve`: flags over MESIBO_MOCK_* variables; bad input is one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import sys
+
+from pydantic import ValidationError
+
+from app import __version__
+from app.config import LOG_LEVELS, Settings
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Printed as one line; exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints the whole usage; we print one line
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="mesibo-mock", description="A local emulator of Mesibo's push-notification API."
+    )
+    parser.add_argument("--version", action="version", version=f"mesibo-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    serve = commands.add_parser("serve", help="start the emulator")
+    serve.add_argument("--host", help="address to listen on (MESIBO_MOCK_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on; 0 picks a free one (MESIBO_MOCK_PORT, 8000)"
+    )
+    serve.add_argument("--db", help="SQLite file, or :memory: (MESIBO_MOCK_DB, ./mesibo-mock.db)")
+    serve.add_argument("--mode", choices=["cloud", "onprem"], type=str.lower, help="MESIBO_MOCK_MODE, cloud")
+    serve.add_argument("--seed", help="YAML or JSON seed file (MESIBO_MOCK_SEED)")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, type=str.lower, help="MESIBO_MOCK_LOG_LEVEL, info")
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value for key, value in vars(args).items() if key in Settings.model_fields and value is not None
+    }
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "setting"
+        flag = f"--{name.replace('_', '-')}" if name in overrides else f"MESIBO_MOCK_{name.upper()}"
+        raise UsageError(f"invalid {flag}: {err['msg']}") from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def clean_exit_server(base: type) -> type:
+    class Server(base):
+        """SIGTERM/SIGINT: finish in-flight requests and exit 0, instead of re-raising the signal (143)."""
+
+        def handle_exit(self, sig: int, frame) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
+
+    return Server
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from app.lifecycle import build_runtime
+    from app.main import create_app
+    from app.seed import SeedError
+    from app.store import StoreError
+
+    configure_logging(settings.log_level)
+    try:
+        rt = build_runtime(settings)
+    except (StoreError, SeedError) as exc:
+        raise UsageError(str(exc)) from None
+    sock = bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    logging.getLogger("mesibo_mock").info(
+        "mesibo-mock %s (%s mode) listening on http://%s:%d  backend: http://%s:%d/backend",
+        __version__,
+        settings.mode,
+        host,
+        port,
+        host,
+        port,
+    )
+    config = uvicorn.Config(
+        create_app(rt),
+        log_level=settings.log_level,
+        access_log=settings.log_level in ("info", "debug"),
+        timeout_graceful_shutdown=8,
+        log_config=None,
+    )
+    server = clean_exit_server(uvicorn.Server)(config)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        rt.store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command != "serve":
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        settings = load_settings(args)
+        return serve(settings)
+    except UsageError as exc:
+        print(f"mesibo-mock: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

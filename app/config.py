@@ -1,0 +1,64 @@
+"""One Settings object: every flag and MESIBO_MOCK_* environment variable of SPEC section 1."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MESIBO_MOCK_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    db: str = "./mesibo-mock.db"
+    mode: Literal["cloud", "onprem"] = "cloud"
+    seed: str | None = None
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    app_token: str | None = None
+    testpush_limit: str = "10/3600"
+    push_interval: float = Field(5.0, ge=0)
+    fallback_seconds: float = Field(30.0, ge=0)
+    max_upload_bytes: int = Field(1048576, ge=1)
+    admin_token: str | None = None
+    webhook_timeout: float = Field(5.0, gt=0)
+
+    @field_validator("mode", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("testpush_limit")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
+
+    @field_validator("seed", "app_token", "admin_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def testpush_count(self) -> int:
+        return parse_limit(self.testpush_limit)[0]
+
+    @property
+    def testpush_window(self) -> float:
+        return parse_limit(self.testpush_limit)[1]
+
+
+def parse_limit(text: str) -> tuple[int, float]:
+    """'10/3600' -> (10 pushes, 3600 seconds)."""
+    try:
+        count, _, window = text.partition("/")
+        parsed = int(count), float(window)
+    except ValueError:
+        parsed = (-1, -1.0)
+    if parsed[0] < 0 or parsed[1] <= 0:
+        raise ValueError(f"expected COUNT/SECONDS such as 10/3600, got {text!r}")
+    return parsed

@@ -1,0 +1,243 @@
+"""One push to one device: route, render, decide the outcome, record it, schedule what follows.
+
+The order of decisions: credentials (none: no request at all), the `ratelimit` throttle, injected
+faults, a token already invalidated, then the checks the real services make themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sqlite3
+
+from app.clock import iso
+from app.delivery import apns, faults, fcm
+from app.delivery.content import Push
+from app.runtime import Runtime
+from app.services import apps, credentials
+from app.store import loads
+
+log = logging.getLogger("mesibo_mock.push")
+HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def push_type_for(device: sqlite3.Row, service: str, background: bool, kind: str) -> str:
+    if device["platform"] == "ios" and device["voip"] and service == "apn":
+        return "voip"
+    if kind == "fallback" or not background:
+        return "alert"
+    return "background"
+
+
+def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
+    return "fcm" if device["platform"] == "android" or iosfcm else "apn"
+
+
+def deliver(
+    rt: Runtime, app: sqlite3.Row, device: sqlite3.Row, kind: str = "test", body: str | None = None
+) -> dict:
+    """Make one push record (inside the caller's transaction) and return its public view."""
+    now = rt.clock.now()
+    opts = apps.options(app)
+    service = service_for(device, opts["iosfcm"])
+    push = Push(
+        push_type=push_type_for(device, service, opts["background"], kind),
+        kind=kind,
+        message_id=secrets.token_hex(8),
+        body=body or Push.body,
+        collapse=opts["collapse"],
+        sound=opts["sound"],
+    )
+    request, response, status, reason = _outcome(rt, app, device, service, push, opts, now)
+    record = {
+        "ts": now,
+        "app_token": app["token"],
+        "app_name": app["name"],
+        "address": device["address"],
+        "device_id": device["id"],
+        "push_token": device["push_token"],
+        "platform": device["platform"],
+        "service": service,
+        "push_type": push.push_type,
+        "kind": kind,
+        "status": status,
+        "reason": reason,
+        "debug": apps.debug_active(app, now),
+        "request": json.dumps(request) if request is not None else None,
+        "response": json.dumps(response) if response is not None else None,
+        "acked": False,
+        "fallback_due": _fallback_due(rt, opts, device, push, status, now),
+    }
+    with rt.store.tx():
+        record_id = rt.store.insert("pushes", record)
+        if status == "sent":
+            rt.store.update("devices", device["id"], {"last_sent": now})
+        if reason in faults.INVALIDATING:
+            rt.store.update("devices", device["id"], {"invalid_reason": reason})
+        row = rt.store.one("SELECT * FROM pushes WHERE id = ?", (record_id,))
+        view = record_view(row)
+        _enqueue_webhook(rt, app, view)
+    log.info(
+        "push #%d app=%s address=%s service=%s type=%s kind=%s status=%s reason=%s",
+        record_id,
+        app["name"],
+        device["address"],
+        service,
+        push.push_type,
+        kind,
+        status,
+        reason or "-",
+    )
+    rt.pushes_changed()
+    return view
+
+
+def _outcome(
+    rt: Runtime, app: sqlite3.Row, device: sqlite3.Row, service: str, push: Push, opts: dict, now: float
+) -> tuple[dict | None, dict | None, str, str | None]:
+    if service == "fcm":
+        cred = credentials.fcm_in_use(rt, app["id"])
+        if cred is None:
+            return None, None, "failed", "NO_FCM_CREDENTIALS"
+        request = fcm.render(
+            push,
+            device["push_token"],
+            cred["project_id"],
+            ios=device["platform"] == "ios",
+            topic=device["appid"],
+        )
+    else:
+        cred = credentials.apn_for_topic(rt, app["id"], device["appid"])
+        if cred is None:
+            return None, None, "failed", "NO_APN_CREDENTIALS"
+        use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
+        request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
+
+    if opts["ratelimit"] and _throttled(rt, device, now):
+        return request, None, "throttled", None
+
+    injected = faults.take(rt, app["token"], device, service)
+    if injected is None and device["invalid_reason"] in faults.INVALIDATING:
+        injected = device["invalid_reason"]
+    if injected is not None:
+        apns_id = apns.new_apns_id() if service == "apn" else None
+        return request, faults.fault_response(injected, now, apns_id), "failed", injected
+
+    if service == "fcm":
+        if fcm.payload_size(request) > fcm.MAX_PAYLOAD:
+            return (
+                request,
+                _fcm_error("INVALID_ARGUMENT", "Message is too big", now),
+                "failed",
+                "INVALID_ARGUMENT",
+            )
+        message_id = f"0:{int(now * 1000)}%{push.message_id}"
+        return request, fcm.success(cred["project_id"], message_id), "sent", None
+
+    apns_id = apns.new_apns_id()
+    reason = _apns_refusal(cred, device, use_sandbox, push, request, now)
+    if reason is not None:
+        return request, apns.error(faults.FAULTS[reason].status, reason, apns_id), "failed", reason
+    return request, apns.success(apns_id), "sent", None
+
+
+def _apns_refusal(
+    cred: sqlite3.Row, device: sqlite3.Row, use_sandbox: bool, push: Push, request: dict, now: float
+) -> str | None:
+    if cred["expiry"] is not None and cred["expiry"] <= now:
+        return "BadCertificate"
+    if not (cred["sandbox"] if use_sandbox else cred["production"]):
+        return "BadCertificateEnvironment"
+    token = device["push_token"]
+    if not token or not set(token) <= HEX:
+        return "BadDeviceToken"
+    if apns.payload_size(request) > apns.payload_limit(push):
+        return "PayloadTooLarge"
+    return None
+
+
+def _fcm_error(code: str, message: str, now: float) -> dict:
+    response = faults.fault_response(code, now)
+    response["body"]["error"]["message"] = message
+    return response
+
+
+def _throttled(rt: Runtime, device: sqlite3.Row, now: float) -> bool:
+    last = device["last_sent"]
+    return last is not None and now - last < rt.settings.push_interval
+
+
+def _fallback_due(
+    rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, status: str, now: float
+) -> float | None:
+    """A background push to a device that will not answer earns an alert fallback later."""
+    wanted = opts["fallback"] and push.push_type == "background" and push.kind == "test"
+    if wanted and status == "sent" and not device["responds"]:
+        return now + rt.settings.fallback_seconds
+    return None
+
+
+def record_view(row: sqlite3.Row, *, with_wire: bool = True) -> dict:
+    view = {
+        "id": row["id"],
+        "ts": iso(row["ts"]),
+        "app": row["app_token"],
+        "app_name": row["app_name"],
+        "address": row["address"],
+        "device": row["device_id"],
+        "push_token": row["push_token"],
+        "platform": row["platform"],
+        "service": row["service"],
+        "push_type": row["push_type"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "debug": bool(row["debug"]),
+        "acked": bool(row["acked"]),
+        "fallback_due": iso(row["fallback_due"]),
+    }
+    if with_wire:
+        view["request"] = loads(row["request"])
+        view["response"] = loads(row["response"])
+    return view
+
+
+def _enqueue_webhook(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
+    if not app["webhook_url"]:
+        return
+    from app.delivery import webhook
+
+    webhook.enqueue(rt, app, record)
+
+
+def fire_due_fallbacks(rt: Runtime) -> int:
+    """Make every fallback whose time has come; called by the timer loop and when the clock moves."""
+    now = rt.clock.now()
+    fired = 0
+    while True:
+        with rt.store.tx():
+            due = rt.store.one(
+                "SELECT * FROM pushes WHERE fallback_due IS NOT NULL AND fallback_due <= ? ORDER BY fallback_due"
+                " LIMIT 1",
+                (now,),
+            )
+            if due is None:
+                return fired
+            rt.store.update("pushes", due["id"], {"fallback_due": None})
+            app = apps.by_token(rt, due["app_token"])
+            device = rt.store.one("SELECT * FROM devices WHERE id = ?", (due["device_id"],))
+            if app is not None and device is not None:
+                deliver(rt, app, device, kind="fallback")
+                fired += 1
+
+
+def next_fallback_at(rt: Runtime) -> float | None:
+    row = rt.store.one("SELECT MIN(fallback_due) AS due FROM pushes WHERE fallback_due IS NOT NULL")
+    return row["due"] if row else None
+
+
+def acknowledge(rt: Runtime, push_id: int) -> sqlite3.Row | None:
+    with rt.store.tx():
+        rt.store.run("UPDATE pushes SET acked = 1, fallback_due = NULL WHERE id = ?", (push_id,))
+        return rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))

@@ -1,0 +1,247 @@
+"""/_mock routes: health, apps, webhooks, devices, pushes, faults, clock, webhook log, reset."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
+
+from app import __version__
+from app.clock import parse_iso
+from app.delivery import engine, faults, webhook
+from app.mock_api.deps import AppDep, RuntimeDep, require_admin
+from app.runtime import Runtime
+from app.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
+from app.services import apps, people
+
+health_router = APIRouter(prefix="/_mock", tags=["health"])
+router = APIRouter(prefix="/_mock", dependencies=[Depends(require_admin)])
+MAX_WAIT_SECONDS = 60.0
+MAX_LIMIT = 1000
+
+
+@health_router.get("/health")
+async def health(rt: RuntimeDep) -> dict:
+    return {"status": "ok", "mode": rt.settings.mode, "version": __version__}
+
+
+# --- apps -----------------------------------------------------------------------------------------
+@router.get("/apps", tags=["apps"])
+async def list_apps(rt: RuntimeDep) -> dict:
+    return {"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]}
+
+
+@router.post("/apps", status_code=201, tags=["apps"])
+async def create_app(body: AppIn, rt: RuntimeDep) -> dict:
+    try:
+        app = apps.create(rt, body.name, body.token)
+    except apps.AppExists:
+        raise HTTPException(409, f"an app with token {body.token!r} already exists") from None
+    return apps.public_view(rt, app)
+
+
+@router.get("/apps/{token}", tags=["apps"])
+async def get_app(app: AppDep, rt: RuntimeDep) -> dict:
+    return apps.public_view(rt, app)
+
+
+@router.delete("/apps/{token}", status_code=204, tags=["apps"])
+async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
+    apps.delete(rt, app)
+    return Response(status_code=204)
+
+
+@router.put("/apps/{token}/webhook", tags=["apps"])
+async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep) -> dict:
+    apps.set_webhook(rt, app, body.url, body.secret)
+    return {"webhook": {"url": body.url}}
+
+
+@router.delete("/apps/{token}/webhook", status_code=204, tags=["apps"])
+async def delete_webhook(app: AppDep, rt: RuntimeDep) -> Response:
+    apps.set_webhook(rt, app, None, None)
+    return Response(status_code=204)
+
+
+# --- devices --------------------------------------------------------------------------------------
+@router.post("/apps/{token}/devices", status_code=201, tags=["devices"])
+async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep) -> dict:
+    device, _created = people.register_device(rt, app["id"], body.model_dump())
+    return people.device_view(device)
+
+
+@router.get("/apps/{token}/devices", tags=["devices"])
+async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None) -> dict:
+    return {"devices": [people.device_view(d) for d in people.devices_of(rt, app["id"], address)]}
+
+
+@router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
+async def delete_device(device_id: int, app: AppDep, rt: RuntimeDep) -> Response:
+    device = people.device_by_id(rt, app["id"], device_id)
+    if device is None:
+        raise HTTPException(404, f"no device {device_id} in this app")
+    people.delete_device(rt, device)
+    return Response(status_code=204)
+
+
+# --- pushes ---------------------------------------------------------------------------------------
+def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> list[dict]:
+    where, args = [], []
+    for column, value in filters.items():
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if after is not None:
+        where.append("id > ?")
+        args.append(after)
+    sql = (
+        "SELECT * FROM pushes"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY id DESC LIMIT ?"
+    )
+    return [engine.record_view(r) for r in rt.store.all(sql, [*args, limit])]
+
+
+@router.get("/pushes", tags=["pushes"])
+async def list_pushes(
+    rt: RuntimeDep,
+    token: str | None = None,
+    address: str | None = None,
+    push_token: str | None = None,
+    service: Literal["fcm", "apn"] | None = None,
+    status: Literal["sent", "failed", "throttled"] | None = None,
+    kind: Literal["test", "fallback"] | None = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+) -> dict:
+    filters = {
+        "app_token": token,
+        "address": address,
+        "push_token": push_token,
+        "service": service,
+        "status": status,
+        "kind": kind,
+    }
+    deadline = time.monotonic() + wait
+    while True:
+        signal = rt.push_signal()
+        found = query_pushes(rt, filters, after, limit)
+        remaining = deadline - time.monotonic()
+        if found or remaining <= 0:
+            return {"pushes": found}
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(signal.wait(), timeout=remaining)
+
+
+def _push_row(rt: Runtime, push_id: int):
+    row = rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))
+    if row is None:
+        raise HTTPException(404, f"no push record {push_id}")
+    return row
+
+
+@router.get("/pushes/{push_id}", tags=["pushes"])
+async def get_push(push_id: int, rt: RuntimeDep) -> dict:
+    return engine.record_view(_push_row(rt, push_id))
+
+
+@router.post("/pushes/{push_id}/ack", tags=["pushes"])
+async def ack_push(push_id: int, rt: RuntimeDep) -> dict:
+    _push_row(rt, push_id)
+    return engine.record_view(engine.acknowledge(rt, push_id))
+
+
+@router.delete("/pushes", tags=["pushes"])
+async def clear_pushes(rt: RuntimeDep, token: str | None = None) -> dict:
+    with rt.store.tx():
+        if token is None:
+            deleted = rt.store.run("DELETE FROM pushes").rowcount
+        else:
+            deleted = rt.store.run("DELETE FROM pushes WHERE app_token = ?", (token,)).rowcount
+    return {"deleted": deleted}
+
+
+# --- faults ---------------------------------------------------------------------------------------
+@router.post("/faults", status_code=201, tags=["faults"])
+async def add_fault(body: FaultIn, rt: RuntimeDep) -> dict:
+    if body.error not in faults.FAULTS:
+        raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
+    # count defaults to 1; an explicit null means "until removed"
+    fault_id = faults.add(
+        rt, body.error, token=body.token, address=body.address, push_token=body.push_token, count=body.count
+    )
+    return faults.view(rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,)))
+
+
+@router.get("/faults", tags=["faults"])
+async def list_faults(rt: RuntimeDep) -> dict:
+    return {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
+
+
+@router.delete("/faults", tags=["faults"])
+async def clear_faults(rt: RuntimeDep) -> dict:
+    with rt.store.tx():
+        return {"deleted": rt.store.run("DELETE FROM faults").rowcount}
+
+
+@router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
+async def delete_fault(fault_id: int, rt: RuntimeDep) -> Response:
+    with rt.store.tx():
+        if not rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount:
+            raise HTTPException(404, f"no fault {fault_id}")
+    return Response(status_code=204)
+
+
+# --- clock ----------------------------------------------------------------------------------------
+@router.get("/clock", tags=["clock"])
+async def get_clock(rt: RuntimeDep) -> dict:
+    return rt.clock.state()
+
+
+@router.post("/clock", tags=["clock"])
+async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]) -> dict:
+    given = body.model_fields_set
+    if len(given) != 1:
+        raise HTTPException(422, "give exactly one of 'advance', 'set', 'freeze', 'real'")
+    if body.advance is not None:
+        rt.clock.advance(body.advance)
+    elif body.set is not None:
+        try:
+            rt.clock.set(parse_iso(body.set))
+        except ValueError:
+            raise HTTPException(422, f"'set' must be an ISO 8601 date-time, got {body.set!r}") from None
+    elif body.freeze is not None:
+        rt.clock.freeze(body.freeze)
+    elif body.real:
+        rt.clock.real()
+    else:
+        raise HTTPException(422, "'real' must be true")
+    rt.timers.run_due()  # fallbacks and retries the move made due happen now
+    return rt.clock.state()
+
+
+# --- webhook log, reset ---------------------------------------------------------------------------
+@router.get("/webhooks", tags=["webhooks"])
+async def list_webhook_attempts(
+    rt: RuntimeDep, token: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100
+) -> dict:
+    if token is None:
+        rows = rt.store.all("SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT ?", (limit,))
+    else:
+        rows = rt.store.all(
+            "SELECT * FROM webhook_attempts WHERE app_token = ? ORDER BY id DESC LIMIT ?", (token, limit)
+        )
+    pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_jobs")["n"]
+    return {"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending}
+
+
+@router.post("/reset", tags=["reset"])
+async def reset(rt: RuntimeDep) -> dict:
+    from app.lifecycle import reset_state
+
+    token = reset_state(rt)
+    return {"reset": True, "app_token": token}

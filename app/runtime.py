@@ -1,0 +1,37 @@
+"""Everything one running emulator holds: settings, clock, store, seed and the wake-up signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from app.clock import Clock
+from app.config import Settings
+from app.store import Store
+
+log = logging.getLogger("mesibo_mock")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    clock: Clock = field(default_factory=Clock)
+    seed: object | None = None  # app.seed.Seed
+    default_token: str | None = None
+    timers: object | None = None  # app.delivery.webhook.Timers, set by the app factory
+    _push_event: asyncio.Event = field(default_factory=asyncio.Event)
+    wake_timers: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def cloud(self) -> bool:
+        return self.settings.mode == "cloud"
+
+    def pushes_changed(self) -> None:
+        """Wake long-polls waiting for a push record."""
+        event, self._push_event = self._push_event, asyncio.Event()
+        event.set()
+
+    def push_signal(self) -> asyncio.Event:
+        return self._push_event

@@ -1,0 +1,102 @@
+"""Request bodies of the /_mock API and the seed file, validated by pydantic."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class DeviceIn(BaseModel):
+    """What the client SDK would register for a phone."""
+
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(min_length=1, max_length=256)
+    platform: Literal["android", "ios"]
+    appid: str = Field(min_length=1, max_length=256)
+    push_token: str = Field(min_length=1, max_length=4096)
+    voip: bool = False
+    sandbox: bool = False
+    responds: bool = True
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class AppIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    token: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~-]+$")
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    secret: str | None = Field(default=None, max_length=500)
+
+
+class FaultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    error: str
+    token: str | None = None
+    address: str | None = None
+    push_token: str | None = None
+    count: int | None = Field(default=1, ge=1)
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ClockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    advance: float | None = Field(default=None, ge=0, le=10 * 365 * 86400)
+    set: str | None = None
+    freeze: bool | None = None
+    real: bool | None = None
+
+
+class SeedUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str
+    name: str | None = None
+    devices: list[dict] = []
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class SeedCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fcm: str | None = None
+    apn: list[str] = []
+
+    @field_validator("apn", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class SeedApp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    token: str | None = None
+    push: dict[str, bool] = {}
+    credentials: SeedCredentials = SeedCredentials()
+    webhook: WebhookIn | None = None
+    users: list[SeedUser] = []
+
+
+class SeedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    apps: list[SeedApp] = []

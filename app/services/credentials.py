@@ -1,0 +1,103 @@
+"""Stored credentials: save a parsed one, pick the one in use, summarise without secrets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from app.clock import iso
+from app.credentials import ParsedCredential
+from app.runtime import Runtime
+
+# An API upload wins over the seed ("console") one for the same platform and bundle id [doc].
+SOURCE_RANK = "CASE source WHEN 'api' THEN 0 ELSE 1 END"
+
+
+def save(rt: Runtime, app_id: int, cred: ParsedCredential, source: str, filename: str | None) -> None:
+    """One FCM credential per app and source; one APN credential per bundle id and source."""
+    values = {
+        "app_id": app_id,
+        "platform": cred.platform,
+        "bundle": cred.bundle,
+        "source": source,
+        "project_id": cred.project_id,
+        "client_email": cred.client_email,
+        "sandbox": cred.sandbox,
+        "production": cred.production,
+        "expiry": cred.expiry,
+        "topics": json.dumps(cred.topics),
+        "team_id": cred.team_id,
+        "key_fingerprint": cred.key_fingerprint,
+        "filename": filename,
+        "uploaded": rt.clock.now(),
+    }
+    with rt.store.tx() as conn:
+        if cred.platform == "fcm":
+            conn.execute(
+                "DELETE FROM credentials WHERE app_id = ? AND platform = 'fcm' AND source = ?",
+                (app_id, source),
+            )
+        else:
+            conn.execute(
+                "DELETE FROM credentials WHERE app_id = ? AND platform = 'apn' AND bundle = ? AND source = ?",
+                (app_id, cred.bundle, source),
+            )
+        rt.store.insert("credentials", values)
+
+
+def fcm_in_use(rt: Runtime, app_id: int) -> sqlite3.Row | None:
+    return rt.store.one(
+        f"SELECT * FROM credentials WHERE app_id = ? AND platform = 'fcm' ORDER BY {SOURCE_RANK} LIMIT 1",
+        (app_id,),
+    )
+
+
+def apn_in_use(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
+    rows = rt.store.all(
+        f"SELECT * FROM credentials WHERE app_id = ? AND platform = 'apn' ORDER BY bundle, {SOURCE_RANK}",
+        (app_id,),
+    )
+    chosen: dict[str, sqlite3.Row] = {}
+    for row in rows:
+        chosen.setdefault(row["bundle"], row)
+    return list(chosen.values())
+
+
+def apn_for_topic(rt: Runtime, app_id: int, appid: str) -> sqlite3.Row | None:
+    """The credential whose bundle id, or one of whose topics, is the device's app id."""
+    candidates = apn_in_use(rt, app_id)
+    for row in candidates:
+        if row["bundle"] == appid:
+            return row
+    for row in candidates:
+        if appid in json.loads(row["topics"]):
+            return row
+    return None
+
+
+def fcm_view(row: sqlite3.Row) -> dict:
+    return {"type": "fcm", "project_id": row["project_id"], "client_email": row["client_email"]}
+
+
+def apn_view(row: sqlite3.Row) -> dict:
+    return {
+        "type": "apn",
+        "bundle": row["bundle"],
+        "sandbox": bool(row["sandbox"]),
+        "production": bool(row["production"]),
+        "expiry": iso(row["expiry"]),
+        "topics": json.loads(row["topics"]),
+        "team_id": row["team_id"],
+    }
+
+
+def summary(rt: Runtime, app_id: int) -> dict:
+    fcm = fcm_in_use(rt, app_id)
+    fcm_entry = None
+    if fcm is not None:
+        fcm_entry = {k: v for k, v in fcm_view(fcm).items() if k != "type"} | {"source": fcm["source"]}
+    apn_entries = [
+        {k: v for k, v in apn_view(row).items() if k != "type"} | {"source": row["source"]}
+        for row in apn_in_use(rt, app_id)
+    ]
+    return {"fcm": fcm_entry, "apn": apn_entries}

@@ -1,0 +1,111 @@
+"""The rules for reading one field of a request: booleans, whole numbers, strings, addresses.
+
+Each takes the dotted field name so that a refusal names it (SPEC section 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import bad_value, missing
+
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0"}
+ABSENT = object()
+
+
+def get_path(fields: dict, dotted: str, default: Any = ABSENT) -> Any:
+    node: Any = fields
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise bad_value(name, f"must be a boolean (true/false, 1/0, yes/no), got {describe(value)}")
+
+
+def as_whole(name: str, value: Any, *, minimum: int = 0, maximum: int | None = None) -> int:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    if number is None:
+        raise bad_value(name, f"must be a whole number, got {describe(value)}")
+    if number < minimum or (maximum is not None and number > maximum):
+        upper = f" and {maximum}" if maximum is not None else ""
+        limits = f"between {minimum}{upper}" if maximum is not None else f"at least {minimum}"
+        raise bad_value(name, f"must be {limits}, got {number}")
+    return number
+
+
+def as_text(name: str, value: Any, *, max_length: int = 1024) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise bad_value(name, f"must be a string, got {describe(value)}")
+    text = str(value).strip()
+    if not text:
+        raise bad_value(name, "must not be empty")
+    if len(text) > max_length:
+        raise bad_value(name, f"must be at most {max_length} characters")
+    return text
+
+
+def as_address(name: str, value: Any) -> str:
+    """Addresses are strings; a number is stored as its decimal text (SPEC section 4)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return as_text(name, value, max_length=256)
+
+
+def required(fields: dict, dotted: str) -> Any:
+    value = get_path(fields, dotted)
+    if value is ABSENT or value is None:
+        raise missing(dotted)
+    return value
+
+
+def optional(fields: dict, dotted: str) -> Any:
+    value = get_path(fields, dotted)
+    return None if value is ABSENT else value
+
+
+def object_field(fields: dict, name: str) -> dict:
+    """A required nested object such as `push` or `user`."""
+    value = required(fields, name)
+    if not isinstance(value, dict):
+        raise bad_value(name, f"must be an object, got {describe(value)}")
+    return value
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"{shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
