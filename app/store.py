@@ -101,6 +101,7 @@ class Push(SQLModel, table=True):
         Index("ix_pushes_kind", "kind", "id"),
         Index("ix_pushes_push_token", "push_token", "id"),
         Index("ix_pushes_fallback", "fallback_due"),
+        {"sqlite_autoincrement": True},  # ids only grow, even after records are cleared
     )
     id: int | None = Field(default=None, primary_key=True)
     ts: float
@@ -265,7 +266,7 @@ class Store:
         with self.tx() as conn:
             for table in WIPE_ORDER:
                 conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM sqlite_sequence")
+            conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
 
     def close(self) -> None:
         with self.lock:

@@ -1,0 +1,32 @@
+"""Shared fixtures: one real `mesibo-mock serve` process per session, reset before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.testing import MesiboMock
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CREDS = FIXTURES / "creds"
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[MesiboMock]:
+    """The real server process, as a user's integration tests would run it."""
+    with MesiboMock(subprocess=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock(server: MesiboMock) -> MesiboMock:
+    server.reset()
+    server.real_time()
+    return server
+
+
+def cred(name: str) -> bytes:
+    return (CREDS / name).read_bytes()

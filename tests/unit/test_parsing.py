@@ -1,0 +1,107 @@
+"""Request parsing: every encoding lands in the same nested dict."""
+
+import pytest
+
+from app.backend import parsing
+from app.errors import BADPAYLOAD, MesiboError
+
+
+@pytest.mark.parametrize(
+    "key, parts",
+    [
+        ("push", ["push"]),
+        ("push.address", ["push", "address"]),
+        ("push[address]", ["push", "address"]),
+        ("user[token][appid]", ["user", "token", "appid"]),
+        ("user.token[expiry]", ["user", "token", "expiry"]),
+        ("weird[]", ["weird[]"]),
+        ("[odd", ["[odd"]),
+    ],
+)
+def test_split_key_understands_dotted_and_bracket_keys(key, parts):
+    assert parsing.split_key(key) == parts
+
+
+def test_nest_builds_objects_from_flat_pairs():
+    pairs = [("op", "pushset"), ("push.sound", "1"), ("push[collapse]", "true"), ("user.token.appid", "a")]
+    assert parsing.nest(pairs) == {
+        "op": "pushset",
+        "push": {"sound": "1", "collapse": "true"},
+        "user": {"token": {"appid": "a"}},
+    }
+
+
+def test_nest_reads_json_text_objects():
+    assert parsing.nest([("push", '{"address": "123"}')]) == {"push": {"address": "123"}}
+
+
+def test_nest_merges_json_text_with_flat_keys():
+    assert parsing.nest([("push", '{"address": "1"}'), ("push.sound", "true")]) == {
+        "push": {"address": "1", "sound": "true"}
+    }
+
+
+def test_json_text_that_is_not_an_object_stays_text():
+    assert parsing.nest([("push", "{not json")]) == {"push": "{not json"}
+
+
+def test_nest_refuses_a_scalar_and_nested_fields_for_the_same_name():
+    with pytest.raises(MesiboError) as exc:
+        parsing.nest([("push", "x"), ("push.address", "1")])
+    assert exc.value.code == BADPAYLOAD
+    assert "push" in exc.value.cause
+
+
+def test_later_flat_pairs_win():
+    assert parsing.nest([("op", "a"), ("op", "b")]) == {"op": "b"}
+
+
+def test_merge_is_deep_and_the_body_wins():
+    query = {"token": "T", "push": {"address": "1", "sound": "0"}}
+    body = {"push": {"sound": "1"}}
+    assert parsing.merge(query, body) == {"token": "T", "push": {"address": "1", "sound": "1"}}
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json", "application/x-www-form-urlencoded"])
+def test_json_body_is_read_whatever_the_content_type(content_type):
+    assert parsing.parse_body(b'{"op": "x"}', content_type) == {"op": "x"}
+
+
+def test_form_body_is_parsed_to_nested_fields():
+    assert parsing.parse_body(b"op=pushset&push.sound=1", "application/x-www-form-urlencoded") == {
+        "op": "pushset",
+        "push": {"sound": "1"},
+    }
+
+
+@pytest.mark.parametrize(
+    "body, content_type, words",
+    [
+        (b"[1, 2]", None, "JSON object"),
+        (b'"text"', "application/json", "JSON object"),
+        (b"{broken", None, "not valid JSON"),
+        (b"{broken", "application/json", "not valid JSON"),
+        (b"\xff\xfe{", "application/json", "not valid"),
+        (b"just words", "text/plain", "neither"),
+        (b"\xff=\xfe", "application/x-www-form-urlencoded", "neither"),
+    ],
+)
+def test_unparseable_bodies_are_badpayload(body, content_type, words):
+    with pytest.raises(MesiboError) as exc:
+        parsing.parse_body(body, content_type)
+    assert exc.value.code == BADPAYLOAD
+    assert words in exc.value.cause
+
+
+def test_empty_body_is_no_fields():
+    assert parsing.parse_body(b"  ", "application/json") == {}
+
+
+def test_query_string_is_nested():
+    assert parsing.parse_query(b"op=pushtest&push%5Baddress%5D=12") == {"op": "pushtest", "push": {"address": "12"}}
+
+
+def test_uploaded_file_repr_never_shows_its_bytes():
+    upload = parsing.UploadedFile("key.json", b"-----BEGIN PRIVATE KEY-----secret")
+    assert "secret" not in repr(upload)
+    assert "BEGIN" not in repr(upload)

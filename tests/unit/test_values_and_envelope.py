@@ -1,0 +1,91 @@
+"""Field rules (booleans, whole numbers, addresses) and the response envelope."""
+
+import pytest
+
+from app.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, envelope, missing
+from app.values import as_address, as_bool, as_whole, object_field, required
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [(True, True), (False, False), (1, True), (0, False), ("true", True), ("FALSE", False), ("Yes", True),
+     ("no", False), ("1", True), ("0", False), (" true ", True)],
+)
+def test_boolean_spellings(raw, expected):
+    assert as_bool("push.sound", raw) is expected
+
+
+@pytest.mark.parametrize("raw", [2, -1, "maybe", "", None, 1.5, [], {}, "on"])
+def test_non_booleans_are_badvalue_naming_the_field(raw):
+    with pytest.raises(MesiboError) as exc:
+        as_bool("push.sound", raw)
+    assert exc.value.code == BADVALUE
+    assert exc.value.properties == ["push.sound"]
+
+
+@pytest.mark.parametrize("raw, expected", [(5, 5), ("42", 42), (3.0, 3), (" 7 ", 7)])
+def test_whole_numbers(raw, expected):
+    assert as_whole("push.duration", raw) == expected
+
+
+@pytest.mark.parametrize("raw", [1.5, "1.5", "ten", True, None, [], -1, "-3"])
+def test_not_whole_numbers_are_badvalue(raw):
+    with pytest.raises(MesiboError) as exc:
+        as_whole("push.duration", raw)
+    assert exc.value.properties == ["push.duration"]
+
+
+def test_whole_number_above_maximum_is_badvalue():
+    with pytest.raises(MesiboError) as exc:
+        as_whole("push.duration", 10801, maximum=10800)
+    assert "between 0 and 10800" in exc.value.cause
+
+
+def test_numeric_address_becomes_decimal_text():
+    assert as_address("user.address", 123456) == "123456"
+    assert as_address("user.address", 12.0) == "12"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", True, 1.5, {"a": 1}, ["x"]])
+def test_bad_addresses(raw):
+    with pytest.raises(MesiboError) as exc:
+        as_address("push.address", raw)
+    assert exc.value.code == BADVALUE
+
+
+def test_required_missing_is_missingparams_with_dotted_name():
+    with pytest.raises(MesiboError) as exc:
+        required({"push": {}}, "push.address")
+    assert exc.value.code == MISSINGPARAMS
+    assert exc.value.properties == ["push.address"]
+
+
+def test_object_field_refuses_a_string():
+    with pytest.raises(MesiboError) as exc:
+        object_field({"push": "abc"}, "push")
+    assert exc.value.code == BADVALUE
+
+
+def test_success_envelope_echoes_op_and_id():
+    assert envelope("pushset", 9, push={"a": 1}) == {"op": "pushset", "result": True, "id": 9, "push": {"a": 1}}
+
+
+def test_failure_envelope_has_error_cause_and_properties():
+    body = envelope("pushset", None, error=missing("push"))
+    assert body == {
+        "op": "pushset",
+        "result": False,
+        "error": "MISSINGPARAMS",
+        "cause": "missing required parameter 'push'",
+        "properties": ["push"],
+    }
+
+
+def test_ratelimited_envelope_has_retry_after():
+    body = envelope("pushtest", None, error=MesiboError(RATELIMITED, "slow down", retry_after=12))
+    assert body["retry_after"] == 12
+    assert "properties" not in body
+
+
+def test_non_string_op_is_echoed_as_null():
+    assert envelope({"x": 1}, None, error=MesiboError("BADOP", "no"))["op"] is None
