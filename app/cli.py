@@ -105,11 +105,12 @@ def serve(settings: Settings) -> int:
     from app.store import StoreError
 
     configure_logging(settings.log_level)
+    sock = bind(settings.host, settings.port)  # first: a busy port must not touch the store
     try:
         rt = build_runtime(settings)
     except (StoreError, SeedError) as exc:
+        sock.close()
         raise UsageError(str(exc)) from None
-    sock = bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     logging.getLogger("mesibo_mock").info(
         "mesibo-mock %s (%s mode) listening on http://%s:%d  backend: http://%s:%d/backend",
