@@ -71,6 +71,7 @@ class MesiboMock:
         self.port = 0
         self.host = "127.0.0.1"
         self.client: httpx.Client | None = None
+        self._log_path: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
     @property
@@ -93,10 +94,8 @@ class MesiboMock:
         self.stop()
 
     def _db_path(self) -> str:
-        if self._db:
-            return self._db
         self._tmpdir = tempfile.mkdtemp(prefix="mesibo-mock-")
-        return os.path.join(self._tmpdir, "mock.db")
+        return self._db or os.path.join(self._tmpdir, "mock.db")
 
     def _settings_env(self) -> dict[str, str]:
         env = dict(self.env)
@@ -145,14 +144,15 @@ class MesiboMock:
     def _start_process(self, db: str) -> None:
         env = {**os.environ, **self._settings_env(), ENV_PREFIX + "DB": db,
                ENV_PREFIX + "PORT": str(self.port), ENV_PREFIX + "HOST": self.host}
-        self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=sp.DEVNULL, stderr=sp.PIPE)
+        self._log_path = os.path.join(self._tmpdir, "server.log")
+        self._log_file = open(self._log_path, "wb")  # a file, not a pipe: an undrained pipe blocks the server
+        self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=self._log_file, stderr=sp.STDOUT)
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
-                raise RuntimeError(f"mesibo-mock exited with {self._proc.returncode}: {err.strip()}")
+                raise RuntimeError(f"mesibo-mock exited with {self._proc.returncode}: {self.logs().strip()}")
             try:
                 if self.client.get("/_mock/health", timeout=1).status_code == 200:
                     return
@@ -172,8 +172,7 @@ class MesiboMock:
             except sp.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-            if self._proc.stderr:
-                self._proc.stderr.close()
+            self._log_file.close()
             self._proc = None
         if self._server is not None:
             self._server.should_exit = True
@@ -183,6 +182,13 @@ class MesiboMock:
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+
+    def logs(self) -> str:
+        """What the server process has logged so far (subprocess mode)."""
+        if not self._log_path or not os.path.exists(self._log_path):
+            return ""
+        with open(self._log_path, "rb") as fh:
+            return fh.read().decode(errors="replace")
 
     # --- the Mesibo backend -----------------------------------------------------------------------
     def backend(self, op: str, **fields: Any) -> dict:
