@@ -57,7 +57,9 @@ class MesiboMock:
     ) -> None:
         self.mode = mode
         self.seed = os.fspath(seed) if seed is not None else None
-        self.env = {k if k.startswith(ENV_PREFIX) else ENV_PREFIX + k.upper(): str(v) for k, v in (env or {}).items()}
+        self.env = {
+            k if k.startswith(ENV_PREFIX) else ENV_PREFIX + k.upper(): str(v) for k, v in (env or {}).items()
+        }
         self.subprocess = subprocess
         self.log_level = log_level
         self.startup_timeout = startup_timeout
@@ -134,16 +136,26 @@ class MesiboMock:
             configure_logging(settings.log_level)
         self.runtime = build_runtime(settings)
         config = uvicorn.Config(
-            create_app(self.runtime), host=self.host, port=self.port, log_level=settings.log_level,
-            access_log=False, log_config=None, lifespan="on",
+            create_app(self.runtime),
+            host=self.host,
+            port=self.port,
+            log_level=settings.log_level,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="mesibo-mock", daemon=True)
         self._thread.start()
 
     def _start_process(self, db: str) -> None:
-        env = {**os.environ, **self._settings_env(), ENV_PREFIX + "DB": db,
-               ENV_PREFIX + "PORT": str(self.port), ENV_PREFIX + "HOST": self.host}
+        env = {
+            **os.environ,
+            **self._settings_env(),
+            ENV_PREFIX + "DB": db,
+            ENV_PREFIX + "PORT": str(self.port),
+            ENV_PREFIX + "HOST": self.host,
+        }
         self._log_path = os.path.join(self._tmpdir, "server.log")
         self._log_file = open(self._log_path, "wb")  # a file, not a pipe: an undrained pipe blocks the server
         self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=self._log_file, stderr=sp.STDOUT)
@@ -199,8 +211,10 @@ class MesiboMock:
     # --- helpers over /_mock ----------------------------------------------------------------------
     def _ok(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
-            raise AssertionError(f"{response.request.method} {response.request.url.path} -> "
-                                 f"{response.status_code}: {response.text}")
+            raise AssertionError(
+                f"{response.request.method} {response.request.url.path} -> "
+                f"{response.status_code}: {response.text}"
+            )
         return response.json() if response.content else None
 
     def health(self) -> dict:
@@ -234,7 +248,9 @@ class MesiboMock:
 
     def devices(self, address: str | None = None, *, token: str | None = None) -> list[dict]:
         params = {"address": address} if address else {}
-        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/devices", params=params))["devices"]
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/devices", params=params))[
+            "devices"
+        ]
 
     def pushes(self, **filters: Any) -> list[dict]:
         """Push records, newest first; filters: token, address, push_token, service, status, kind, after, limit."""

@@ -31,7 +31,7 @@ def render(push: Push, push_token: str, topic: str, use_sandbox: bool) -> dict:
         "method": "POST",
         "url": f"{base}/3/device/{push_token}",
         "headers": headers(push, topic),
-        "body": {"aps": push.aps()},
+        "body": push.apns_body(),
     }
 
 

@@ -31,4 +31,15 @@ class Push:
         return "5" if self.push_type == "background" else "10"
 
     def data(self) -> dict[str, str]:
-        return {"source": "mesibo", "kind": self.kind, "message_id": self.message_id}
+        """FCM data values must be strings; a data-only push carries the text for the app to show."""
+        data = {"source": "mesibo", "kind": self.kind, "message_id": self.message_id}
+        if self.push_type != "alert":
+            data |= {"title": self.title, "body": self.body}
+        return data
+
+    def apns_body(self) -> dict:
+        """A VoIP push wakes the app with its data, so the text travels beside `aps`."""
+        body: dict = {"aps": self.aps()}
+        if self.push_type == "voip":
+            body["mesibo"] = {"kind": self.kind, "title": self.title, "body": self.body}
+        return body

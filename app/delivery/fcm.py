@@ -24,7 +24,7 @@ def render(push: Push, push_token: str, project_id: str, *, ios: bool, topic: st
         android["collapse_key"] = push.collapse_id
     message["android"] = android
     if ios:
-        message["apns"] = {"headers": apns.headers(push, topic), "payload": {"aps": push.aps()}}
+        message["apns"] = {"headers": apns.headers(push, topic), "payload": push.apns_body()}
     return {
         "method": "POST",
         "url": url(project_id),

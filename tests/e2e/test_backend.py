@@ -46,13 +46,16 @@ def test_multipart_body(mock):
 
 @pytest.mark.parametrize("path", ["/backend", "/backend/", "/api.php"])
 def test_query_string_on_every_path(mock, path):
-    body = mock.client.get(path, params={"op": "pushset", "token": mock.app_token, "push.sound": "true"}).json()
+    body = mock.client.get(
+        path, params={"op": "pushset", "token": mock.app_token, "push.sound": "true"}
+    ).json()
     assert body == {"op": "pushset", "result": True, "push": {**_defaults(), "sound": True}}
 
 
 def test_query_and_body_merge_and_the_body_wins(mock):
     response = mock.client.post(
-        "/backend", params={"op": "pushset", "token": mock.app_token, "push.sound": "1", "push.collapse": "1"},
+        "/backend",
+        params={"op": "pushset", "token": mock.app_token, "push.sound": "1", "push.collapse": "1"},
         json={"push": {"sound": False}},
     )
     push = response.json()["push"]
@@ -67,7 +70,9 @@ def test_put_and_delete_with_a_body(mock, method):
 
 def test_id_is_echoed(mock):
     for request_id in (17, "abc", None):
-        body = mock.client.post("/backend", json={**PUSHSET, "token": mock.app_token, "id": request_id}).json()
+        body = mock.client.post(
+            "/backend", json={**PUSHSET, "token": mock.app_token, "id": request_id}
+        ).json()
         assert body.get("id") == request_id
 
 
@@ -77,7 +82,9 @@ def test_id_is_echoed_on_failure_too(mock):
 
 
 def test_cors_preflight(mock):
-    response = mock.client.options("/backend", headers={"Origin": "http://x", "Access-Control-Request-Method": "POST"})
+    response = mock.client.options(
+        "/backend", headers={"Origin": "http://x", "Access-Control-Request-Method": "POST"}
+    )
     assert response.status_code in (200, 204)
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["access-control-allow-methods"] == "GET, POST, OPTIONS"
@@ -106,13 +113,23 @@ def test_badpayload_for_unparseable_bodies(mock, raw):
 
 def test_badpayload_for_broken_multipart(mock):
     raw = b"--XYZ\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--XYZ--\r\n"
-    body = _error(mock.client.post("/backend", content=raw, headers={"content-type": "multipart/form-data; boundary=XYZ"}))
+    body = _error(
+        mock.client.post(
+            "/backend", content=raw, headers={"content-type": "multipart/form-data; boundary=XYZ"}
+        )
+    )
     assert body["error"] == "BADPAYLOAD"
 
 
 def test_missingparams_for_missing_op(mock):
     body = _error(mock.client.post("/backend", json={"token": mock.app_token}))
-    assert body == {"op": None, "result": False, "error": "MISSINGPARAMS", "cause": body["cause"], "properties": ["op"]}
+    assert body == {
+        "op": None,
+        "result": False,
+        "error": "MISSINGPARAMS",
+        "cause": body["cause"],
+        "properties": ["op"],
+    }
 
 
 def test_empty_request_is_missing_op(mock):
@@ -146,18 +163,28 @@ def test_checks_run_in_order_payload_op_token_fields(mock):
     assert _error(mock.client.post("/backend", json={"token": "bad"}))["error"] == "MISSINGPARAMS"
     assert _error(mock.client.post("/backend", json={"op": "zzz", "token": "bad"}))["error"] == "BADOP"
     assert _error(mock.client.post("/backend", json={"op": "pushset", "token": "bad"}))["error"] == "AUTHFAIL"
-    assert _error(mock.client.post("/backend", json={"op": "pushset", "token": mock.app_token}))["error"] == "MISSINGPARAMS"
+    assert (
+        _error(mock.client.post("/backend", json={"op": "pushset", "token": mock.app_token}))["error"]
+        == "MISSINGPARAMS"
+    )
 
 
 def test_badvalue_names_the_field(mock):
-    body = _error(mock.client.post("/backend", json={"op": "pushset", "token": mock.app_token, "push": {"sound": "loud"}}))
+    body = _error(
+        mock.client.post(
+            "/backend", json={"op": "pushset", "token": mock.app_token, "push": {"sound": "loud"}}
+        )
+    )
     assert body["error"] == "BADVALUE" and body["properties"] == ["push.sound"]
 
 
 def test_badreq_for_contradicting_fields(mock):
     mock.backend("useradd", user={"address": "5"})
-    body = _error(mock.client.post("/backend", json={"op": "userdel", "token": mock.app_token,
-                                                      "user": {"uid": 1, "address": "5"}}))
+    body = _error(
+        mock.client.post(
+            "/backend", json={"op": "userdel", "token": mock.app_token, "user": {"uid": 1, "address": "5"}}
+        )
+    )
     assert body["error"] == "BADREQ"
 
 
@@ -179,8 +206,15 @@ def test_oversized_body_is_413_badpayload(mock):
 
 # --- pushset ----------------------------------------------------------------------------------------
 def _defaults() -> dict:
-    return {"background": True, "fallback": True, "ratelimit": True, "collapse": False, "sound": False,
-            "forceprod": False, "iosfcm": False}
+    return {
+        "background": True,
+        "fallback": True,
+        "ratelimit": True,
+        "collapse": False,
+        "sound": False,
+        "forceprod": False,
+        "iosfcm": False,
+    }
 
 
 def test_pushset_returns_defaults_for_an_empty_push(mock):
@@ -216,7 +250,9 @@ def test_pushset_push_that_is_not_an_object(mock):
 
 # --- users ------------------------------------------------------------------------------------------
 def test_useradd_returns_uid_address_name_token(mock):
-    user = mock.backend("useradd", user={"address": 123456, "name": "Ann", "token": {"appid": "com.x", "expiry": 60}})["user"]
+    user = mock.backend(
+        "useradd", user={"address": 123456, "name": "Ann", "token": {"appid": "com.x", "expiry": 60}}
+    )["user"]
     assert isinstance(user["uid"], int)
     assert user["address"] == "123456" and user["name"] == "Ann" and len(user["token"]) >= 16
 
@@ -264,11 +300,23 @@ def test_userdel_errors(mock):
 
 
 def test_legacy_flat_parameters_on_api_php(mock):
-    response = mock.client.get("/api.php", params={"op": "useradd", "addr": "123", "appid": "com.example.app",
-                                                   "expiry": "525600", "name": "Ann", "token": mock.app_token,
-                                                   "sig": "none", "flag": "0"})
+    response = mock.client.get(
+        "/api.php",
+        params={
+            "op": "useradd",
+            "addr": "123",
+            "appid": "com.example.app",
+            "expiry": "525600",
+            "name": "Ann",
+            "token": mock.app_token,
+            "sig": "none",
+            "flag": "0",
+        },
+    )
     user = response.json()["user"]
     assert user["address"] == "123" and user["name"] == "Ann"
-    gone = mock.client.get("/api.php", params={"op": "deluser", "uid": user["uid"], "token": mock.app_token}).json()
+    gone = mock.client.get(
+        "/api.php", params={"op": "deluser", "uid": user["uid"], "token": mock.app_token}
+    ).json()
     assert gone["result"] is True and gone["op"] == "deluser"
     assert mock.backend("usersget")["users"] == []

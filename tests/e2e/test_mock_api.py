@@ -14,10 +14,20 @@ def test_apps_list_create_get_delete(mock):
     created = mock.client.post("/_mock/apps", json={"name": "second", "token": "tok-2"})
     assert created.status_code == 201
     assert created.json() == {
-        "name": "second", "token": "tok-2",
-        "push": {"background": True, "fallback": True, "ratelimit": True, "collapse": False, "sound": False,
-                 "forceprod": False, "iosfcm": False},
-        "credentials": {"fcm": None, "apn": []}, "debug": None, "webhook": None,
+        "name": "second",
+        "token": "tok-2",
+        "push": {
+            "background": True,
+            "fallback": True,
+            "ratelimit": True,
+            "collapse": False,
+            "sound": False,
+            "forceprod": False,
+            "iosfcm": False,
+        },
+        "credentials": {"fcm": None, "apn": []},
+        "debug": None,
+        "webhook": None,
     }
     assert [a["token"] for a in mock.apps()] == [mock.app_token, "tok-2"]
     assert mock.app("tok-2")["name"] == "second"
@@ -38,13 +48,26 @@ def test_duplicate_app_token_is_409(mock):
 
 def test_bad_app_body_is_422(mock):
     assert mock.client.post("/_mock/apps", json={"token": "x"}).status_code == 422
-    assert mock.client.post("/_mock/apps", content=b"{nope", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        mock.client.post(
+            "/_mock/apps", content=b"{nope", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
 
 
 def test_register_device_creates_user_and_returns_id(mock):
-    response = mock.client.post(f"/_mock/apps/{mock.app_token}/devices",
-                                json={"address": 555, "platform": "iOS", "appid": "com.example.app",
-                                      "push_token": "ab" * 32, "voip": True, "sandbox": True})
+    response = mock.client.post(
+        f"/_mock/apps/{mock.app_token}/devices",
+        json={
+            "address": 555,
+            "platform": "iOS",
+            "appid": "com.example.app",
+            "push_token": "ab" * 32,
+            "voip": True,
+            "sandbox": True,
+        },
+    )
     assert response.status_code == 201
     device = response.json()
     assert device["address"] == "555" and device["platform"] == "ios" and device["voip"] is True
@@ -71,10 +94,20 @@ def test_list_devices_by_address_and_delete(mock):
 
 def test_bad_device_bodies_are_422(mock):
     url = f"/_mock/apps/{mock.app_token}/devices"
-    assert mock.client.post(url, json={"address": "1", "platform": "windows", "appid": "a", "push_token": "t"}).status_code == 422
+    assert (
+        mock.client.post(
+            url, json={"address": "1", "platform": "windows", "appid": "a", "push_token": "t"}
+        ).status_code
+        == 422
+    )
     assert mock.client.post(url, json={"address": "1", "platform": "ios"}).status_code == 422
-    assert mock.client.post("/_mock/apps/nope/devices", json={"address": "1", "platform": "ios", "appid": "a",
-                                                              "push_token": "t"}).status_code == 404
+    assert (
+        mock.client.post(
+            "/_mock/apps/nope/devices",
+            json={"address": "1", "platform": "ios", "appid": "a", "push_token": "t"},
+        ).status_code
+        == 404
+    )
 
 
 def test_clock_advance_set_freeze_real(mock):
@@ -124,6 +157,11 @@ def test_unknown_push_record_is_404(mock):
 
 
 def test_list_shapes_are_wrapped(mock):
-    for path, key in [("/_mock/apps", "apps"), (f"/_mock/apps/{mock.app_token}/devices", "devices"),
-                      ("/_mock/pushes", "pushes"), ("/_mock/faults", "faults"), ("/_mock/webhooks", "deliveries")]:
+    for path, key in [
+        ("/_mock/apps", "apps"),
+        (f"/_mock/apps/{mock.app_token}/devices", "devices"),
+        ("/_mock/pushes", "pushes"),
+        ("/_mock/faults", "faults"),
+        ("/_mock/webhooks", "deliveries"),
+    ]:
         assert isinstance(mock.client.get(path).json()[key], list), path

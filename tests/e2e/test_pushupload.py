@@ -27,8 +27,10 @@ def test_fcm_upload_by_extension(mock):
         "project_id": "mesibo-mock-demo",
         "client_email": "firebase-adminsdk-demo@mesibo-mock-demo.iam.gserviceaccount.com",
     }
-    assert mock.app()["credentials"]["fcm"] == {**{k: body["push"][k] for k in ("project_id", "client_email")},
-                                               "source": "api"}
+    assert mock.app()["credentials"]["fcm"] == {
+        **{k: body["push"][k] for k in ("project_id", "client_email")},
+        "source": "api",
+    }
 
 
 def test_fcm_reupload_replaces(mock):
@@ -67,18 +69,21 @@ def test_file_part_without_a_name_is_missingparams_file(mock):
     # What a browser sends when no file was chosen: a part with filename="" and no content.
     boundary = "XyZ"
     raw = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"op\"\r\n\r\npushupload\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{mock.app_token}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="op"\r\n\r\npushupload\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n{mock.app_token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
         f"Content-Type: application/octet-stream\r\n\r\n\r\n--{boundary}--\r\n"
     ).encode()
-    body = mock.client.post("/backend", content=raw,
-                            headers={"content-type": f"multipart/form-data; boundary={boundary}"}).json()
+    body = mock.client.post(
+        "/backend", content=raw, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    ).json()
     assert body["error"] == "MISSINGPARAMS" and body["properties"] == ["file"]
 
 
 def test_file_given_as_plain_text_field_is_missingparams(mock):
-    body = mock.client.post("/backend", data={"op": "pushupload", "token": mock.app_token, "file": "x"}).json()
+    body = mock.client.post(
+        "/backend", data={"op": "pushupload", "token": mock.app_token, "file": "x"}
+    ).json()
     assert body["error"] == "MISSINGPARAMS"
 
 
@@ -178,8 +183,11 @@ def test_api_upload_takes_precedence_over_seed(tmp_path):
         upload(mock, "other.json", samples.fcm_service_account("api-project"))
         upload(mock, "prod.p12", cred("apns-production.p12"))
         creds = mock.app()["credentials"]
-        assert creds["fcm"] == {"project_id": "api-project", "client_email": creds["fcm"]["client_email"],
-                                "source": "api"}
+        assert creds["fcm"] == {
+            "project_id": "api-project",
+            "client_email": creds["fcm"]["client_email"],
+            "source": "api",
+        }
         [apn] = creds["apn"]
         assert apn["source"] == "api" and apn["production"] is True
 
@@ -193,8 +201,11 @@ def small_limit():
 def test_upload_over_the_limit_is_413_badpayload(small_limit):
     big = cred("apns-universal.p12")  # 2715 bytes
     assert len(big) > 2600
-    response = small_limit.client.post("/backend", data={"op": "pushupload", "token": small_limit.app_token},
-                                       files={"file": ("big.p12", big)})
+    response = small_limit.client.post(
+        "/backend",
+        data={"op": "pushupload", "token": small_limit.app_token},
+        files={"file": ("big.p12", big)},
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "BADPAYLOAD"
     under = cred("apns-cn-only.p12")
@@ -225,10 +236,16 @@ def test_private_keys_never_appear_in_responses_views_or_logs(small_limit):
     key_lines = json.loads(account)["private_key"].splitlines()[1:4]
     p12 = cred("apns-cn-only.p12")
     seen = [
-        small_limit.client.post("/backend", data={"op": "pushupload", "token": small_limit.app_token},
-                                files={"file": ("sa.json", account)}).text,
-        small_limit.client.post("/backend", data={"op": "pushupload", "token": small_limit.app_token},
-                                files={"file": ("c.p12", p12)}).text,
+        small_limit.client.post(
+            "/backend",
+            data={"op": "pushupload", "token": small_limit.app_token},
+            files={"file": ("sa.json", account)},
+        ).text,
+        small_limit.client.post(
+            "/backend",
+            data={"op": "pushupload", "token": small_limit.app_token},
+            files={"file": ("c.p12", p12)},
+        ).text,
         small_limit.client.get(f"/_mock/apps/{small_limit.app_token}").text,
         small_limit.client.get("/_mock/apps").text,
         small_limit.logs(),

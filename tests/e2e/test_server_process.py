@@ -85,9 +85,12 @@ def test_database_path_that_is_a_directory(tmp_path):
 
 @pytest.mark.parametrize(
     "name, value, words",
-    [("MESIBO_MOCK_PORT", "eighty", "MESIBO_MOCK_PORT"), ("MESIBO_MOCK_MODE", "x", "MESIBO_MOCK_MODE"),
-     ("MESIBO_MOCK_TESTPUSH_LIMIT", "often", "MESIBO_MOCK_TESTPUSH_LIMIT"),
-     ("MESIBO_MOCK_MAX_UPLOAD_BYTES", "-5", "MESIBO_MOCK_MAX_UPLOAD_BYTES")],
+    [
+        ("MESIBO_MOCK_PORT", "eighty", "MESIBO_MOCK_PORT"),
+        ("MESIBO_MOCK_MODE", "x", "MESIBO_MOCK_MODE"),
+        ("MESIBO_MOCK_TESTPUSH_LIMIT", "often", "MESIBO_MOCK_TESTPUSH_LIMIT"),
+        ("MESIBO_MOCK_MAX_UPLOAD_BYTES", "-5", "MESIBO_MOCK_MAX_UPLOAD_BYTES"),
+    ],
 )
 def test_bad_environment_is_one_line_and_exit_2(tmp_path, name, value, words):
     done = run_cli("serve", "--db", str(tmp_path / "x.db"), env={name: value})
@@ -197,7 +200,9 @@ def _assert_everything(proc: Proc, token: str) -> None:
     assert app["debug"]["active"] is True
     users = proc.backend(op="usersget", token=token)["users"]
     assert [(u["address"], u["name"]) for u in users] == [("42", "Ann")]
-    assert [d["push_token"] for d in proc.http.get(f"/_mock/apps/{token}/devices").json()["devices"]] == ["tok-42"]
+    assert [d["push_token"] for d in proc.http.get(f"/_mock/apps/{token}/devices").json()["devices"]] == [
+        "tok-42"
+    ]
     pushes = proc.http.get("/_mock/pushes").json()["pushes"]
     assert len(pushes) == 1 and pushes[0]["status"] == "sent"
 
@@ -244,7 +249,9 @@ def test_test_push_history_survives_a_restart(tmp_path):
 
 # --- the seed -----------------------------------------------------------------------------------------
 def test_seed_is_applied_at_start_and_after_reset(tmp_path):
-    proc = Proc(tmp_path, "--seed", str(FIXTURES / "seed.yaml"), env={"MESIBO_MOCK_APP_TOKEN": None}).wait_healthy()
+    proc = Proc(
+        tmp_path, "--seed", str(FIXTURES / "seed.yaml"), env={"MESIBO_MOCK_APP_TOKEN": None}
+    ).wait_healthy()
     try:
         app = proc.http.get("/_mock/apps/demo-app-token").json()
         assert app["push"]["sound"] is True

@@ -37,7 +37,10 @@ def _account(**changes):
         (_account(private_key=None), '"private_key"'),
         (_account(client_email=None), '"client_email"'),
         (_account(token_uri=None), '"token_uri"'),
-        (_account(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "PEM private key"),
+        (
+            _account(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            "PEM private key",
+        ),
     ],
 )
 def test_fcm_defects_each_have_their_own_cause(data, words):
@@ -78,8 +81,11 @@ def test_apn_expiry_is_judged_by_the_given_clock():
 
 @pytest.mark.parametrize(
     "name, words",
-    [("apns-password.p12", "password-protected"), ("apns-expired.p12", "expired"),
-     ("fcm-service-account.json", "not a PKCS#12")],
+    [
+        ("apns-password.p12", "password-protected"),
+        ("apns-expired.p12", "expired"),
+        ("fcm-service-account.json", "not a PKCS#12"),
+    ],
 )
 def test_apn_refusals_say_which(name, words):
     with pytest.raises(CredentialError, match=words):

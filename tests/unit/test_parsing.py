@@ -62,7 +62,9 @@ def test_merge_is_deep_and_the_body_wins():
     assert parsing.merge(query, body) == {"token": "T", "push": {"address": "1", "sound": "1"}}
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/json", "application/x-www-form-urlencoded"]
+)
 def test_json_body_is_read_whatever_the_content_type(content_type):
     assert parsing.parse_body(b'{"op": "x"}', content_type) == {"op": "x"}
 
@@ -98,7 +100,10 @@ def test_empty_body_is_no_fields():
 
 
 def test_query_string_is_nested():
-    assert parsing.parse_query(b"op=pushtest&push%5Baddress%5D=12") == {"op": "pushtest", "push": {"address": "12"}}
+    assert parsing.parse_query(b"op=pushtest&push%5Baddress%5D=12") == {
+        "op": "pushtest",
+        "push": {"address": "12"},
+    }
 
 
 def test_uploaded_file_repr_never_shows_its_bytes():

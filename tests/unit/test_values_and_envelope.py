@@ -8,8 +8,19 @@ from app.values import as_address, as_bool, as_whole, object_field, required
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [(True, True), (False, False), (1, True), (0, False), ("true", True), ("FALSE", False), ("Yes", True),
-     ("no", False), ("1", True), ("0", False), (" true ", True)],
+    [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("true", True),
+        ("FALSE", False),
+        ("Yes", True),
+        ("no", False),
+        ("1", True),
+        ("0", False),
+        (" true ", True),
+    ],
 )
 def test_boolean_spellings(raw, expected):
     assert as_bool("push.sound", raw) is expected
@@ -67,7 +78,12 @@ def test_object_field_refuses_a_string():
 
 
 def test_success_envelope_echoes_op_and_id():
-    assert envelope("pushset", 9, push={"a": 1}) == {"op": "pushset", "result": True, "id": 9, "push": {"a": 1}}
+    assert envelope("pushset", 9, push={"a": 1}) == {
+        "op": "pushset",
+        "result": True,
+        "id": 9,
+        "push": {"a": 1},
+    }
 
 
 def test_failure_envelope_has_error_cause_and_properties():
