@@ -157,7 +157,8 @@ class MesiboMock:
             ENV_PREFIX + "HOST": self.host,
         }
         self._log_path = os.path.join(self._tmpdir, "server.log")
-        self._log_file = open(self._log_path, "wb")  # a file, not a pipe: an undrained pipe blocks the server
+        # a file, not a pipe: an undrained pipe would block the server; closed in stop()
+        self._log_file = open(self._log_path, "wb")  # noqa: SIM115
         self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=self._log_file, stderr=sp.STDOUT)
 
     def _wait_healthy(self) -> None:
