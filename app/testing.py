@@ -310,5 +310,20 @@ class MesiboMock:
         params = {"token": token} if token else {}
         return self._ok(self.client.get("/_mock/webhooks", params=params))["deliveries"]
 
+    def wait_for_deliveries(self, count: int = 1, timeout: float = 10.0, token: str | None = None) -> list[dict]:
+        """Block until the webhook log holds at least `count` attempts (newest first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.webhook_deliveries(token)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} webhook attempt(s), found {len(found)}")
+            time.sleep(0.02)
+
+    def pushdebug(self, duration: int | None = None) -> dict:
+        push = {} if duration is None else {"duration": duration}
+        return self.backend("pushdebug", push=push)
+
     def reset(self) -> None:
         self._ok(self.client.post("/_mock/reset"))
