@@ -9,6 +9,8 @@ import pytest
 
 from app.testing import MesiboMock
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CREDS = FIXTURES / "creds"
