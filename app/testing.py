@@ -310,7 +310,9 @@ class MesiboMock:
         params = {"token": token} if token else {}
         return self._ok(self.client.get("/_mock/webhooks", params=params))["deliveries"]
 
-    def wait_for_deliveries(self, count: int = 1, timeout: float = 10.0, token: str | None = None) -> list[dict]:
+    def wait_for_deliveries(
+        self, count: int = 1, timeout: float = 10.0, token: str | None = None
+    ) -> list[dict]:
         """Block until the webhook log holds at least `count` attempts (newest first)."""
         deadline = time.monotonic() + timeout
         while True:

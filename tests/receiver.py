@@ -25,7 +25,9 @@ class Receiver:
                 receiver.hold.wait(30)
                 if receiver.hang_seconds:
                     time.sleep(receiver.hang_seconds)
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                )
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
                 payload = b"MESIBO OK" if status < 300 else b"no"
                 try:

@@ -52,7 +52,9 @@ def test_leaking_state_would_be_caught(pytester):
 def test_mesibo_mock_takes_mode_seed_and_env(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text("apps: [{name: seeded, token: seeded-token, users: [{address: '9'}]}]\n")
-    with MesiboMock(mode="onprem", seed=seed, env={"TESTPUSH_LIMIT": "1/60"}, app_token="seeded-token") as mock:
+    with MesiboMock(
+        mode="onprem", seed=seed, env={"TESTPUSH_LIMIT": "1/60"}, app_token="seeded-token"
+    ) as mock:
         assert mock.health()["mode"] == "onprem"
         assert mock.url.startswith("http://127.0.0.1:") and mock.app_token == "seeded-token"
         assert [u["address"] for u in mock.backend("usersget")["users"]] == ["9"]
