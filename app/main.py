@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
@@ -12,6 +13,8 @@ from app.backend.http import METHODS, PATHS, make_endpoint
 from app.delivery.webhook import Timers
 from app.mock_api.routes import health_router, router
 from app.runtime import Runtime
+from app.ui.routes import HERE as UI_DIR
+from app.ui.routes import router as ui_router
 
 
 class AllowAnyOrigin:
@@ -68,5 +71,7 @@ def create_app(rt: Runtime) -> FastAPI:
         )
     api.include_router(health_router)
     api.include_router(router)
+    api.include_router(ui_router)
+    api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
     api.add_middleware(AllowAnyOrigin)
     return api

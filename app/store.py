@@ -294,5 +294,14 @@ def _tighten_companions(path: str) -> None:
             os.chmod(companion, 0o600)
 
 
+def where(filters: dict[str, Any], *extra: tuple[str, Any]) -> tuple[str, list]:
+    """Equality filters (None means "any") plus extra (condition, value) pairs -> ' WHERE ...', args."""
+    conditions = [(f"{column} = ?", value) for column, value in filters.items() if value is not None]
+    conditions += [(sql, value) for sql, value in extra if value is not None]
+    if not conditions:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in conditions), [value for _, value in conditions]
+
+
 def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)

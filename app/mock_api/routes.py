@@ -16,6 +16,7 @@ from app.mock_api.deps import AppDep, RuntimeDep, require_admin
 from app.runtime import Runtime
 from app.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
 from app.services import apps, people
+from app.store import where
 
 health_router = APIRouter(prefix="/_mock", tags=["health"])
 router = APIRouter(prefix="/_mock", dependencies=[Depends(require_admin)])
@@ -89,20 +90,9 @@ async def delete_device(device_id: int, app: AppDep, rt: RuntimeDep) -> Response
 
 # --- pushes ---------------------------------------------------------------------------------------
 def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> list[dict]:
-    where, args = [], []
-    for column, value in filters.items():
-        if value is not None:
-            where.append(f"{column} = ?")
-            args.append(value)
-    if after is not None:
-        where.append("id > ?")
-        args.append(after)
-    sql = (
-        "SELECT * FROM pushes"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY id DESC LIMIT ?"
-    )
-    return [engine.record_view(r) for r in rt.store.all(sql, [*args, limit])]
+    clause, args = where(filters, ("id > ?", after))
+    rows = rt.store.all(f"SELECT * FROM pushes{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+    return [engine.record_view(r) for r in rows]
 
 
 @router.get("/pushes", tags=["pushes"])
@@ -227,14 +217,13 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]) -> dict:
 # --- webhook log, reset ---------------------------------------------------------------------------
 @router.get("/webhooks", tags=["webhooks"])
 async def list_webhook_attempts(
-    rt: RuntimeDep, token: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100
+    rt: RuntimeDep,
+    token: str | None = None,
+    push_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict:
-    if token is None:
-        rows = rt.store.all("SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT ?", (limit,))
-    else:
-        rows = rt.store.all(
-            "SELECT * FROM webhook_attempts WHERE app_token = ? ORDER BY id DESC LIMIT ?", (token, limit)
-        )
+    clause, args = where({"app_token": token, "push_id": push_id})
+    rows = rt.store.all(f"SELECT * FROM webhook_attempts{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
     pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_jobs")["n"]
     return {"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending}
 

@@ -1,0 +1,53 @@
+"""GET /_mock/ui: apps, options, redacted credentials, devices and a live list of push records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app import __version__
+from app.clock import iso, parse_iso
+from app.mock_api.deps import RuntimeDep, require_admin
+from app.services import apps, people
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/_mock", dependencies=[Depends(require_admin)], include_in_schema=False)
+EXPIRY_WARNING_DAYS = 30
+
+
+def expiry_note(expiry_iso: str | None, now: float) -> str | None:
+    """'expired' or 'expires in N days' when within the warning period, by the emulator clock."""
+    if not expiry_iso:
+        return None
+    left = parse_iso(expiry_iso) - now
+    if left <= 0:
+        return "expired"
+    days = int(left // 86400)
+    return f"expires in {days} day{'s' if days != 1 else ''}" if days < EXPIRY_WARNING_DAYS else None
+
+
+@router.get("/ui", response_class=HTMLResponse)
+async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
+    now = rt.clock.now()
+    views = []
+    for row in apps.list_all(rt):
+        view = apps.public_view(rt, row)
+        for entry in view["credentials"]["apn"]:
+            entry["note"] = expiry_note(entry["expiry"], now)
+        view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]
+        views.append(view)
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "apps": views,
+            "mode": rt.settings.mode,
+            "version": __version__,
+            "now": iso(now),
+            "admin_token": request.query_params.get("admin_token", ""),
+        },
+    )
