@@ -61,14 +61,16 @@ def create_app(rt: Runtime) -> FastAPI:
     api.state.runtime = rt
     endpoint = make_endpoint(rt)
     for path in PATHS:
-        api.add_api_route(
-            path,
-            endpoint,
-            methods=METHODS,
-            include_in_schema=path == "/backend",
-            summary="Mesibo backend API (all ops)",
-            tags=["backend"],
-        )
+        for method in METHODS:  # one route per method, so each has its own OpenAPI operation id
+            api.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                include_in_schema=path == "/backend" and method in ("GET", "POST"),
+                operation_id=f"backend_{method.lower()}_{PATHS.index(path)}",
+                summary="Mesibo backend API: every op, in any encoding",
+                tags=["backend"],
+            )
     api.include_router(health_router)
     api.include_router(router)
     api.include_router(ui_router)

@@ -12,6 +12,7 @@ from app.errors import bad_value, missing
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
 ABSENT = object()
+LARGEST_WHOLE = 2**63 - 1  # SQLite's INTEGER
 
 
 def get_path(fields: dict, dotted: str, default: Any = ABSENT) -> Any:
@@ -37,7 +38,7 @@ def as_bool(name: str, value: Any) -> bool:
     raise bad_value(name, f"must be a boolean (true/false, 1/0, yes/no), got {describe(value)}")
 
 
-def as_whole(name: str, value: Any, *, minimum: int = 0, maximum: int | None = None) -> int:
+def as_whole(name: str, value: Any, *, minimum: int = 0, maximum: int = LARGEST_WHOLE) -> int:
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -49,10 +50,8 @@ def as_whole(name: str, value: Any, *, minimum: int = 0, maximum: int | None = N
         number = int(value.strip())
     if number is None:
         raise bad_value(name, f"must be a whole number, got {describe(value)}")
-    if number < minimum or (maximum is not None and number > maximum):
-        upper = f" and {maximum}" if maximum is not None else ""
-        limits = f"between {minimum}{upper}" if maximum is not None else f"at least {minimum}"
-        raise bad_value(name, f"must be {limits}, got {number}")
+    if not minimum <= number <= maximum:
+        raise bad_value(name, f"must be between {minimum} and {maximum}, got {number}")
     return number
 
 

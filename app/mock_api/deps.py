@@ -6,7 +6,7 @@ import hmac
 import sqlite3
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 
 from app.runtime import Runtime
 from app.services import apps
@@ -17,6 +17,10 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SQLITE_MAX_ID = 2**63 - 1
+# Ids are SQLite integers: a larger number is a 422, not an overflow deep in the store.
+RowId = Annotated[int, Path(ge=1, le=SQLITE_MAX_ID)]
+AfterId = Annotated[int | None, Query(ge=0, le=SQLITE_MAX_ID)]
 
 
 def require_admin(request: Request, rt: RuntimeDep) -> None:

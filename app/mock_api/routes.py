@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 from app import __version__
 from app.clock import parse_iso
 from app.delivery import engine, faults, webhook
-from app.mock_api.deps import AppDep, RuntimeDep, require_admin
+from app.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep, require_admin
 from app.runtime import Runtime
 from app.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
 from app.services import apps, people
@@ -80,7 +80,7 @@ async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None) 
 
 
 @router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
-async def delete_device(device_id: int, app: AppDep, rt: RuntimeDep) -> Response:
+async def delete_device(device_id: RowId, app: AppDep, rt: RuntimeDep) -> Response:
     device = people.device_by_id(rt, app["id"], device_id)
     if device is None:
         raise HTTPException(404, f"no device {device_id} in this app")
@@ -104,7 +104,7 @@ async def list_pushes(
     service: Literal["fcm", "apn"] | None = None,
     status: Literal["sent", "failed", "throttled"] | None = None,
     kind: Literal["test", "fallback"] | None = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
 ) -> dict:
@@ -135,12 +135,12 @@ def _push_row(rt: Runtime, push_id: int):
 
 
 @router.get("/pushes/{push_id}", tags=["pushes"])
-async def get_push(push_id: int, rt: RuntimeDep) -> dict:
+async def get_push(push_id: RowId, rt: RuntimeDep) -> dict:
     return engine.record_view(_push_row(rt, push_id))
 
 
 @router.post("/pushes/{push_id}/ack", tags=["pushes"])
-async def ack_push(push_id: int, rt: RuntimeDep) -> dict:
+async def ack_push(push_id: RowId, rt: RuntimeDep) -> dict:
     _push_row(rt, push_id)
     return engine.record_view(engine.acknowledge(rt, push_id))
 
@@ -179,7 +179,7 @@ async def clear_faults(rt: RuntimeDep) -> dict:
 
 
 @router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
-async def delete_fault(fault_id: int, rt: RuntimeDep) -> Response:
+async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
     with rt.store.tx():
         if not rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount:
             raise HTTPException(404, f"no fault {fault_id}")
@@ -219,7 +219,7 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]) -> dict:
 async def list_webhook_attempts(
     rt: RuntimeDep,
     token: str | None = None,
-    push_id: int | None = None,
+    push_id: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict:
     clause, args = where({"app_token": token, "push_id": push_id})

@@ -299,6 +299,13 @@ def test_userdel_errors(mock):
     assert body["error"] == "BADVALUE" and body["properties"] == ["user.address"]
 
 
+def test_huge_numbers_are_badvalue_not_an_internal_error(mock):
+    body = mock.backend("userdel", user={"uid": 2**70})
+    assert body["error"] == "BADVALUE" and body["properties"] == ["user.uid"]
+    body = mock.backend("useradd", user={"address": "1", "token": {"expiry": 10**30}})
+    assert body["error"] == "BADVALUE" and body["properties"] == ["user.token.expiry"]
+
+
 def test_legacy_flat_parameters_on_api_php(mock):
     response = mock.client.get(
         "/api.php",

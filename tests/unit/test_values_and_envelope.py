@@ -52,6 +52,12 @@ def test_whole_number_above_maximum_is_badvalue():
     assert "between 0 and 10800" in exc.value.cause
 
 
+def test_whole_numbers_beyond_sqlite_integers_are_badvalue():
+    with pytest.raises(MesiboError) as exc:
+        as_whole("user.uid", 2**63)
+    assert exc.value.properties == ["user.uid"]
+
+
 def test_numeric_address_becomes_decimal_text():
     assert as_address("user.address", 123456) == "123456"
     assert as_address("user.address", 12.0) == "12"

@@ -1,0 +1,195 @@
+"""Property-based tests over /backend on the real server: no input yields a 5xx, a non-JSON body, or an
+envelope without `result`. And the credential parsers refuse garbage only with CredentialError."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.credentials import CredentialError
+from app.credentials.apn import parse_apn
+from app.credentials.fcm import parse_fcm
+from app.testing import MesiboMock
+from tests.conftest import cred
+
+OPS = ["pushupload", "pushset", "pushtest", "pushdebug", "useradd", "userdel", "deluser", "usersget"]
+KEYS = [
+    "push",
+    "user",
+    "address",
+    "duration",
+    "sound",
+    "background",
+    "collapse",
+    "token",
+    "appid",
+    "expiry",
+    "uid",
+    "name",
+    "message",
+    "type",
+    "file",
+    "id",
+    "addr",
+    "iosfcm",
+    "fallback",
+]
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(["true", "no", "1", "0", "YES", "123456", "", "{}"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner, max_size=5),
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_server():
+    with MesiboMock(mode="onprem", env={"MAX_UPLOAD_BYTES": "4096"}) as mock:
+        mock.register_device("123456", "android")
+        mock.register_device("123456", "ios", push_token="ab" * 32, sandbox=True)
+        yield mock
+
+
+def request_fields(data, token: str) -> dict:
+    fields = data.draw(st.dictionaries(st.sampled_from(KEYS), values, max_size=5))
+    op = data.draw(st.one_of(st.sampled_from(OPS), st.text(max_size=12), st.integers(), st.none()))
+    if op is not None:
+        fields["op"] = op
+    fields["token"] = data.draw(st.one_of(st.just(token), st.text(max_size=10), st.integers(), st.none()))
+    return fields
+
+
+def flatten(value, prefix: str, brackets: bool) -> list[tuple[str, str]]:
+    if isinstance(value, dict) and value:
+        pairs = []
+        for key, inner in value.items():
+            name = f"{prefix}[{key}]" if brackets and prefix else (f"{prefix}.{key}" if prefix else str(key))
+            pairs += flatten(inner, name, brackets)
+        return pairs
+    text = json.dumps(value) if isinstance(value, dict | list) else ("" if value is None else str(value))
+    return [(prefix, text)]
+
+
+ENCODINGS = ["json", "json-text", "form", "brackets", "multipart", "query", "raw"]
+
+
+def send(mock: MesiboMock, data, fields: dict, encodings: list[str] = ENCODINGS) -> httpx.Response:
+    """`raw` sends random bytes instead of the fields."""
+    encoding = data.draw(st.sampled_from(encodings))
+    method = data.draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"])) if encoding == "query" else "POST"
+    path = data.draw(st.sampled_from(["/backend", "/backend/", "/api.php"]))
+    flat = flatten(fields, "", encoding == "brackets")
+    if encoding == "json":
+        return mock.client.post(path, json=fields)
+    if encoding == "json-text":
+        return mock.client.post(path, content=json.dumps(fields), headers={"content-type": "text/plain"})
+    if encoding in ("form", "brackets"):
+        return mock.client.post(path, data=dict(flat))
+    if encoding == "multipart":
+        files = {
+            "file": (
+                data.draw(st.sampled_from(["a.json", "b.p12", "c.txt", ""])),
+                data.draw(st.binary(max_size=300)),
+            )
+        }
+        return mock.client.post(path, data=dict(flat), files=files)
+    if encoding == "query":
+        return mock.client.request(method, path, params=flat)
+    raw = data.draw(st.binary(max_size=200))
+    content_type = data.draw(
+        st.sampled_from(
+            [
+                "application/json",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=x",
+                "text/plain",
+                "",
+            ]
+        )
+    )
+    return mock.client.post(path, content=raw, headers={"content-type": content_type} if content_type else {})
+
+
+def assert_envelope(response: httpx.Response) -> dict:
+    assert response.status_code in (200, 413), response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body["result"], bool) and "op" in body
+    if not body["result"]:
+        assert body["error"] in {
+            "BADPAYLOAD",
+            "MISSINGPARAMS",
+            "BADOP",
+            "AUTHFAIL",
+            "BADVALUE",
+            "BADREQ",
+            "RATELIMITED",
+        }
+        assert isinstance(body["cause"], str) and body["cause"]
+        assert body["cause"] != "the request could not be processed", "an op raised an unexpected exception"
+    return body
+
+
+@FUZZ
+@given(data=st.data())
+def test_backend_always_answers_an_envelope(fuzz_server, data):
+    fields = request_fields(data, fuzz_server.app_token)
+    assert_envelope(send(fuzz_server, data, fields))
+
+
+@FUZZ
+@given(data=st.data(), op=st.sampled_from(OPS))
+def test_each_op_with_random_fields_answers_an_envelope(fuzz_server, data, op):
+    fields = {
+        "op": op,
+        "token": fuzz_server.app_token,
+        **data.draw(st.dictionaries(st.sampled_from(KEYS[:12]), values, max_size=4)),
+    }
+    body = assert_envelope(send(fuzz_server, data, fields, ENCODINGS[:-1]))
+    assert body["op"] == op
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000))
+def test_apn_parser_refuses_random_bytes_only_with_a_credential_error(data):
+    with contextlib.suppress(CredentialError):
+        parse_apn(data, time.time())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_apn_parser_survives_corrupted_certificates(data):
+    original = bytearray(cred("apns-development.p12"))
+    for _ in range(data.draw(st.integers(1, 8))):
+        original[data.draw(st.integers(0, len(original) - 1))] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(CredentialError):
+        parse_apn(bytes(original), time.time())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=500), values.map(lambda v: json.dumps(v).encode())))
+def test_fcm_parser_refuses_garbage_only_with_a_credential_error(data):
+    with contextlib.suppress(CredentialError):
+        parse_fcm(data)
