@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,7 +57,3 @@ def envelope(op: Any, request_id: Any = None, *, error: MesiboError | None = Non
     else:
         body.update(fields)
     return body
-
-
-def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -7,12 +7,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-import yaml
 from pydantic import ValidationError
 
 from app.credentials import CredentialError, ParsedCredential
-from app.credentials.apn import parse_apn
-from app.credentials.fcm import parse_fcm
 from app.runtime import Runtime
 from app.schemas import DeviceIn, SeedFile
 from app.services import apps, credentials, people
@@ -32,6 +29,8 @@ class Seed:
 
 
 def load_seed(path: str, now: float) -> Seed:
+    import yaml  # only a seeded start pays for it
+
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -77,6 +76,9 @@ def _credential(seed_path: str, base: str, kind: str, rel: str, now: float) -> P
         raise SeedError(
             f"seed file {seed_path}: cannot read {kind} credential {full}: {exc.strerror}"
         ) from None
+    from app.credentials.apn import parse_apn
+    from app.credentials.fcm import parse_fcm
+
     try:
         return parse_fcm(data) if kind == "fcm" else parse_apn(data, now)
     except CredentialError as exc:

@@ -1,182 +1,40 @@
-"""State in SQLite: the tables (SQLModel) and one serialised connection in WAL mode.
+"""State in SQLite: one serialised connection in WAL mode, over the tables of app/models.py.
 
-The schema is declared with SQLModel; queries go straight to the DB-API connection because an ORM
-session per request costs more than the whole request budget of the hot path (see bench/).
+Queries go straight to the DB-API connection: an ORM session per request costs more than the whole
+request budget of the hot path (see bench/). The schema comes from schema.sql, generated from the
+SQLModel tables.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import functools
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, create_engine
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Field, SQLModel
-
-
-class App(SQLModel, table=True):
-    __tablename__ = "apps"
-    id: int | None = Field(default=None, primary_key=True)
-    name: str
-    token: str = Field(unique=True)
-    background: bool = True
-    fallback: bool = True
-    ratelimit: bool = True
-    collapse: bool = False
-    sound: bool = False
-    forceprod: bool = False
-    iosfcm: bool = False
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    debug_start: float | None = None
-    debug_end: float | None = None
-    created: float
-
-
-class Credential(SQLModel, table=True):
-    """Parsed credential metadata. The private key itself is never stored: only its fingerprint."""
-
-    __tablename__ = "credentials"
-    __table_args__ = (UniqueConstraint("app_id", "platform", "bundle", "source"),)
-    id: int | None = Field(default=None, primary_key=True)
-    app_id: int = Field(index=True)
-    platform: str
-    bundle: str = ""
-    source: str
-    project_id: str | None = None
-    client_email: str | None = None
-    sandbox: bool = False
-    production: bool = False
-    expiry: float | None = None
-    topics: str = "[]"
-    team_id: str | None = None
-    key_fingerprint: str
-    filename: str | None = None
-    uploaded: float
-
-
-class User(SQLModel, table=True):
-    __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("app_id", "address"),)
-    id: int | None = Field(default=None, primary_key=True)
-    app_id: int
-    address: str
-    name: str = ""
-    access_token: str
-    appid: str | None = None
-    expiry_minutes: int | None = None
-    created: float
-
-
-class Device(SQLModel, table=True):
-    __tablename__ = "devices"
-    __table_args__ = (UniqueConstraint("app_id", "push_token"), Index("ix_devices_user", "app_id", "address"))
-    id: int | None = Field(default=None, primary_key=True)
-    app_id: int
-    user_id: int
-    address: str
-    platform: str
-    appid: str
-    push_token: str
-    voip: bool = False
-    sandbox: bool = False
-    responds: bool = True
-    invalid_reason: str | None = None
-    last_sent: float | None = None
-    created: float
-
-
-class Push(SQLModel, table=True):
-    __tablename__ = "pushes"
-    __table_args__ = (
-        Index("ix_pushes_app", "app_token", "id"),
-        Index("ix_pushes_address", "address", "id"),
-        Index("ix_pushes_status", "status", "id"),
-        Index("ix_pushes_service", "service", "id"),
-        Index("ix_pushes_kind", "kind", "id"),
-        Index("ix_pushes_push_token", "push_token", "id"),
-        Index("ix_pushes_fallback", "fallback_due"),
-        {"sqlite_autoincrement": True},  # ids only grow, even after records are cleared
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    ts: float
-    app_token: str
-    app_name: str
-    address: str
-    device_id: int
-    push_token: str
-    platform: str
-    service: str
-    push_type: str
-    kind: str
-    status: str
-    reason: str | None = None
-    debug: bool = False
-    request: str | None = Field(default=None, sa_column=Column(Text))
-    response: str | None = Field(default=None, sa_column=Column(Text))
-    acked: bool = False
-    fallback_due: float | None = None
-
-
-class TestPush(SQLModel, table=True):
-    """History of accepted pushtest calls: the rolling window of the test-push limit."""
-
-    __tablename__ = "testpushes"
-    __table_args__ = (Index("ix_testpushes_app", "app_id", "ts"),)
-    id: int | None = Field(default=None, primary_key=True)
-    app_id: int
-    ts: float
-
-
-class Fault(SQLModel, table=True):
-    __tablename__ = "faults"
-    id: int | None = Field(default=None, primary_key=True)
-    app_token: str | None = None
-    address: str | None = None
-    push_token: str | None = None
-    error: str
-    service: str
-    remaining: int | None = None
-    created: float
-
-
-class WebhookJob(SQLModel, table=True):
-    """A webhook delivery still owed; it outlives a restart."""
-
-    __tablename__ = "webhook_jobs"
-    id: int | None = Field(default=None, primary_key=True)
-    app_token: str
-    push_id: int
-    url: str
-    payload: str = Field(sa_column=Column(Text, nullable=False))
-    attempts: int = 0
-    next_at: float = Field(index=True)
-
-
-class WebhookAttempt(SQLModel, table=True):
-    __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_attempts_app", "app_token", "id"), Index("ix_attempts_push", "push_id"))
-    id: int | None = Field(default=None, primary_key=True)
-    app_token: str
-    push_id: int
-    url: str
-    attempt: int
-    status_code: int | None = None
-    error: str | None = None
-    duration_ms: float
-    ok: bool
-    ts: float
-
-
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
 WIPE_ORDER = [
-    m.__tablename__
-    for m in (WebhookAttempt, WebhookJob, Fault, TestPush, Push, Device, User, Credential, App)
+    "webhook_attempts",
+    "webhook_jobs",
+    "faults",
+    "testpushes",
+    "pushes",
+    "devices",
+    "users",
+    "credentials",
+    "apps",
 ]
+
+
+_deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
 
 
 class StoreError(Exception):
@@ -190,6 +48,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self._depth = 0
+        self._waiters: list[asyncio.Future] = []
         memory = path == ":memory:"
         try:
             if not memory:
@@ -207,17 +66,25 @@ class Store:
             # process loses nothing; only a power cut could drop the last commits.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            engine = create_engine("sqlite://", creator=lambda: self.conn, poolclass=StaticPool)
-            SQLModel.metadata.create_all(engine)
+            self.conn.executescript(SCHEMA_FILE.read_text())
+            self.checkpointer: Checkpointer | None = None
             if not memory:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 _tighten_companions(path)
+                # Checkpoints (the only step that waits for the disk) run in their own thread, so
+                # that no request pays for one; a commit is durable once it is in the WAL.
+                self.conn.execute("PRAGMA wal_autocheckpoint=0")
+                self.checkpointer = Checkpointer(path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; nested uses join the outer one."""
+        """One unit of work, all or nothing; nested uses join the outer one.
+
+        Committed at its end, unless the caller is `deferred()`: then it waits in the open
+        transaction for `flush()`, which commits the work of every request ready at that moment
+        in one COMMIT (group commit). Each unit is a savepoint, so a failure undoes only its own.
+        """
         with self.lock:
             if self._depth:
                 self._depth += 1
@@ -226,17 +93,65 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            if not self.conn.in_transaction:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("SAVEPOINT unit")
             self._depth = 1
             try:
                 yield self.conn
             except BaseException:
+                self.conn.execute("ROLLBACK TO unit")
+                raise
+            finally:
+                self.conn.execute("RELEASE unit")
+                self._depth = 0
+                if not _deferring.get():
+                    self.commit()
+
+    def commit(self) -> None:
+        with self.lock:
+            if not self.conn.in_transaction:
+                return
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:
                 self.conn.execute("ROLLBACK")
                 raise
-            else:
-                self.conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+
+    @staticmethod
+    @contextmanager
+    def deferred() -> Iterator[None]:
+        """Units of work inside stay uncommitted until `flush()`."""
+        token = _deferring.set(True)
+        try:
+            yield
+        finally:
+            _deferring.reset(token)
+
+    async def flush(self) -> None:
+        """Return once everything written so far is committed; one COMMIT serves every waiter."""
+        if not self.conn.in_transaction:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) == 1:
+            loop.call_soon(self._commit_waiting)
+        await waiter
+
+    def _commit_waiting(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        error: Exception | None = None
+        try:
+            self.commit()
+        except sqlite3.Error as exc:
+            error = exc
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(StoreError(f"the write could not be committed: {error}"))
 
     def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
         with self.lock:
@@ -251,10 +166,8 @@ class Store:
             return self.conn.execute(sql, args)
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
-        cols = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
         with self.lock:
-            cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(values.values()))
+            cur = self.conn.execute(_insert_sql(table, tuple(values)), list(values.values()))
             return int(cur.lastrowid)
 
     def update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
@@ -269,12 +182,43 @@ class Store:
             conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         with self.lock:
             try:
+                self.commit()
                 if self.path != ":memory:":
                     self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self.conn.close()
+
+
+@functools.cache
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+class Checkpointer:
+    """Copies the WAL into the database file from a thread of its own, every half second."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.INTERVAL):
+            with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do it
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._conn.close()
 
 
 def _create_private(path: str) -> None:

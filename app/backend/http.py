@@ -11,8 +11,10 @@ from starlette.responses import Response
 
 from app.backend import parsing
 from app.backend.dispatch import dispatch
-from app.errors import BADPAYLOAD, MesiboError, dumps, envelope
+from app.errors import BADPAYLOAD, BADREQ, MesiboError, envelope
+from app.responses import json_response
 from app.runtime import Runtime
+from app.store import StoreError
 
 PATHS = ("/backend", "/backend/", "/api.php")
 METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
@@ -26,10 +28,6 @@ PREFLIGHT_HEADERS = {
 }
 
 
-def json_response(status: int, body: dict) -> Response:
-    return Response(dumps(body), status_code=status, media_type="application/json")
-
-
 def too_large(limit: int) -> MesiboError:
     return MesiboError(BADPAYLOAD, f"the upload is larger than the limit of {limit} bytes", http_status=413)
 
@@ -37,9 +35,14 @@ def too_large(limit: int) -> MesiboError:
 async def read_body(request: Request, limit: int) -> bytes:
     """Stop reading as soon as the body passes the limit: a huge upload is never held whole."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-        raise too_large(limit)
-    chunks, size = [], 0
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit + FORM_OVERHEAD:
+            raise too_large(limit)
+        try:
+            return await request.body()  # the server holds the body to its declared length
+        except ClientDisconnect:
+            raise parsing.bad_payload("the client disconnected before the body was complete") from None
+    chunks, size = [], 0  # chunked: count as it comes
     try:
         async for chunk in request.stream():
             size += len(chunk)
@@ -94,8 +97,14 @@ def make_endpoint(rt: Runtime):
         try:
             fields = await read_fields(request, rt.settings.max_upload_bytes)
         except MesiboError as exc:
-            return json_response(exc.http_status, envelope(None, error=exc))
-        status, body = dispatch(rt, fields)
-        return json_response(status, body)
+            return json_response(envelope(None, error=exc), exc.http_status)
+        with rt.store.deferred():
+            status, body = dispatch(rt, fields)
+        try:
+            await rt.store.flush()  # answer only once the write is durable
+        except StoreError as exc:
+            error = MesiboError(BADREQ, str(exc))
+            return json_response(envelope(fields.get("op"), fields.get("id"), error=error), 200)
+        return json_response(body, status)
 
     return backend

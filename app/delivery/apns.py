@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import uuid
 
 from app.delivery.content import Push
@@ -44,7 +45,8 @@ def payload_size(request: dict) -> int:
 
 
 def new_apns_id() -> str:
-    return str(uuid.uuid4()).upper()
+    """The shape of APNs' apns-id (a UUID); random, not secret."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4)).upper()
 
 
 def success(apns_id: str) -> dict:

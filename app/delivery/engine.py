@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
+import random
 import sqlite3
 
 from app.clock import iso
@@ -34,22 +34,33 @@ def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
     return "fcm" if device["platform"] == "android" or iosfcm else "apn"
 
 
-def deliver(
-    rt: Runtime, app: sqlite3.Row, device: sqlite3.Row, kind: str = "test", body: str | None = None
-) -> dict:
+class Round:
+    """What the pushes of one request share: the app, its options and credentials, the time, and
+    whether any fault is armed at all. Read once, however many devices the user has."""
+
+    def __init__(self, rt: Runtime, app: sqlite3.Row) -> None:
+        self.rt = rt
+        self.app = app
+        self.opts = apps.options(app)
+        self.creds = credentials.InUse(rt, app["id"])
+        self.now = rt.clock.now()
+        self.debug = apps.debug_active(app, self.now)
+        self.faults_armed = faults.armed(rt)
+
+
+def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | None = None) -> dict:
     """Make one push record (inside the caller's transaction) and return its public view."""
-    now = rt.clock.now()
-    opts = apps.options(app)
+    rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
     service = service_for(device, opts["iosfcm"])
     push = Push(
         push_type=push_type_for(device, service, opts["background"], kind),
         kind=kind,
-        message_id=secrets.token_hex(8),
+        message_id=fake_id(16),
         body=body or Push.body,
         collapse=opts["collapse"],
         sound=opts["sound"],
     )
-    request, response, status, reason = _outcome(rt, app, device, service, push, opts, now)
+    request, response, status, reason = _outcome(rnd, device, service, push)
     record = {
         "ts": now,
         "app_token": app["token"],
@@ -63,7 +74,7 @@ def deliver(
         "kind": kind,
         "status": status,
         "reason": reason,
-        "debug": apps.debug_active(app, now),
+        "debug": rnd.debug,
         "request": json.dumps(request) if request is not None else None,
         "response": json.dumps(response) if response is not None else None,
         "acked": False,
@@ -75,8 +86,7 @@ def deliver(
             rt.store.update("devices", device["id"], {"last_sent": now})
         if reason in faults.INVALIDATING:
             rt.store.update("devices", device["id"], {"invalid_reason": reason})
-        row = rt.store.one("SELECT * FROM pushes WHERE id = ?", (record_id,))
-        view = record_view(row)
+        view = view_of({**record, "id": record_id}, request, response)
         _enqueue_webhook(rt, app, view)
     log.info(
         "push #%d app=%s address=%s service=%s type=%s kind=%s status=%s reason=%s",
@@ -89,15 +99,21 @@ def deliver(
         status,
         reason or "-",
     )
-    rt.pushes_changed()
+    rt.pushes_changed()  # wakes long-polls; cheap when none waits
     return view
 
 
+def fake_id(digits: int) -> str:
+    """Message ids only need to be unique-looking, not secret: no system entropy on the hot path."""
+    return f"{random.getrandbits(digits * 4):0{digits}x}"
+
+
 def _outcome(
-    rt: Runtime, app: sqlite3.Row, device: sqlite3.Row, service: str, push: Push, opts: dict, now: float
+    rnd: Round, device: sqlite3.Row, service: str, push: Push
 ) -> tuple[dict | None, dict | None, str, str | None]:
+    rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
     if service == "fcm":
-        cred = credentials.fcm_in_use(rt, app["id"])
+        cred = rnd.creds.fcm
         if cred is None:
             return None, None, "failed", "NO_FCM_CREDENTIALS"
         request = fcm.render(
@@ -108,7 +124,7 @@ def _outcome(
             topic=device["appid"],
         )
     else:
-        cred = credentials.apn_for_topic(rt, app["id"], device["appid"])
+        cred = rnd.creds.apn_for(device["appid"])
         if cred is None:
             return None, None, "failed", "NO_APN_CREDENTIALS"
         use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
@@ -117,7 +133,7 @@ def _outcome(
     if opts["ratelimit"] and _throttled(rt, device, now):
         return request, None, "throttled", None
 
-    injected = faults.take(rt, app["token"], device, service)
+    injected = faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
     if injected is None and device["invalid_reason"] in faults.INVALIDATING:
         injected = device["invalid_reason"]
     if injected is not None:
@@ -178,8 +194,14 @@ def _fallback_due(
     return None
 
 
-def record_view(row: sqlite3.Row, *, with_wire: bool = True) -> dict:
-    view = {
+def record_view(row: sqlite3.Row) -> dict:
+    """A stored record as the API shows it."""
+    return view_of(row, loads(row["request"]), loads(row["response"]))
+
+
+def view_of(row, request: dict | None, response: dict | None) -> dict:
+    """A record's public shape; `row` is a stored row or the values just inserted."""
+    return {
         "id": row["id"],
         "ts": iso(row["ts"]),
         "app": row["app_token"],
@@ -196,11 +218,9 @@ def record_view(row: sqlite3.Row, *, with_wire: bool = True) -> dict:
         "debug": bool(row["debug"]),
         "acked": bool(row["acked"]),
         "fallback_due": iso(row["fallback_due"]),
+        "request": request,
+        "response": response,
     }
-    if with_wire:
-        view["request"] = loads(row["request"])
-        view["response"] = loads(row["response"])
-    return view
 
 
 def _enqueue_webhook(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
@@ -228,7 +248,7 @@ def fire_due_fallbacks(rt: Runtime) -> int:
             app = apps.by_token(rt, due["app_token"])
             device = rt.store.one("SELECT * FROM devices WHERE id = ?", (due["device_id"],))
             if app is not None and device is not None:
-                deliver(rt, app, device, kind="fallback")
+                deliver(Round(rt, app), device, kind="fallback")
                 fired += 1
 
 

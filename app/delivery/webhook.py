@@ -12,11 +12,13 @@ import json
 import logging
 import sqlite3
 import time
-
-import httpx
+from typing import TYPE_CHECKING
 
 from app.clock import iso
 from app.runtime import Runtime
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mesibo_mock.webhook")
 MAX_ATTEMPTS = 3
@@ -61,6 +63,8 @@ def due_jobs(rt: Runtime, exclude: set[int]) -> list[sqlite3.Row]:
 
 
 async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> None:
+    import httpx
+
     number = job["attempts"] + 1
     started = time.perf_counter()
     status_code: int | None = None
@@ -132,7 +136,6 @@ class Timers:
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self.client = httpx.AsyncClient(follow_redirects=False)
         self._task = asyncio.create_task(self._loop(), name="mesibo-mock-timers")
 
     async def stop(self) -> None:
@@ -150,7 +153,12 @@ class Timers:
         from app.delivery.engine import fire_due_fallbacks
 
         fire_due_fallbacks(self.rt)
-        for job in due_jobs(self.rt, set(self.in_flight)):
+        jobs = due_jobs(self.rt, set(self.in_flight))
+        if jobs and self.client is None:  # httpx loads with the first webhook, not at start-up
+            import httpx
+
+            self.client = httpx.AsyncClient(follow_redirects=False)
+        for job in jobs:
             task = asyncio.create_task(attempt(self.rt, self.client, job))
             self.in_flight[job["id"]] = task
             task.add_done_callback(lambda _t, job_id=job["id"]: self.in_flight.pop(job_id, None))

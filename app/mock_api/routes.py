@@ -13,40 +13,43 @@ from app import __version__
 from app.clock import parse_iso
 from app.delivery import engine, faults, webhook
 from app.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep, require_admin
+from app.responses import json_response
 from app.runtime import Runtime
 from app.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
 from app.services import apps, people
 from app.store import where
 
 health_router = APIRouter(prefix="/_mock", tags=["health"])
+# Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
+# each at import time, which alone cost 50 ms of start-up.
 router = APIRouter(prefix="/_mock", dependencies=[Depends(require_admin)])
 MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
 
 
 @health_router.get("/health")
-async def health(rt: RuntimeDep) -> dict:
-    return {"status": "ok", "mode": rt.settings.mode, "version": __version__}
+async def health(rt: RuntimeDep):
+    return json_response({"status": "ok", "mode": rt.settings.mode, "version": __version__})
 
 
 # --- apps -----------------------------------------------------------------------------------------
 @router.get("/apps", tags=["apps"])
-async def list_apps(rt: RuntimeDep) -> dict:
-    return {"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]}
+async def list_apps(rt: RuntimeDep):
+    return json_response({"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]})
 
 
 @router.post("/apps", status_code=201, tags=["apps"])
-async def create_app(body: AppIn, rt: RuntimeDep) -> dict:
+async def create_app(body: AppIn, rt: RuntimeDep):
     try:
         app = apps.create(rt, body.name, body.token)
     except apps.AppExists:
         raise HTTPException(409, f"an app with token {body.token!r} already exists") from None
-    return apps.public_view(rt, app)
+    return json_response(apps.public_view(rt, app), 201)
 
 
 @router.get("/apps/{token}", tags=["apps"])
-async def get_app(app: AppDep, rt: RuntimeDep) -> dict:
-    return apps.public_view(rt, app)
+async def get_app(app: AppDep, rt: RuntimeDep):
+    return json_response(apps.public_view(rt, app))
 
 
 @router.delete("/apps/{token}", status_code=204, tags=["apps"])
@@ -56,9 +59,9 @@ async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
 
 
 @router.put("/apps/{token}/webhook", tags=["apps"])
-async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep) -> dict:
+async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
     apps.set_webhook(rt, app, body.url, body.secret)
-    return {"webhook": {"url": body.url}}
+    return json_response({"webhook": {"url": body.url}})
 
 
 @router.delete("/apps/{token}/webhook", status_code=204, tags=["apps"])
@@ -69,14 +72,16 @@ async def delete_webhook(app: AppDep, rt: RuntimeDep) -> Response:
 
 # --- devices --------------------------------------------------------------------------------------
 @router.post("/apps/{token}/devices", status_code=201, tags=["devices"])
-async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep) -> dict:
+async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep):
     device, _created = people.register_device(rt, app["id"], body.model_dump())
-    return people.device_view(device)
+    return json_response(people.device_view(device), 201)
 
 
 @router.get("/apps/{token}/devices", tags=["devices"])
-async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None) -> dict:
-    return {"devices": [people.device_view(d) for d in people.devices_of(rt, app["id"], address)]}
+async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None):
+    return json_response(
+        {"devices": [people.device_view(d) for d in people.devices_of(rt, app["id"], address)]}
+    )
 
 
 @router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
@@ -107,7 +112,7 @@ async def list_pushes(
     after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
-) -> dict:
+):
     filters = {
         "app_token": token,
         "address": address,
@@ -122,7 +127,7 @@ async def list_pushes(
         found = query_pushes(rt, filters, after, limit)
         remaining = deadline - time.monotonic()
         if found or remaining <= 0:
-            return {"pushes": found}
+            return json_response({"pushes": found})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signal.wait(), timeout=remaining)
 
@@ -135,47 +140,50 @@ def _push_row(rt: Runtime, push_id: int):
 
 
 @router.get("/pushes/{push_id}", tags=["pushes"])
-async def get_push(push_id: RowId, rt: RuntimeDep) -> dict:
-    return engine.record_view(_push_row(rt, push_id))
+async def get_push(push_id: RowId, rt: RuntimeDep):
+    return json_response(engine.record_view(_push_row(rt, push_id)))
 
 
 @router.post("/pushes/{push_id}/ack", tags=["pushes"])
-async def ack_push(push_id: RowId, rt: RuntimeDep) -> dict:
+async def ack_push(push_id: RowId, rt: RuntimeDep):
     _push_row(rt, push_id)
-    return engine.record_view(engine.acknowledge(rt, push_id))
+    return json_response(engine.record_view(engine.acknowledge(rt, push_id)))
 
 
 @router.delete("/pushes", tags=["pushes"])
-async def clear_pushes(rt: RuntimeDep, token: str | None = None) -> dict:
+async def clear_pushes(rt: RuntimeDep, token: str | None = None):
     with rt.store.tx():
         if token is None:
             deleted = rt.store.run("DELETE FROM pushes").rowcount
         else:
             deleted = rt.store.run("DELETE FROM pushes WHERE app_token = ?", (token,)).rowcount
-    return {"deleted": deleted}
+    return json_response({"deleted": deleted})
 
 
 # --- faults ---------------------------------------------------------------------------------------
 @router.post("/faults", status_code=201, tags=["faults"])
-async def add_fault(body: FaultIn, rt: RuntimeDep) -> dict:
+async def add_fault(body: FaultIn, rt: RuntimeDep):
     if body.error not in faults.FAULTS:
         raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
     # count defaults to 1; an explicit null means "until removed"
     fault_id = faults.add(
         rt, body.error, token=body.token, address=body.address, push_token=body.push_token, count=body.count
     )
-    return faults.view(rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,)))
+    return json_response(faults.view(rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,))), 201)
 
 
 @router.get("/faults", tags=["faults"])
-async def list_faults(rt: RuntimeDep) -> dict:
-    return {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
+async def list_faults(rt: RuntimeDep):
+    return json_response(
+        {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
+    )
 
 
 @router.delete("/faults", tags=["faults"])
-async def clear_faults(rt: RuntimeDep) -> dict:
+async def clear_faults(rt: RuntimeDep):
     with rt.store.tx():
-        return {"deleted": rt.store.run("DELETE FROM faults").rowcount}
+        deleted = rt.store.run("DELETE FROM faults").rowcount
+    return json_response({"deleted": deleted})
 
 
 @router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
@@ -188,12 +196,12 @@ async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
 
 # --- clock ----------------------------------------------------------------------------------------
 @router.get("/clock", tags=["clock"])
-async def get_clock(rt: RuntimeDep) -> dict:
-    return rt.clock.state()
+async def get_clock(rt: RuntimeDep):
+    return json_response(rt.clock.state())
 
 
 @router.post("/clock", tags=["clock"])
-async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]) -> dict:
+async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
     given = body.model_fields_set
     if len(given) != 1:
         raise HTTPException(422, "give exactly one of 'advance', 'set', 'freeze', 'real'")
@@ -211,7 +219,7 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]) -> dict:
     else:
         raise HTTPException(422, "'real' must be true")
     rt.timers.run_due()  # fallbacks and retries the move made due happen now
-    return rt.clock.state()
+    return json_response(rt.clock.state())
 
 
 # --- webhook log, reset ---------------------------------------------------------------------------
@@ -221,16 +229,16 @@ async def list_webhook_attempts(
     token: str | None = None,
     push_id: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-) -> dict:
+):
     clause, args = where({"app_token": token, "push_id": push_id})
     rows = rt.store.all(f"SELECT * FROM webhook_attempts{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
     pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_jobs")["n"]
-    return {"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending}
+    return json_response({"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending})
 
 
 @router.post("/reset", tags=["reset"])
-async def reset(rt: RuntimeDep) -> dict:
+async def reset(rt: RuntimeDep):
     from app.lifecycle import reset_state
 
     token = reset_state(rt)
-    return {"reset": True, "app_token": token}
+    return json_response({"reset": True, "app_token": token})

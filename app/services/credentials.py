@@ -45,34 +45,32 @@ def save(rt: Runtime, app_id: int, cred: ParsedCredential, source: str, filename
         rt.store.insert("credentials", values)
 
 
-def fcm_in_use(rt: Runtime, app_id: int) -> sqlite3.Row | None:
-    return rt.store.one(
-        f"SELECT * FROM credentials WHERE app_id = ? AND platform = 'fcm' ORDER BY {SOURCE_RANK} LIMIT 1",
-        (app_id,),
-    )
+class InUse:
+    """The credentials an app uses, read in one query; an API upload beats the seed's [doc].
 
+    Made once per request, so a pushtest to several devices reads them once.
+    """
 
-def apn_in_use(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
-    rows = rt.store.all(
-        f"SELECT * FROM credentials WHERE app_id = ? AND platform = 'apn' ORDER BY bundle, {SOURCE_RANK}",
-        (app_id,),
-    )
-    chosen: dict[str, sqlite3.Row] = {}
-    for row in rows:
-        chosen.setdefault(row["bundle"], row)
-    return list(chosen.values())
+    def __init__(self, rt: Runtime, app_id: int) -> None:
+        rows = rt.store.all(
+            f"SELECT * FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}", (app_id,)
+        )
+        self.fcm: sqlite3.Row | None = next((r for r in rows if r["platform"] == "fcm"), None)
+        by_bundle: dict[str, sqlite3.Row] = {}
+        for row in rows:
+            if row["platform"] == "apn":
+                by_bundle.setdefault(row["bundle"], row)
+        self.apns: list[sqlite3.Row] = list(by_bundle.values())
 
-
-def apn_for_topic(rt: Runtime, app_id: int, appid: str) -> sqlite3.Row | None:
-    """The credential whose bundle id, or one of whose topics, is the device's app id."""
-    candidates = apn_in_use(rt, app_id)
-    for row in candidates:
-        if row["bundle"] == appid:
-            return row
-    for row in candidates:
-        if appid in json.loads(row["topics"]):
-            return row
-    return None
+    def apn_for(self, appid: str) -> sqlite3.Row | None:
+        """The credential whose bundle id, or else one of whose topics, is the device's app id."""
+        for row in self.apns:
+            if row["bundle"] == appid:
+                return row
+        for row in self.apns:
+            if appid in json.loads(row["topics"]):
+                return row
+        return None
 
 
 def fcm_view(row: sqlite3.Row) -> dict:
@@ -92,12 +90,13 @@ def apn_view(row: sqlite3.Row) -> dict:
 
 
 def summary(rt: Runtime, app_id: int) -> dict:
-    fcm = fcm_in_use(rt, app_id)
+    in_use = InUse(rt, app_id)
+    fcm = in_use.fcm
     fcm_entry = None
     if fcm is not None:
         fcm_entry = {k: v for k, v in fcm_view(fcm).items() if k != "type"} | {"source": fcm["source"]}
     apn_entries = [
         {k: v for k, v in apn_view(row).items() if k != "type"} | {"source": row["source"]}
-        for row in apn_in_use(rt, app_id)
+        for row in in_use.apns
     ]
     return {"fcm": fcm_entry, "apn": apn_entries}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.clock import iso, parse_iso
@@ -14,7 +14,6 @@ from app.mock_api.deps import RuntimeDep, require_admin
 from app.services import apps, people
 
 HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/_mock", dependencies=[Depends(require_admin)], include_in_schema=False)
 EXPIRY_WARNING_DAYS = 30
 
@@ -30,6 +29,14 @@ def expiry_note(expiry_iso: str | None, now: float) -> str | None:
     return f"expires in {days} day{'s' if days != 1 else ''}" if days < EXPIRY_WARNING_DAYS else None
 
 
+@functools.cache
+def templates():
+    """Jinja2 loads with the first page view, not at start-up."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(HERE / "templates"))
+
+
 @router.get("/ui", response_class=HTMLResponse)
 async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
     now = rt.clock.now()
@@ -40,7 +47,7 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
             entry["note"] = expiry_note(entry["expiry"], now)
         view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]
         views.append(view)
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         "index.html",
         {

@@ -18,14 +18,15 @@ def handle(ctx: OpContext, fields: dict) -> dict:
     message = optional(fields, "push.message")
     body = as_text("push.message", message, max_length=8192) if message is not None else None
     with rt.store.tx():
-        if people.user_by_address(rt, app["id"], address) is None:
-            raise bad_value("push.address", f"is not a user of this app: {address!r}")
         devices = people.devices_of(rt, app["id"], address)
         if not devices:
+            if people.user_by_address(rt, app["id"], address) is None:
+                raise bad_value("push.address", f"is not a user of this app: {address!r}")
             raise bad_value("push.address", f"user {address!r} has no registered device")
         if rt.cloud:
             _count_against_limit(ctx)
-        results = [engine.deliver(rt, app, device, "test", body) for device in devices]
+        rnd = engine.Round(rt, app)
+        results = [engine.deliver(rnd, device, "test", body) for device in devices]
     return {
         "push": {
             "address": address,

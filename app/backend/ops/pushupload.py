@@ -5,8 +5,6 @@ from __future__ import annotations
 from app.backend.ops import OpContext
 from app.backend.parsing import UploadedFile
 from app.credentials import CredentialError
-from app.credentials.apn import parse_apn
-from app.credentials.fcm import parse_fcm
 from app.errors import bad_value, missing
 from app.services import credentials
 
@@ -35,13 +33,15 @@ def handle(ctx: OpContext, fields: dict) -> dict:
     kind = detect_type(upload.filename, fields.get("type"))
     if not upload.content:
         raise bad_value("file", f"is empty ({upload.filename!r})")
+    from app.credentials.apn import parse_apn  # cryptography loads on the first upload, not at start
+    from app.credentials.fcm import parse_fcm
+
     try:
         parsed = parse_fcm(upload.content) if kind == "fcm" else parse_apn(upload.content, ctx.rt.clock.now())
     except CredentialError as exc:
         raise bad_value("file", f"is refused: {exc}") from None
     credentials.save(ctx.rt, ctx.app["id"], parsed, "api", upload.filename)
+    in_use = credentials.InUse(ctx.rt, ctx.app["id"])
     if kind == "fcm":
-        row = credentials.fcm_in_use(ctx.rt, ctx.app["id"])
-        return {"push": credentials.fcm_view(row)}
-    row = credentials.apn_for_topic(ctx.rt, ctx.app["id"], parsed.bundle)
-    return {"push": credentials.apn_view(row)}
+        return {"push": credentials.fcm_view(in_use.fcm)}
+    return {"push": credentials.apn_view(in_use.apn_for(parsed.bundle))}

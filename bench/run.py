@@ -1,0 +1,290 @@
+"""Benchmark: mesibo-mock against a bare FastAPI app with the same uvicorn settings, in one run.
+
+    python -m bench.run                      # the whole thing (about two minutes with 1M records)
+    python -m bench.run --seconds 3 --records 100000
+
+Prints, for both servers: requests/s, p50 and p99 latency for pushset, pushtest (a user with two
+devices) and GET /_mock/pushes; time from start to healthy; RSS after the load; then the ratios
+against the targets. Then the time of a push-record query at 1k and at 1M records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from app.testing import free_port, serve_command
+from bench.load import build_request, load
+
+ROOT = Path(__file__).resolve().parent.parent
+CREDS = ROOT / "fixtures" / "creds"
+TOKEN = "bench-token"
+TARGETS = {"pushset": 0.7, "pushtest": 0.5}
+STARTUP_TARGET, RSS_TARGET, QUERY_TARGET = 1.1, 1.25, 1.2
+
+
+def spawn(kind: str, port: int, db: str) -> subprocess.Popen:
+    env = {**os.environ, "MESIBO_MOCK_APP_TOKEN": TOKEN, "MESIBO_MOCK_LOG_LEVEL": "warning"}
+    if kind == "bare":
+        cmd = [sys.executable, "-m", "bench.bare_app", str(port)]
+    else:
+        cmd = [*serve_command(), "serve", "--port", str(port), "--db", db, "--mode", "onprem"]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_mock/health", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.002)
+    raise RuntimeError("server did not become healthy")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def startup_seconds(kind: str, runs: int, tmp: str) -> float:
+    times = []
+    for i in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        proc = spawn(kind, port, os.path.join(tmp, f"startup-{kind}-{i}.db"))
+        wait_healthy(port, proc)
+        times.append(time.perf_counter() - started)
+        stop(proc)
+    return statistics.median(times)
+
+
+def prepare_emulator(port: int) -> None:
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+    for name in ("fcm-service-account.json", "apns-development.p12"):
+        answer = client.post(
+            "/backend",
+            data={"op": "pushupload", "token": TOKEN},
+            files={"file": (name, (CREDS / name).read_bytes())},
+        ).json()
+        assert answer["result"], answer
+    client.post("/backend", json={"op": "pushset", "token": TOKEN, "push": {"ratelimit": False}})
+    for platform, push_token in (("android", "fcm-bench-token"), ("ios", "ab" * 32)):
+        client.post(
+            f"/_mock/apps/{TOKEN}/devices",
+            json={
+                "address": "bench-user",
+                "platform": platform,
+                "appid": "com.example.app",
+                "push_token": push_token,
+                "sandbox": True,
+            },
+        )
+    client.close()
+
+
+SCENARIOS = {
+    "pushset": build_request(
+        "POST",
+        "/backend",
+        json.dumps({"op": "pushset", "token": TOKEN, "push": {"sound": True, "collapse": False}}).encode(),
+    ),
+    "pushtest": build_request(
+        "POST",
+        "/backend",
+        json.dumps({"op": "pushtest", "token": TOKEN, "push": {"address": "bench-user"}}).encode(),
+    ),
+    "GET /_mock/pushes": build_request("GET", "/_mock/pushes?limit=20"),
+}
+
+
+def measure(kind: str, seconds: float, connections: int, tmp: str) -> dict:
+    port = free_port()
+    proc = spawn(kind, port, os.path.join(tmp, f"load-{kind}.db"))
+    wait_healthy(port, proc)
+    if kind == "emulator":
+        prepare_emulator(port)
+    results = {}
+    for name, request in SCENARIOS.items():
+        load(port, request, seconds=min(1.0, seconds), connections=connections)  # warm-up
+        result = load(port, request, seconds=seconds, connections=connections)
+        if result.errors:
+            raise RuntimeError(f"{kind} {name}: {result.errors} error responses")
+        results[name] = result
+    rss = rss_mib(proc.pid)
+    stop(proc)
+    return {"results": results, "rss": rss}
+
+
+# --- the record query at 1k and 1M ------------------------------------------------------------------
+def build_records_db(path: str, count: int) -> None:
+    """A store holding `count` push records, written straight into SQLite (the API would take hours)."""
+    from app.store import Store
+
+    store = Store(path)
+    request = json.dumps(
+        {
+            "method": "POST",
+            "url": "https://fcm.googleapis.com/v1/projects/p/messages:send",
+            "headers": {"Authorization": "Bearer [redacted]"},
+            "body": {"message": {"token": "t", "data": {"source": "mesibo"}}},
+        }
+    )
+    response = json.dumps({"status": 200, "headers": {}, "body": {"name": "projects/p/messages/0:1"}})
+    rng = random.Random(7)
+    now = time.time()
+    store.conn.execute(
+        "INSERT INTO apps (name, token, background, fallback, ratelimit, collapse, sound, "
+        "forceprod, iosfcm, created) VALUES ('bench', ?, 1, 1, 1, 0, 0, 0, 0, ?)",
+        (TOKEN, now),
+    )
+    batch = []
+    store.conn.execute("BEGIN")
+    for i in range(count):
+        address = f"user-{rng.randrange(10000)}"
+        failed = rng.random() < 0.05
+        batch.append(
+            (
+                now - count + i,
+                TOKEN,
+                "bench",
+                address,
+                i % 20000,
+                f"tok-{address}",
+                "android",
+                "fcm",
+                "background",
+                "test",
+                "failed" if failed else "sent",
+                "UNAVAILABLE" if failed else None,
+                0,
+                request,
+                response,
+                0,
+                None,
+            )
+        )
+        if len(batch) == 50000:
+            store.conn.executemany(INSERT_PUSH, batch)
+            batch.clear()
+    store.conn.executemany(INSERT_PUSH, batch)
+    store.conn.execute("COMMIT")
+    store.close()
+
+
+INSERT_PUSH = (
+    "INSERT INTO pushes (ts, app_token, app_name, address, device_id, push_token, platform, service, "
+    "push_type, kind, status, reason, debug, request, response, acked, fallback_due) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+QUERIES = {
+    "address": "/_mock/pushes?address=user-42&limit=50",
+    "status": "/_mock/pushes?status=failed&limit=50",
+    "app + service": f"/_mock/pushes?token={TOKEN}&service=fcm&limit=50",
+}
+
+
+def query_times(count: int, tmp: str, seconds: float) -> dict[str, float]:
+    path = os.path.join(tmp, f"records-{count}.db")
+    build_records_db(path, count)
+    port = free_port()
+    proc = spawn("emulator", port, path)
+    wait_healthy(port, proc)
+    times = {}
+    for name, path_query in QUERIES.items():
+        request = build_request("GET", path_query)
+        load(port, request, seconds=0.3, connections=1)
+        times[name] = load(port, request, seconds=seconds, connections=1).p50
+    stop(proc)
+    return times
+
+
+# --- printing -----------------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="load per scenario (default 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--records", type=int, default=1_000_000, help="the large store (default 1,000,000)")
+    parser.add_argument("--startup-runs", type=int, default=5)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="mesibo-bench-")
+    try:
+        print(
+            f"mesibo-mock benchmark: {args.connections} connections, {args.seconds:g} s per scenario, "
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
+        )
+        bare = measure("bare", args.seconds, args.connections, tmp)
+        emu = measure("emulator", args.seconds, args.connections, tmp)
+        start_bare = startup_seconds("bare", args.startup_runs, tmp)
+        start_emu = startup_seconds("emulator", args.startup_runs, tmp)
+
+        print(f"{'':24}{'bare FastAPI':>28}{'mesibo-mock':>28}")
+        print(f"{'':24}{'req/s    p50 ms   p99 ms':>28}{'req/s    p50 ms   p99 ms':>28}")
+        for name in SCENARIOS:
+            b, e = bare["results"][name], emu["results"][name]
+            print(
+                f"{name:24}{b.rps:>10.0f}{b.p50:>9.2f}{b.p99:>9.2f}{e.rps:>10.0f}{e.p50:>9.2f}{e.p99:>9.2f}"
+            )
+        print(f"{'start to healthy (s)':24}{start_bare:>10.3f}{'':18}{start_emu:>10.3f}")
+        print(f"{'RSS after load (MiB)':24}{bare['rss']:>10.1f}{'':18}{emu['rss']:>10.1f}")
+
+        print("\nratios (mesibo-mock / bare)      value   target")
+        for name, target in TARGETS.items():
+            ratio = emu["results"][name].rps / bare["results"][name].rps
+            print(f"  {name + ' throughput':30}{ratio:>7.2f}   >= {target:<5} {verdict(ratio >= target)}")
+        ratio = emu["results"]["GET /_mock/pushes"].rps / bare["results"]["GET /_mock/pushes"].rps
+        print(f"  {'GET /_mock/pushes throughput':30}{ratio:>7.2f}   (no target: 20 full records vs. [])")
+        print(
+            f"  {'startup time':30}{start_emu / start_bare:>7.2f}   <= {STARTUP_TARGET:<5} "
+            f"{verdict(start_emu / start_bare <= STARTUP_TARGET)}"
+        )
+        print(
+            f"  {'RSS after load':30}{emu['rss'] / bare['rss']:>7.2f}   <= {RSS_TARGET:<5} "
+            f"{verdict(emu['rss'] / bare['rss'] <= RSS_TARGET)}"
+        )
+
+        small = query_times(1000, tmp, min(args.seconds, 2))
+        large = query_times(args.records, tmp, min(args.seconds, 2))
+        print(f"\npush-record query, p50 ms (one connection)   1k records   {args.records:,} records   ratio")
+        for name in QUERIES:
+            ratio = large[name] / small[name]
+            print(
+                f"  {name:42}{small[name]:>10.2f}{large[name]:>15.2f}{ratio:>10.2f}   "
+                f"<= {QUERY_TARGET} {verdict(ratio <= QUERY_TARGET)}"
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
