@@ -5,20 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
-import socket
 import sys
 
 from pydantic import ValidationError
 
 from app import __version__
 from app.config import LOG_LEVELS, Settings
+from app.serving import UsageError, bind, clean_exit_server
 
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Printed as one line; exit status 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -66,42 +61,12 @@ def configure_logging(level: str) -> None:
     )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this; without it a keep-alive client waits 40 ms per answer
-    # (Nagle against delayed ACK), because uvicorn does not set it on sockets it is handed.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def clean_exit_server(base: type) -> type:
-    class Server(base):
-        """SIGTERM/SIGINT: finish in-flight requests and exit 0, instead of re-raising the signal (143)."""
-
-        def handle_exit(self, sig: int, frame) -> None:
-            if self.should_exit and sig == signal.SIGINT:
-                self.force_exit = True
-            else:
-                self.should_exit = True
-
-    return Server
-
-
 def serve(settings: Settings) -> int:
     import uvicorn
 
+    from app.errors import SeedError
     from app.lifecycle import build_runtime
     from app.main import create_app
-    from app.seed import SeedError
     from app.store import StoreError
 
     configure_logging(settings.log_level)

@@ -34,6 +34,10 @@ class MesiboError(Exception):
         self.http_status = http_status
 
 
+class SeedError(Exception):
+    """One line saying what is wrong with the seed file (the CLI exits 2 with it)."""
+
+
 def missing(*names: str) -> MesiboError:
     listed = " or ".join(f"'{n}'" for n in names)
     return MesiboError(MISSINGPARAMS, f"missing required parameter {listed}", names)

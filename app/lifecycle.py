@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from app.clock import Clock
 from app.config import Settings
 from app.runtime import Runtime
-from app.seed import apply_seed, ensure_default_app, load_seed
+from app.services import apps
 from app.store import Store
+
+log = logging.getLogger("mesibo_mock")
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Raises StoreError or SeedError with a one-line message; the CLI turns those into exit 2."""
     clock = Clock()
-    seed = load_seed(settings.seed, clock.now()) if settings.seed else None
+    seed = None
+    if settings.seed:
+        from app.seed import load_seed  # YAML, pydantic seed models, the credential parser: only when seeded
+
+        seed = load_seed(settings.seed, clock.now())
     store = Store(settings.db)
     rt = Runtime(settings=settings, store=store, clock=clock, seed=seed)
-    apply_seed(rt, seed)
+    _apply_seed(rt)
     rt.default_token = ensure_default_app(rt)
     return rt
 
@@ -24,7 +32,28 @@ def reset_state(rt: Runtime) -> str:
     """Wipe everything (the clock included), then re-apply the seed and the default app."""
     rt.clock.real()
     rt.store.wipe()
-    apply_seed(rt, rt.seed)
+    _apply_seed(rt)
     rt.default_token = ensure_default_app(rt)
     rt.pushes_changed()
     return rt.default_token
+
+
+def _apply_seed(rt: Runtime) -> None:
+    if rt.seed is not None:
+        from app.seed import apply_seed
+
+        apply_seed(rt, rt.seed)
+
+
+def ensure_default_app(rt: Runtime) -> str:
+    """MESIBO_MOCK_APP_TOKEN names the default app; without it, an empty store gets a random one."""
+    token = rt.settings.app_token
+    with rt.store.tx():
+        if token:
+            app = apps.by_token(rt, token) or apps.create(rt, "default", token)
+        else:
+            existing = apps.list_all(rt)
+            named = [a for a in existing if a["name"] == "default"]
+            app = (named or existing or [None])[0] or apps.create(rt, "default")
+    log.info("default app %r, app token: %s", app["name"], app["token"])
+    return app["token"]

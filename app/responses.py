@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 
 def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -100,7 +100,7 @@ CREATE INDEX IF NOT EXISTS ix_pushes_app ON pushes (app_token, id);
 
 CREATE INDEX IF NOT EXISTS ix_pushes_fallback ON pushes (fallback_due) WHERE fallback_due IS NOT NULL;
 
-CREATE INDEX IF NOT EXISTS ix_pushes_kind ON pushes (kind, id);
+CREATE INDEX IF NOT EXISTS ix_pushes_fallbacks ON pushes (id) WHERE kind = 'fallback';
 
 CREATE INDEX IF NOT EXISTS ix_pushes_push_token ON pushes (push_token, id);
 

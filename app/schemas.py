@@ -1,4 +1,4 @@
-"""Request bodies of the /_mock API and the seed file, validated by pydantic."""
+"""Request bodies of the /_mock API, validated by pydantic."""
 
 from __future__ import annotations
 
@@ -62,41 +62,3 @@ class ClockIn(BaseModel):
     set: str | None = None
     freeze: bool | None = None
     real: bool | None = None
-
-
-class SeedUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    address: str
-    name: str | None = None
-    devices: list[dict] = []
-
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-class SeedCredentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    fcm: str | None = None
-    apn: list[str] = []
-
-    @field_validator("apn", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-
-class SeedApp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1)
-    token: str | None = None
-    push: dict[str, bool] = {}
-    credentials: SeedCredentials = SeedCredentials()
-    webhook: WebhookIn | None = None
-    users: list[SeedUser] = []
-
-
-class SeedFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    apps: list[SeedApp] = []

@@ -1,4 +1,7 @@
-"""The seed file (SPEC section 7): read and checked once at start, applied at start and after reset."""
+"""The seed file (SPEC section 7): read and checked once at start, applied at start and after reset.
+
+Imported only when a seed is configured.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,53 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.credentials import CredentialError, ParsedCredential
+from app.credentials import CredentialError, ParsedCredential, isolated
+from app.errors import SeedError
 from app.runtime import Runtime
-from app.schemas import DeviceIn, SeedFile
+from app.schemas import DeviceIn, WebhookIn
 from app.services import apps, credentials, people
 
 log = logging.getLogger("mesibo_mock")
 
 
-class SeedError(Exception):
-    """One line saying what is wrong with the seed file."""
+class SeedUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str
+    name: str | None = None
+    devices: list[dict] = []
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class SeedCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fcm: str | None = None
+    apn: list[str] = []
+
+    @field_validator("apn", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class SeedApp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    token: str | None = None
+    push: dict[str, bool] = {}
+    credentials: SeedCredentials = SeedCredentials()
+    webhook: WebhookIn | None = None
+    users: list[SeedUser] = []
+
+
+class SeedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    apps: list[SeedApp] = []
 
 
 @dataclass
@@ -58,31 +96,33 @@ def load_seed(path: str, now: float) -> Seed:
         raise SeedError(f"seed file {path}: {where}: {err['msg']}") from None
     seed = Seed(path=path, spec=spec)
     base = os.path.dirname(os.path.abspath(path))
-    for index, app in enumerate(spec.apps):
-        files = ([("fcm", app.credentials.fcm)] if app.credentials.fcm else []) + [
-            ("apn", p) for p in app.credentials.apn
-        ]
-        for kind, rel in files:
-            seed.creds.setdefault(index, []).append((_credential(path, base, kind, rel, now), rel))
+    wanted = [
+        (index, kind, rel)
+        for index, app in enumerate(spec.apps)
+        for kind, rel in ([("fcm", app.credentials.fcm)] if app.credentials.fcm else [])
+        + [("apn", p) for p in app.credentials.apn]
+    ]
+    if wanted:
+        files = [(kind, _read_credential(path, os.path.join(base, rel), kind)) for _, kind, rel in wanted]
+        try:
+            parsed = isolated.parse_files(files, now)
+        except CredentialError as exc:
+            raise SeedError(f"seed file {path}: {exc}") from None
+        for (index, kind, rel), result in zip(wanted, parsed, strict=True):
+            if isinstance(result, CredentialError):
+                raise SeedError(f"seed file {path}: {kind} credential {rel}: {result}")
+            seed.creds.setdefault(index, []).append((result, rel))
     return seed
 
 
-def _credential(seed_path: str, base: str, kind: str, rel: str, now: float) -> ParsedCredential:
-    full = os.path.join(base, rel)
+def _read_credential(seed_path: str, full: str, kind: str) -> bytes:
     try:
         with open(full, "rb") as fh:
-            data = fh.read()
+            return fh.read()
     except OSError as exc:
         raise SeedError(
             f"seed file {seed_path}: cannot read {kind} credential {full}: {exc.strerror}"
         ) from None
-    from app.credentials.apn import parse_apn
-    from app.credentials.fcm import parse_fcm
-
-    try:
-        return parse_fcm(data) if kind == "fcm" else parse_apn(data, now)
-    except CredentialError as exc:
-        raise SeedError(f"seed file {seed_path}: {kind} credential {rel}: {exc}") from None
 
 
 def apply_seed(rt: Runtime, seed: Seed | None) -> None:
@@ -114,17 +154,3 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
                             DeviceIn.model_validate({**device, "address": user.address}).model_dump(),
                         )
             log.info("seed: app %r ready (token: %s)", spec.name, app["token"])
-
-
-def ensure_default_app(rt: Runtime) -> str:
-    """MESIBO_MOCK_APP_TOKEN names the default app; without it, an empty store gets a random one."""
-    token = rt.settings.app_token
-    with rt.store.tx():
-        if token:
-            app = apps.by_token(rt, token) or apps.create(rt, "default", token)
-        else:
-            existing = apps.list_all(rt)
-            named = [a for a in existing if a["name"] == "default"]
-            app = (named or existing or [None])[0] or apps.create(rt, "default")
-    log.info("default app %r, app token: %s", app["name"], app["token"])
-    return app["token"]

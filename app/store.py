@@ -66,7 +66,7 @@ class Store:
             # process loses nothing; only a power cut could drop the last commits.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            self.conn.executescript(SCHEMA_FILE.read_text())
+            self.conn.executescript("BEGIN;\n" + SCHEMA_FILE.read_text() + "\nCOMMIT;")  # one transaction
             self.checkpointer: Checkpointer | None = None
             if not memory:
                 _tighten_companions(path)

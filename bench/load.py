@@ -53,9 +53,9 @@ async def _connection(
             for line in head.split(b"\r\n"):
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
-            await reader.readexactly(length)
+            body = await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
-            if status >= 400:
+            if status >= 400 or b'"result":false' in body:  # a refusal is not throughput
                 errors[0] += 1
     finally:
         writer.close()

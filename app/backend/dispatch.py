@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -14,14 +15,18 @@ from app.services import apps
 log = logging.getLogger("mesibo_mock.backend")
 
 
-def dispatch(rt: Runtime, fields: dict) -> tuple[int, dict]:
-    """-> (HTTP status, envelope). Never raises."""
+async def dispatch(rt: Runtime, fields: dict) -> tuple[int, dict]:
+    """-> (HTTP status, envelope). Never raises. Handlers are plain functions; one that must wait
+    for something outside the process (pushupload's parser) may be a coroutine."""
     op: Any = fields.get("op")
     request_id = fields.get("id")
     try:
         handler = _handler(op)
         app = _authenticate(rt, fields.get("token"))
-        return 200, envelope(op, request_id, **handler(OpContext(rt, app), fields))
+        result = handler(OpContext(rt, app), fields)
+        if inspect.isawaitable(result):
+            result = await result
+        return 200, envelope(op, request_id, **result)
     except MesiboError as exc:
         return exc.http_status, envelope(op, request_id, error=exc)
     except Exception:  # a bug must still answer in the envelope, never a 5xx

@@ -99,7 +99,7 @@ def make_endpoint(rt: Runtime):
         except MesiboError as exc:
             return json_response(envelope(None, error=exc), exc.http_status)
         with rt.store.deferred():
-            status, body = dispatch(rt, fields)
+            status, body = await dispatch(rt, fields)
         try:
             await rt.store.flush()  # answer only once the write is durable
         except StoreError as exc:

@@ -56,7 +56,7 @@ def json_text_object(value: Any) -> Any:
     """A flat value holding a JSON object's text becomes that object."""
     if isinstance(value, str) and value[:1] == "{":
         try:
-            parsed = json.loads(value)
+            parsed = json.loads(value, parse_constant=_no_constants)
         except ValueError:
             return value
         if isinstance(parsed, dict):
@@ -115,9 +115,14 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_json_object(body: bytes) -> dict:
+    """Strict JSON: Python would accept NaN and Infinity, which could not be echoed back as JSON."""
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise bad_payload("the body is not valid UTF-8") from None
     except ValueError as exc:

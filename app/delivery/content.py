@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_BODY = "Test notification from mesibo"
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class Push:
     push_type: str  # background | alert | voip
     kind: str  # test | fallback
     message_id: str
     title: str = "mesibo"
-    body: str = "Test notification from mesibo"
+    body: str = DEFAULT_BODY
     collapse: bool = False
     sound: bool = False
+
+    def surely_fits(self, limit: int) -> bool:
+        """True when the payload cannot reach `limit` bytes, so measuring it can be skipped: the text
+        appears at most twice, a character encodes to at most 12 bytes (a \\u-escaped surrogate
+        pair), and everything else in a payload stays under 1 KB."""
+        return 2 * 12 * (len(self.title) + len(self.body)) + 1024 < limit
 
     @property
     def collapse_id(self) -> str:

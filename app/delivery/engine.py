@@ -13,7 +13,7 @@ import sqlite3
 
 from app.clock import iso
 from app.delivery import apns, faults, fcm
-from app.delivery.content import Push
+from app.delivery.content import DEFAULT_BODY, Push
 from app.runtime import Runtime
 from app.services import apps, credentials
 from app.store import loads
@@ -36,7 +36,8 @@ def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
 
 class Round:
     """What the pushes of one request share: the app, its options and credentials, the time, and
-    whether any fault is armed at all. Read once, however many devices the user has."""
+    whether any fault is armed at all, read once however many devices the user has. Used as a
+    context manager inside the caller's transaction; on leaving it marks the devices sent to."""
 
     def __init__(self, rt: Runtime, app: sqlite3.Row) -> None:
         self.rt = rt
@@ -46,17 +47,28 @@ class Round:
         self.now = rt.clock.now()
         self.debug = apps.debug_active(app, self.now)
         self.faults_armed = faults.armed(rt)
+        self.sent_to: list[int] = []
+
+    def __enter__(self) -> Round:
+        return self
+
+    def __exit__(self, exc_type, *_: object) -> None:
+        if exc_type is None and self.sent_to:  # the throttle's memory: one statement for all devices
+            marks = ", ".join("?" for _ in self.sent_to)
+            self.rt.store.run(
+                f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *self.sent_to]
+            )
 
 
 def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | None = None) -> dict:
-    """Make one push record (inside the caller's transaction) and return its public view."""
+    """Make one push record (inside the caller's transaction); -> its id, device and outcome."""
     rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
     service = service_for(device, opts["iosfcm"])
     push = Push(
         push_type=push_type_for(device, service, opts["background"], kind),
         kind=kind,
         message_id=fake_id(16),
-        body=body or Push.body,
+        body=body or DEFAULT_BODY,
         collapse=opts["collapse"],
         sound=opts["sound"],
     )
@@ -83,11 +95,11 @@ def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | Non
     with rt.store.tx():
         record_id = rt.store.insert("pushes", record)
         if status == "sent":
-            rt.store.update("devices", device["id"], {"last_sent": now})
+            rnd.sent_to.append(device["id"])
         if reason in faults.INVALIDATING:
             rt.store.update("devices", device["id"], {"invalid_reason": reason})
-        view = view_of({**record, "id": record_id}, request, response)
-        _enqueue_webhook(rt, app, view)
+        if app["webhook_url"]:
+            _enqueue_webhook(rt, app, view_of({**record, "id": record_id}, request, response))
     log.info(
         "push #%d app=%s address=%s service=%s type=%s kind=%s status=%s reason=%s",
         record_id,
@@ -99,8 +111,15 @@ def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | Non
         status,
         reason or "-",
     )
-    rt.pushes_changed()  # wakes long-polls; cheap when none waits
-    return view
+    rt.pushes_changed()  # wakes long-polls
+    return {
+        "id": record_id,
+        "service": service,
+        "platform": device["platform"],
+        "status": status,
+        "reason": reason,
+        "device": device["id"],
+    }
 
 
 def fake_id(digits: int) -> str:
@@ -141,7 +160,7 @@ def _outcome(
         return request, faults.fault_response(injected, now, apns_id), "failed", injected
 
     if service == "fcm":
-        if fcm.payload_size(request) > fcm.MAX_PAYLOAD:
+        if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
             return (
                 request,
                 _fcm_error("INVALID_ARGUMENT", "Message is too big", now),
@@ -168,7 +187,8 @@ def _apns_refusal(
     token = device["push_token"]
     if not token or not set(token) <= HEX:
         return "BadDeviceToken"
-    if apns.payload_size(request) > apns.payload_limit(push):
+    limit = apns.payload_limit(push)
+    if not push.surely_fits(limit) and apns.payload_size(request) > limit:
         return "PayloadTooLarge"
     return None
 
@@ -224,8 +244,6 @@ def view_of(row, request: dict | None, response: dict | None) -> dict:
 
 
 def _enqueue_webhook(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
-    if not app["webhook_url"]:
-        return
     from app.delivery import webhook
 
     webhook.enqueue(rt, app, record)
@@ -248,7 +266,8 @@ def fire_due_fallbacks(rt: Runtime) -> int:
             app = apps.by_token(rt, due["app_token"])
             device = rt.store.one("SELECT * FROM devices WHERE id = ?", (due["device_id"],))
             if app is not None and device is not None:
-                deliver(Round(rt, app), device, kind="fallback")
+                with Round(rt, app) as rnd:
+                    deliver(rnd, device, kind="fallback")
                 fired += 1
 
 

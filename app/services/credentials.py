@@ -53,7 +53,9 @@ class InUse:
 
     def __init__(self, rt: Runtime, app_id: int) -> None:
         rows = rt.store.all(
-            f"SELECT * FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}", (app_id,)
+            "SELECT platform, bundle, source, project_id, client_email, sandbox, production, expiry, topics, team_id"
+            f" FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}",
+            (app_id,),
         )
         self.fcm: sqlite3.Row | None = next((r for r in rows if r["platform"] == "fcm"), None)
         by_bundle: dict[str, sqlite3.Row] = {}

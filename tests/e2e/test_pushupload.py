@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -255,3 +256,25 @@ def test_private_keys_never_appear_in_responses_views_or_logs(small_limit):
         for line in key_lines:
             assert line not in text
     assert "secret-check" in seen[2]  # the redacted view still identifies the credential
+
+
+def test_credentials_are_parsed_outside_the_server_process(mock):
+    """The server never loads OpenSSL's bindings: files are parsed by a short-lived child."""
+    assert upload(mock, "dev.p12", cred("apns-development.p12"))["result"] is True
+    assert upload(mock, "sa.json", cred("fcm-service-account.json"))["result"] is True
+    maps = Path(f"/proc/{mock._proc.pid}/maps").read_text()
+    assert "cryptography" not in maps
+
+
+def test_a_slow_upload_does_not_hold_up_other_requests(mock):
+    """The parser runs in a child process while the server keeps answering."""
+    import threading
+
+    answers = []
+    uploader = threading.Thread(
+        target=lambda: answers.append(upload(mock, "dev.p12", cred("apns-development.p12")))
+    )
+    uploader.start()
+    assert mock.backend("usersget")["result"] is True
+    uploader.join(timeout=30)
+    assert answers[0]["result"] is True

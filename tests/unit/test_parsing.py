@@ -41,6 +41,10 @@ def test_nest_merges_json_text_with_flat_keys():
     }
 
 
+def test_json_text_with_nan_stays_text():
+    assert parsing.nest([("push", '{"a": NaN}')]) == {"push": '{"a": NaN}'}
+
+
 def test_json_text_that_is_not_an_object_stays_text():
     assert parsing.nest([("push", "{not json")]) == {"push": "{not json"}
 
@@ -85,6 +89,8 @@ def test_form_body_is_parsed_to_nested_fields():
         (b"{broken", "application/json", "not valid JSON"),
         (b"\xff\xfe{", "application/json", "not valid"),
         (b"just words", "text/plain", "neither"),
+        (b'{"id": NaN}', "application/json", "NaN is not valid JSON"),
+        (b'{"push": {"duration": Infinity}}', None, "Infinity is not valid JSON"),
         (b"\xff=\xfe", "application/x-www-form-urlencoded", "neither"),
     ],
 )

@@ -25,15 +25,12 @@ def handle(ctx: OpContext, fields: dict) -> dict:
             raise bad_value("push.address", f"user {address!r} has no registered device")
         if rt.cloud:
             _count_against_limit(ctx)
-        rnd = engine.Round(rt, app)
-        results = [engine.deliver(rnd, device, "test", body) for device in devices]
+        with engine.Round(rt, app) as rnd:
+            results = [engine.deliver(rnd, device, "test", body) for device in devices]
     return {
         "push": {
             "address": address,
-            "results": [
-                {k: r[k] for k in ("id", "service", "platform", "status", "reason")} | {"device": r["device"]}
-                for r in results
-            ],
+            "results": results,
         }
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.backend.ops import OpContext
 from app.backend.parsing import UploadedFile
-from app.credentials import CredentialError
+from app.credentials import CredentialError, isolated
 from app.errors import bad_value, missing
 from app.services import credentials
 
@@ -26,18 +26,15 @@ def detect_type(filename: str, explicit: object) -> str:
     )
 
 
-def handle(ctx: OpContext, fields: dict) -> dict:
+async def handle(ctx: OpContext, fields: dict) -> dict:
     upload = fields.get("file")
     if not isinstance(upload, UploadedFile) or not upload.filename:
         raise missing("file")
     kind = detect_type(upload.filename, fields.get("type"))
     if not upload.content:
         raise bad_value("file", f"is empty ({upload.filename!r})")
-    from app.credentials.apn import parse_apn  # cryptography loads on the first upload, not at start
-    from app.credentials.fcm import parse_fcm
-
     try:
-        parsed = parse_fcm(upload.content) if kind == "fcm" else parse_apn(upload.content, ctx.rt.clock.now())
+        parsed = await isolated.parse_file(kind, upload.content, ctx.rt.clock.now())
     except CredentialError as exc:
         raise bad_value("file", f"is refused: {exc}") from None
     credentials.save(ctx.rt, ctx.app["id"], parsed, "api", upload.filename)

@@ -1,0 +1,34 @@
+"""The credential parser's child process (see isolated.py): stdin JSON in, stdout JSON out.
+
+It imports only what parsing needs, to start quickly.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import sys
+
+from app.credentials import CredentialError
+from app.credentials.apn import parse_apn
+from app.credentials.fcm import parse_fcm
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    results = []
+    for item in request["files"]:
+        data = base64.b64decode(item["data"])
+        try:
+            parsed = parse_fcm(data) if item["kind"] == "fcm" else parse_apn(data, request["now"])
+            results.append({"credential": dataclasses.asdict(parsed)})
+        except CredentialError as exc:
+            results.append({"error": str(exc)})
+        except Exception as exc:  # any other parser failure is still an answer about this file
+            results.append({"error": f"the file could not be read ({type(exc).__name__})"})
+    json.dump({"results": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
