@@ -13,6 +13,7 @@ from app import __version__
 from app.backend.http import METHODS, PATHS, make_endpoint
 from app.backend.registry import OPS
 from app.delivery.webhook import Timers
+from app.mock_api.guard import RequireAdmin
 from app.mock_api.routes import health_router, router
 from app.runtime import Runtime
 from app.ui.routes import HERE as UI_DIR
@@ -105,5 +106,7 @@ def create_app(rt: Runtime) -> FastAPI:
     api.include_router(router)
     api.include_router(ui_router)
     api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
+    if rt.settings.admin_token:
+        api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
     api.add_middleware(AllowAnyOrigin)
     return api

@@ -1,8 +1,7 @@
-"""Shared dependencies of the /_mock routers: the runtime, the admin token, an app by its token."""
+"""Shared dependencies of the /_mock routers: the runtime, an app by its token, bounded ids."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
 
-import hmac
 import sqlite3
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from app.runtime import Runtime
 from app.services import apps
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a sync one would hop to a thread
     return request.app.state.runtime
 
 
@@ -23,22 +22,7 @@ RowId = Annotated[int, Path(ge=1, le=SQLITE_MAX_ID)]
 AfterId = Annotated[int | None, Query(ge=0, le=SQLITE_MAX_ID)]
 
 
-def require_admin(request: Request, rt: RuntimeDep) -> None:
-    expected = rt.settings.admin_token
-    if not expected:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    given = given.strip() if scheme.lower() == "bearer" else request.query_params.get("admin_token", "")
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            401,
-            "this emulator needs 'Authorization: Bearer <MESIBO_MOCK_ADMIN_TOKEN>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-def get_app(token: str, rt: RuntimeDep) -> sqlite3.Row:
+async def get_app(token: str, rt: RuntimeDep) -> sqlite3.Row:
     app = apps.by_token(rt, token)
     if app is None:
         raise HTTPException(404, f"no app with token {token!r}")
