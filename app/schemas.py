@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _number_as_text(value: object) -> object:
+    """An address sent as a number is kept as its decimal text, as the backend API does."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Address = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class DeviceIn(BaseModel):
     """What the client SDK would register for a phone."""
 
     model_config = ConfigDict(extra="forbid")
-    address: str = Field(min_length=1, max_length=256)
+    address: Address = Field(min_length=1, max_length=256)
     platform: Literal["android", "ios"]
     appid: str = Field(min_length=1, max_length=256)
     push_token: str = Field(min_length=1, max_length=4096)
     voip: bool = False
     sandbox: bool = False
     responds: bool = True
-
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("platform", mode="before")
     @classmethod
@@ -46,14 +49,9 @@ class FaultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     error: str
     token: str | None = None
-    address: str | None = None
+    address: Address | None = None
     push_token: str | None = None
     count: int | None = Field(default=1, ge=1)
-
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class ClockIn(BaseModel):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.credentials import CredentialError, ParsedCredential, isolated
 from app.errors import SeedError
 from app.runtime import Runtime
-from app.schemas import DeviceIn, WebhookIn
+from app.schemas import Address, DeviceIn, WebhookIn
 from app.services import apps, credentials, people
 
 log = logging.getLogger("mesibo_mock")
@@ -23,14 +23,9 @@ log = logging.getLogger("mesibo_mock")
 
 class SeedUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    address: str
+    address: Address
     name: str | None = None
     devices: list[dict] = []
-
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class SeedCredentials(BaseModel):

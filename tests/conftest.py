@@ -30,5 +30,17 @@ def mock(server: MesiboMock) -> MesiboMock:
     return server
 
 
+# SPEC section 3: the seven push options and their defaults.
+DEFAULT_OPTIONS = {
+    "background": True,
+    "fallback": True,
+    "ratelimit": True,
+    "collapse": False,
+    "sound": False,
+    "forceprod": False,
+    "iosfcm": False,
+}
+
+
 def cred(name: str) -> bytes:
     return (CREDS / name).read_bytes()

@@ -7,6 +7,8 @@ import json
 import httpx
 import pytest
 
+from tests.conftest import DEFAULT_OPTIONS
+
 PUSHSET = {"op": "pushset", "push": {"sound": True}}
 
 
@@ -206,15 +208,7 @@ def test_oversized_body_is_413_badpayload(mock):
 
 # --- pushset ----------------------------------------------------------------------------------------
 def _defaults() -> dict:
-    return {
-        "background": True,
-        "fallback": True,
-        "ratelimit": True,
-        "collapse": False,
-        "sound": False,
-        "forceprod": False,
-        "iosfcm": False,
-    }
+    return dict(DEFAULT_OPTIONS)
 
 
 def test_pushset_returns_defaults_for_an_empty_push(mock):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.conftest import DEFAULT_OPTIONS
+
 
 def test_health(mock):
     body = mock.client.get("/_mock/health").json()
@@ -16,15 +18,7 @@ def test_apps_list_create_get_delete(mock):
     assert created.json() == {
         "name": "second",
         "token": "tok-2",
-        "push": {
-            "background": True,
-            "fallback": True,
-            "ratelimit": True,
-            "collapse": False,
-            "sound": False,
-            "forceprod": False,
-            "iosfcm": False,
-        },
+        "push": DEFAULT_OPTIONS,
         "credentials": {"fcm": None, "apn": []},
         "debug": None,
         "webhook": None,

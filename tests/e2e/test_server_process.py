@@ -79,6 +79,19 @@ def test_bad_flags_are_one_line_and_exit_2(args, words):
     assert_one_line_error(run_cli(*args), words)
 
 
+def test_python_dash_m_app_is_the_same_cli(tmp_path):
+    import sys
+
+    version = subprocess.run(
+        [sys.executable, "-m", "app", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert version.returncode == 0 and version.stdout.startswith("mesibo-mock ")
+    bad = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--mode", "x"], capture_output=True, text=True, timeout=30
+    )
+    assert_one_line_error(bad, "--mode")
+
+
 def test_database_path_that_is_a_directory(tmp_path):
     assert_one_line_error(run_cli("serve", "--db", str(tmp_path)), "database")
 
