@@ -6,11 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.backend.http import METHODS, PATHS, make_endpoint
+from app.backend.http import PATHS, make_endpoint
 from app.backend.registry import OPS
 from app.delivery.webhook import Timers
 from app.mock_api.guard import RequireAdmin
@@ -40,6 +40,16 @@ class AllowAnyOrigin:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+
+class AnyMethod:
+    """An endpoint as an ASGI object: Starlette limits function endpoints to GET when no methods are given."""
+
+    def __init__(self, endpoint) -> None:
+        self.app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def document_backend(api: FastAPI) -> None:
@@ -100,7 +110,9 @@ def create_app(rt: Runtime) -> FastAPI:
     # FastAPI's per-request dependency and validation machinery would only cost time there.
     endpoint = make_endpoint(rt)
     for path in PATHS:
-        api.router.routes.append(Route(path, endpoint, methods=METHODS))
+        # An ASGI object, not a function, so that methods=None means every method: even PATCH gets
+        # the JSON envelope rather than a plain-text 405.
+        api.router.routes.append(Route(path, AnyMethod(endpoint), methods=None))
     document_backend(api)
     api.include_router(health_router)
     api.include_router(router)

@@ -17,7 +17,6 @@ from app.runtime import Runtime
 from app.store import StoreError
 
 PATHS = ("/backend", "/backend/", "/api.php")
-METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
 # Form framing around an upload: the body may exceed the file limit by this much.
 FORM_OVERHEAD = 64 * 1024
 PREFLIGHT_HEADERS = {

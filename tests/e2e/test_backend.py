@@ -64,8 +64,8 @@ def test_query_and_body_merge_and_the_body_wins(mock):
     assert push["sound"] is False and push["collapse"] is True
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE"])
-def test_put_and_delete_with_a_body(mock, method):
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_with_a_body(mock, method):
     response = mock.client.request(method, "/backend", json={**PUSHSET, "token": mock.app_token})
     assert response.json()["result"] is True
 
@@ -91,6 +91,11 @@ def test_cors_preflight(mock):
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["access-control-allow-methods"] == "GET, POST, OPTIONS"
     assert response.headers["access-control-allow-headers"] == "Content-Type, Authorization"
+
+
+def test_an_odd_method_still_gets_the_envelope(mock):
+    response = mock.client.request("FROB", "/backend", params={"op": "usersget", "token": mock.app_token})
+    assert response.status_code == 200 and response.json()["result"] is True
 
 
 def test_every_response_allows_any_origin(mock):
