@@ -55,5 +55,7 @@ def ensure_default_app(rt: Runtime) -> str:
             existing = apps.list_all(rt)
             named = [a for a in existing if a["name"] == "default"]
             app = (named or existing or [None])[0] or apps.create(rt, "default")
-    log.info("default app %r, app token: %s", app["name"], app["token"])
+    # Logged whatever the log level: a user who asked for quiet logs still needs the token.
+    level = max(logging.INFO, log.getEffectiveLevel())
+    log.log(level, "default app %r, app token: %s", app["name"], app["token"])
     return app["token"]

@@ -144,6 +144,21 @@ def test_dashboard_controls_clear_and_advance(browser, stack):
     page.close()
 
 
+def test_dashboard_reset_button_wipes_and_reloads(browser, stack):
+    stack.backend("pushtest", push={"address": "123456"})
+    stack.create_app("extra", "extra-token")
+    page = browser.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the "wipe everything?" confirmation
+    page.goto(stack.url + "/_mock/ui")
+    page.wait_for_selector("#pushes tr.record")
+    assert page.locator("article.app").count() == 2
+    page.click("#reset")
+    page.wait_for_function("document.querySelectorAll('article.app').length === 1", timeout=5000)
+    page.wait_for_function("document.querySelectorAll('#pushes tr.record').length === 0", timeout=5000)
+    assert [a["token"] for a in stack.apps()] == [stack.app_token]
+    page.close()
+
+
 def test_dashboard_warns_of_a_certificate_close_to_expiry(browser, stack):
     stack.advance(365 * 10 * 86400 - 10 * 86400)  # the sample certificate is valid for ten years
     page = browser.new_page()

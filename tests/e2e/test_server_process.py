@@ -160,6 +160,15 @@ def test_app_token_from_environment_is_logged_and_works(tmp_path):
     assert "app token: fixed-token" in err
 
 
+@pytest.mark.parametrize("level", ["warning", "error"])
+def test_app_token_is_logged_even_at_quiet_log_levels(tmp_path, level):
+    proc = Proc(tmp_path, "--log-level", level, env={"MESIBO_MOCK_APP_TOKEN": "quiet-token"}).wait_healthy()
+    proc.http.get("/_mock/health")
+    _, err = proc.stop()
+    assert "app token: quiet-token" in err
+    assert "uvicorn.access" not in err  # quiet otherwise
+
+
 def test_random_app_token_is_logged_and_kept_across_restarts(tmp_path):
     proc = Proc(tmp_path, env={"MESIBO_MOCK_APP_TOKEN": None}).wait_healthy()
     apps = proc.http.get("/_mock/apps").json()["apps"]
