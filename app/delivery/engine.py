@@ -1,7 +1,8 @@
 """One push to one device: route, render, decide the outcome, record it, schedule what follows.
 
-The order of decisions: credentials (none: no request at all), the `ratelimit` throttle, injected
-faults, a token already invalidated, then the checks the real services make themselves.
+The order of decisions: injected faults and tokens already invalidated, then the built-in checks:
+credentials (none: no request at all), the `ratelimit` throttle, then the checks the real services
+make themselves (expiry, environment, token format, payload size).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | Non
         "request": json.dumps(request) if request is not None else None,
         "response": json.dumps(response) if response is not None else None,
         "acked": False,
-        "fallback_due": _fallback_due(rt, opts, device, push, status, now),
+        "fallback_due": _fallback_due(rt, opts, device, push, now),
     }
     with rt.store.tx():
         record_id = rt.store.insert("pushes", record)
@@ -130,27 +131,17 @@ def fake_id(digits: int) -> str:
 def _outcome(
     rnd: Round, device: sqlite3.Row, service: str, push: Push
 ) -> tuple[dict | None, dict | None, str, str | None]:
+    """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5)."""
     rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
+    use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
     if service == "fcm":
         cred = rnd.creds.fcm
-        if cred is None:
-            return None, None, "failed", "NO_FCM_CREDENTIALS"
-        request = fcm.render(
-            push,
-            device["push_token"],
-            cred["project_id"],
-            ios=device["platform"] == "ios",
-            topic=device["appid"],
-        )
+        project_id = cred["project_id"] if cred is not None else fcm.ANY_PROJECT
+        ios = device["platform"] == "ios"
+        request = fcm.render(push, device["push_token"], project_id, ios=ios, topic=device["appid"])
     else:
         cred = rnd.creds.apn_for(device["appid"])
-        if cred is None:
-            return None, None, "failed", "NO_APN_CREDENTIALS"
-        use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
         request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
-
-    if opts["ratelimit"] and _throttled(rt, device, now):
-        return request, None, "throttled", None
 
     injected = faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
     if injected is None and device["invalid_reason"] in faults.INVALIDATING:
@@ -159,14 +150,16 @@ def _outcome(
         apns_id = apns.new_apns_id() if service == "apn" else None
         return request, faults.fault_response(injected, now, apns_id), "failed", injected
 
+    if cred is None:  # no credential: no request is made at all
+        return None, None, "failed", "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
+
+    if opts["ratelimit"] and _throttled(rt, device, now):
+        return request, None, "throttled", None
+
     if service == "fcm":
         if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
-            return (
-                request,
-                _fcm_error("INVALID_ARGUMENT", "Message is too big", now),
-                "failed",
-                "INVALID_ARGUMENT",
-            )
+            response = _fcm_error("INVALID_ARGUMENT", "Message is too big", now)
+            return request, response, "failed", "INVALID_ARGUMENT"
         message_id = f"0:{int(now * 1000)}%{push.message_id}"
         return request, fcm.success(cred["project_id"], message_id), "sent", None
 
@@ -204,12 +197,11 @@ def _throttled(rt: Runtime, device: sqlite3.Row, now: float) -> bool:
     return last is not None and now - last < rt.settings.push_interval
 
 
-def _fallback_due(
-    rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, status: str, now: float
-) -> float | None:
-    """A background push to a device that will not answer earns an alert fallback later."""
+def _fallback_due(rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, now: float) -> float | None:
+    """A background push to a device that will not answer earns an alert fallback later, whatever
+    became of the push itself (a device that never got it does not answer either)."""
     wanted = opts["fallback"] and push.push_type == "background" and push.kind == "test"
-    if wanted and status == "sent" and not device["responds"]:
+    if wanted and not device["responds"]:
         return now + rt.settings.fallback_seconds
     return None
 

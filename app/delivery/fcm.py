@@ -8,6 +8,9 @@ from app.delivery import apns
 from app.delivery.content import Push
 
 REDACTED_BEARER = "Bearer [redacted]"
+ANY_PROJECT = (
+    "-"  # Google's wildcard project, shown when an injected fault meets an app without FCM credentials
+)
 MAX_PAYLOAD = 4096
 
 

@@ -192,7 +192,8 @@ def test_badreq_for_contradicting_fields(mock):
             "/backend", json={"op": "userdel", "token": mock.app_token, "user": {"uid": 1, "address": "5"}}
         )
     )
-    assert body["error"] == "BADREQ"
+    assert body["error"] == "BADREQ" and body["cause"]
+    assert "properties" not in body  # only MISSINGPARAMS and BADVALUE carry them
 
 
 def test_ratelimited_is_reached(mock):

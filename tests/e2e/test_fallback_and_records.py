@@ -38,6 +38,17 @@ def test_silent_device_gets_an_alert_fallback_when_the_clock_passes_30s(app):
     assert len(app.pushes(kind="fallback")) == 1  # exactly one
 
 
+def test_a_push_that_failed_is_followed_by_a_fallback_too(mock):
+    """The device never got it, so it does not answer: the alert follows all the same."""
+    mock.freeze(True)
+    mock.register_device("1", "android", responds=False)
+    [result] = mock.backend("pushtest", push={"address": "1"})["push"]["results"]
+    assert result["reason"] == "NO_FCM_CREDENTIALS"
+    mock.advance(30)
+    [fallback] = mock.pushes(kind="fallback")
+    assert (fallback["push_type"], fallback["reason"]) == ("alert", "NO_FCM_CREDENTIALS")
+
+
 def test_ack_cancels_the_fallback(app):
     app.register_device("1", "android", responds=False)
     push_id = app.backend("pushtest", push={"address": "1"})["push"]["results"][0]["id"]

@@ -169,6 +169,26 @@ def test_faults_are_listed_and_deleted_one_by_one(app):
     assert [f["error"] for f in app.client.get("/_mock/faults").json()["faults"]] == ["INTERNAL"]
 
 
+def test_a_fault_applies_even_without_credentials(mock):
+    mock.register_device("1", "android", push_token="fcm-1")
+    mock.register_device("2", "ios", push_token=HEX_TOKEN, sandbox=True)
+    mock.inject_fault("UNREGISTERED")
+    mock.inject_fault("Unregistered")
+    fcm_record, apn_record = only_record(mock, "1"), only_record(mock, "2")
+    assert (fcm_record["reason"], fcm_record["response"]["status"]) == ("UNREGISTERED", 404)
+    assert fcm_record["request"]["url"] == "https://fcm.googleapis.com/v1/projects/-/messages:send"
+    assert (apn_record["reason"], apn_record["response"]["status"]) == ("Unregistered", 410)
+
+
+def test_a_fault_is_checked_before_the_throttle(app):
+    app.backend("pushset", push={"ratelimit": True})
+    app.freeze(True)
+    assert only_record(app, "1")["status"] == "sent"
+    assert only_record(app, "1")["status"] == "throttled"
+    app.inject_fault("INTERNAL")
+    assert only_record(app, "1")["reason"] == "INTERNAL"
+
+
 def test_fault_is_checked_before_built_in_checks(app):
     app.register_device("4", "ios", push_token="not-hex", sandbox=True)
     app.inject_fault("ServiceUnavailable")

@@ -51,9 +51,14 @@ def test_type_apn_overrides_a_json_extension(mock):
     assert body["result"] is True and body["push"]["type"] == "apn"
 
 
-def test_unknown_extension_without_type_is_badvalue_type(mock):
-    body = upload(mock, "credentials.bin", cred("fcm-service-account.json"))
+@pytest.mark.parametrize("name", ["credentials.bin", "cert.pfx", "key.JSONX", "noextension"])
+def test_unknown_extension_without_type_is_badvalue_type(mock, name):
+    body = upload(mock, name, cred("fcm-service-account.json"))
     assert body["error"] == "BADVALUE" and body["properties"] == ["type"]
+
+
+def test_extensions_are_recognised_in_any_case(mock):
+    assert upload(mock, "SERVICE-ACCOUNT.JSON", cred("fcm-service-account.json"))["push"]["type"] == "fcm"
 
 
 def test_bad_type_value_is_badvalue_type(mock):

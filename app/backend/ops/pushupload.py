@@ -8,7 +8,7 @@ from app.credentials import CredentialError, isolated
 from app.errors import bad_value, missing
 from app.services import credentials
 
-EXTENSIONS = {".json": "fcm", ".p12": "apn", ".pfx": "apn"}
+EXTENSIONS = {".json": "fcm", ".p12": "apn"}
 
 
 def detect_type(filename: str, explicit: object) -> str:

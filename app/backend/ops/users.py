@@ -53,9 +53,7 @@ def userdel(ctx: OpContext, fields: dict) -> dict:
     if uid is None and address is None:
         raise missing("user.uid", "user.address")
     if uid is not None and address is not None:
-        raise MesiboError(
-            BADREQ, "give either 'user.uid' or 'user.address', not both", ["user.uid", "user.address"]
-        )
+        raise MesiboError(BADREQ, "give either 'user.uid' or 'user.address', not both")
     if uid is not None:
         user = people.user_by_uid(ctx.rt, ctx.app["id"], as_whole("user.uid", uid, minimum=1))
         if user is None:
