@@ -60,6 +60,7 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
 
 
 def serve(settings: Settings) -> int:

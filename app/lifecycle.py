@@ -10,7 +10,8 @@ from app.runtime import Runtime
 from app.services import apps
 from app.store import Store
 
-log = logging.getLogger("mesibo_mock")
+# The CLI lets this one through at any log level: a user who asked for quiet logs still needs the token.
+TOKEN_LOG = logging.getLogger("mesibo_mock.token")
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -55,7 +56,5 @@ def ensure_default_app(rt: Runtime) -> str:
             existing = apps.list_all(rt)
             named = [a for a in existing if a["name"] == "default"]
             app = (named or existing or [None])[0] or apps.create(rt, "default")
-    # Logged whatever the log level: a user who asked for quiet logs still needs the token.
-    level = max(logging.INFO, log.getEffectiveLevel())
-    log.log(level, "default app %r, app token: %s", app["name"], app["token"])
+    TOKEN_LOG.info("default app %r, app token: %s", app["name"], app["token"])
     return app["token"]
