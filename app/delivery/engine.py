@@ -263,11 +263,6 @@ def fire_due_fallbacks(rt: Runtime) -> int:
                 fired += 1
 
 
-def next_fallback_at(rt: Runtime) -> float | None:
-    row = rt.store.one("SELECT MIN(fallback_due) AS due FROM pushes WHERE fallback_due IS NOT NULL")
-    return row["due"] if row else None
-
-
 def acknowledge(rt: Runtime, push_id: int) -> sqlite3.Row | None:
     with rt.store.tx():
         rt.store.run("UPDATE pushes SET acked = 1, fallback_due = NULL WHERE id = ?", (push_id,))
