@@ -58,24 +58,19 @@ def test_ack_cancels_the_fallback(app):
     assert app.pushes(kind="fallback") == []
 
 
-def test_responding_device_gets_no_fallback(app):
-    app.register_device("1", "android", responds=True)
-    app.backend("pushtest", push={"address": "1"})
-    app.advance(60)
-    assert app.pushes(kind="fallback") == []
-
-
-def test_fallback_option_off(app):
-    app.backend("pushset", push={"fallback": False})
-    app.register_device("1", "android", responds=False)
-    app.backend("pushtest", push={"address": "1"})
-    app.advance(60)
-    assert app.pushes(kind="fallback") == []
-
-
-def test_alert_pushes_need_no_fallback(app):
-    app.backend("pushset", push={"background": False})
-    app.register_device("1", "android", responds=False)
+@pytest.mark.parametrize(
+    "options, responds",
+    [
+        ({}, True),  # a responding device
+        ({"fallback": False}, False),  # the option off
+        ({"background": False}, False),  # an alert push needs none
+    ],
+    ids=["responding-device", "fallback-off", "alert-push"],
+)
+def test_no_fallback(app, options, responds):
+    if options:
+        app.backend("pushset", push=options)
+    app.register_device("1", "android", responds=responds)
     app.backend("pushtest", push={"address": "1"})
     app.advance(60)
     assert app.pushes(kind="fallback") == []

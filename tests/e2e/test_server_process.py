@@ -229,16 +229,20 @@ def _assert_everything(proc: Proc, token: str) -> None:
     assert len(pushes) == 1 and pushes[0]["status"] == "sent"
 
 
-def test_state_survives_a_restart(tmp_path):
-    env = {"MESIBO_MOCK_APP_TOKEN": "t"}
-    proc = Proc(tmp_path, env=env).wait_healthy()
-    _write_everything(proc, "t")
-    assert proc.stop()[0] == 0
+def _assert_everything_after_restart(tmp_path: Path, env: dict) -> None:
     again = Proc(tmp_path, env=env).wait_healthy()
     try:
         _assert_everything(again, "t")
     finally:
         again.stop()
+
+
+def test_state_survives_a_restart(tmp_path):
+    env = {"MESIBO_MOCK_APP_TOKEN": "t"}
+    proc = Proc(tmp_path, env=env).wait_healthy()
+    _write_everything(proc, "t")
+    assert proc.stop()[0] == 0
+    _assert_everything_after_restart(tmp_path, env)
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path):
@@ -248,11 +252,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     proc.p.kill()  # SIGKILL right after the last response
     proc.p.wait()
     proc.http.close()
-    again = Proc(tmp_path, env=env).wait_healthy()
-    try:
-        _assert_everything(again, "t")
-    finally:
-        again.stop()
+    _assert_everything_after_restart(tmp_path, env)
 
 
 def test_test_push_history_survives_a_restart(tmp_path):
