@@ -1,6 +1,6 @@
-"""`python -m app` runs the same CLI as the `mesibo-mock` console script."""
+"""`python -m mesibo_mock` runs the same CLI as the `mesibo-mock` console script."""
 
-from app.cli import main
+from mesibo_mock.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

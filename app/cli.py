@@ -10,9 +10,9 @@ import sys
 
 from pydantic import ValidationError
 
-from app import __version__
-from app.config import LOG_LEVELS, Settings
-from app.serving import UsageError, bind, clean_exit_server
+from mesibo_mock import __version__
+from mesibo_mock.config import LOG_LEVELS, Settings
+from mesibo_mock.serving import UsageError, bind, clean_exit_server
 
 EXIT_USAGE = 2
 
@@ -66,10 +66,10 @@ def configure_logging(level: str) -> None:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from app.errors import SeedError
-    from app.lifecycle import build_runtime
-    from app.main import create_app
-    from app.store import StoreError
+    from mesibo_mock.errors import SeedError
+    from mesibo_mock.lifecycle import build_runtime
+    from mesibo_mock.main import create_app
+    from mesibo_mock.store import StoreError
 
     configure_logging(settings.log_level)
     sock = bind(settings.host, settings.port)  # first: a busy port must not touch the store

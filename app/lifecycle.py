@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from app.clock import Clock
-from app.config import Settings
-from app.runtime import Runtime
-from app.services import apps
-from app.store import Store
+from mesibo_mock.clock import Clock
+from mesibo_mock.config import Settings
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.services import apps
+from mesibo_mock.store import Store
 
 # The CLI lets this one through at any log level: a user who asked for quiet logs still needs the token.
 TOKEN_LOG = logging.getLogger("mesibo_mock.token")
@@ -19,7 +19,9 @@ def build_runtime(settings: Settings) -> Runtime:
     clock = Clock()
     seed = None
     if settings.seed:
-        from app.seed import load_seed  # YAML, pydantic seed models, the credential parser: only when seeded
+        from mesibo_mock.seed import (
+            load_seed,
+        )  # YAML, pydantic seed models, the credential parser: only when seeded
 
         seed = load_seed(settings.seed, clock.now())
     store = Store(settings.db)
@@ -41,7 +43,7 @@ def reset_state(rt: Runtime) -> str:
 
 def _apply_seed(rt: Runtime) -> None:
     if rt.seed is not None:
-        from app.seed import apply_seed
+        from mesibo_mock.seed import apply_seed
 
         apply_seed(rt, rt.seed)
 

@@ -9,15 +9,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import __version__
-from app.backend.http import PATHS, make_endpoint
-from app.backend.registry import OPS
-from app.delivery.webhook import Timers
-from app.mock_api.guard import RequireAdmin
-from app.mock_api.routes import health_router, router
-from app.runtime import Runtime
-from app.ui.routes import HERE as UI_DIR
-from app.ui.routes import router as ui_router
+from mesibo_mock import __version__
+from mesibo_mock.backend.http import PATHS, make_endpoint
+from mesibo_mock.backend.registry import OPS
+from mesibo_mock.delivery.webhook import Timers
+from mesibo_mock.mock_api.guard import RequireAdmin
+from mesibo_mock.mock_api.routes import health_router, router
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.ui.routes import HERE as UI_DIR
+from mesibo_mock.ui.routes import router as ui_router
 
 
 class AllowAnyOrigin:

@@ -1,7 +1,7 @@
 """The tables, declared with SQLModel: the one definition of the schema.
 
 The server does not import this module at start-up (SQLAlchemy alone would double the start-up
-time): it runs `schema.sql`, which is generated from these models by `python -m app.models` and
+time): it runs `schema.sql`, which is generated from these models by `python -m mesibo_mock.models` and
 checked against them by tests/unit/test_schema.py.
 """
 
@@ -185,7 +185,7 @@ def generate_schema_sql() -> str:
             ddl = str(CreateIndex(index).compile(engine)).strip()
             ddl = ddl.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1)
             statements.append(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1) + ";")
-    head = "-- Generated from app/models.py by `python -m app.models`; do not edit by hand.\n"
+    head = "-- Generated from app/models.py by `python -m mesibo_mock.models`; do not edit by hand.\n"
     return head + "\n\n".join(statements) + "\n"
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock
 
 
 @pytest.fixture(scope="session")

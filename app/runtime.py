@@ -6,9 +6,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from app.clock import Clock
-from app.config import Settings
-from app.store import Store
+from mesibo_mock.clock import Clock
+from mesibo_mock.config import Settings
+from mesibo_mock.store import Store
 
 log = logging.getLogger("mesibo_mock")
 

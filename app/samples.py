@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from app.credentials.apn import OID_PRODUCTION, OID_SANDBOX, OID_TOPICS, OID_UID
+from mesibo_mock.credentials.apn import OID_PRODUCTION, OID_SANDBOX, OID_TOPICS, OID_UID
 
 DER_NULL = b"\x05\x00"
 

@@ -1,4 +1,4 @@
--- Generated from app/models.py by `python -m app.models`; do not edit by hand.
+-- Generated from app/models.py by `python -m mesibo_mock.models`; do not edit by hand.
 CREATE TABLE IF NOT EXISTS apps (
 	id INTEGER NOT NULL, 
 	name VARCHAR NOT NULL, 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.credentials import CredentialError, ParsedCredential, isolated
-from app.errors import SeedError
-from app.runtime import Runtime
-from app.schemas import Address, DeviceIn, WebhookIn
-from app.services import apps, credentials, people
+from mesibo_mock.credentials import CredentialError, ParsedCredential, isolated
+from mesibo_mock.errors import SeedError
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.schemas import Address, DeviceIn, WebhookIn
+from mesibo_mock.services import apps, credentials, people
 
 log = logging.getLogger("mesibo_mock")
 

@@ -6,7 +6,7 @@
         [push] = m.wait_for_pushes(address="123")
 
 By default the server runs in a thread of this process (it starts in a few milliseconds once imported);
-`subprocess=True` runs `python -m app serve` instead, exactly as a user would.
+`subprocess=True` runs `python -m mesibo_mock serve` instead, exactly as a user would.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from typing import Any
 
 import httpx
 
-from app.config import Settings
+from mesibo_mock.config import Settings
 
 ENV_PREFIX = "MESIBO_MOCK_"
 
 
 def serve_command() -> list[str]:
-    """The `mesibo-mock` console script beside this interpreter, else `python -m app`."""
+    """The `mesibo-mock` console script beside this interpreter, else `python -m mesibo_mock`."""
     script = os.path.join(os.path.dirname(sys.executable), "mesibo-mock")
-    return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "app"]
+    return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "mesibo_mock"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -124,9 +124,9 @@ class MesiboMock:
     def _start_thread(self, db: str) -> None:
         import uvicorn
 
-        from app.cli import configure_logging
-        from app.lifecycle import build_runtime
-        from app.main import create_app
+        from mesibo_mock.cli import configure_logging
+        from mesibo_mock.lifecycle import build_runtime
+        from mesibo_mock.main import create_app
 
         fields = {}
         for key, value in self._settings_env().items():

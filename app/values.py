@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import bad_value, missing
+from mesibo_mock.errors import bad_value, missing
 
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from app.testing import free_port, serve_command
+from mesibo_mock.testing import free_port, serve_command
 from bench.load import Result, build_request, load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +171,7 @@ def measure_both(seconds: float, connections: int, tmp: str) -> dict[str, dict]:
 # --- the record query at 1k and 1M ------------------------------------------------------------------
 def build_records_db(path: str, count: int) -> None:
     """A store holding `count` push records, written straight into SQLite (the API would take hours)."""
-    from app.store import Store
+    from mesibo_mock.store import Store
 
     store = Store(path)
     request = json.dumps(

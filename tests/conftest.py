@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock
 
 pytest_plugins = ["pytester"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pytest-user" / "test_my_chat_backend.py"
 
@@ -32,7 +32,7 @@ def test_leaking_state_would_be_caught(pytester):
     pytester.makeconftest(
         """
         import pytest
-        from app.testing import MesiboMock
+        from mesibo_mock.testing import MesiboMock
 
         @pytest.fixture(scope="session")
         def shared():

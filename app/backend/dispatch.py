@@ -6,11 +6,11 @@ import inspect
 import logging
 from typing import Any
 
-from app.backend.ops import OpContext
-from app.backend.registry import OPS
-from app.errors import AUTHFAIL, BADOP, BADREQ, MesiboError, envelope, missing
-from app.runtime import Runtime
-from app.services import apps
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.registry import OPS
+from mesibo_mock.errors import AUTHFAIL, BADOP, BADREQ, MesiboError, envelope, missing
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.services import apps
 
 log = logging.getLogger("mesibo_mock.backend")
 

@@ -9,12 +9,12 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from app.backend import parsing
-from app.backend.dispatch import dispatch
-from app.errors import BADPAYLOAD, BADREQ, MesiboError, envelope
-from app.responses import json_response
-from app.runtime import Runtime
-from app.store import StoreError
+from mesibo_mock.backend import parsing
+from mesibo_mock.backend.dispatch import dispatch
+from mesibo_mock.errors import BADPAYLOAD, BADREQ, MesiboError, envelope
+from mesibo_mock.responses import json_response
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.store import StoreError
 
 PATHS = ("/backend", "/backend/", "/api.php")
 # Form framing around an upload: the body may exceed the file limit by this much.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.errors import BADPAYLOAD, MesiboError
+from mesibo_mock.errors import BADPAYLOAD, MesiboError
 
 _KEY_HEAD = re.compile(r"^([^.\[\]]+)")
 _KEY_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]*)\]")

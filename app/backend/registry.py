@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.backend.ops import pushdebug, pushset, pushtest, pushupload, users
+from mesibo_mock.backend.ops import pushdebug, pushset, pushtest, pushupload, users
 
 Handler = Callable[..., dict]
 

@@ -7,8 +7,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from app.clock import iso
-from app.credentials import CredentialError, ParsedCredential, fingerprint
+from mesibo_mock.clock import iso
+from mesibo_mock.credentials import CredentialError, ParsedCredential, fingerprint
 
 OID_UID = x509.ObjectIdentifier("0.9.2342.19200300.100.1.1")
 OID_SANDBOX = x509.ObjectIdentifier("1.2.840.113635.100.6.3.1")

@@ -6,7 +6,7 @@ import json
 
 from cryptography.hazmat.primitives import serialization
 
-from app.credentials import CredentialError, ParsedCredential, fingerprint
+from mesibo_mock.credentials import CredentialError, ParsedCredential, fingerprint
 
 REQUIRED = ("project_id", "private_key", "client_email", "token_uri")
 

@@ -5,7 +5,9 @@ process free of OpenSSL and of every private key (only metadata comes back), mea
 hang in the parser cannot take the server down, and spares the server the ~11 MB that loading
 `cryptography` costs, for the sake of an operation done a few times per test run.
 
-The child is app/credentials/worker.py. Protocol: JSON on stdin `{"now": float, "files": [{"kind": "fcm"|"apn", "data": base64}]}`, JSON
+The child is worker.py beside this file, run by its absolute path in isolated mode (`-I`: no current
+directory, no PYTHON* variables, no user site on its path), so that nothing in the server's working
+directory can stand in for it. Protocol: JSON on stdin `{"now": float, "files": [{"kind": "fcm"|"apn", "data": base64}]}`, JSON
 on stdout `{"results": [{"credential": {...}} | {"error": "..."}]}`.
 """
 
@@ -16,11 +18,12 @@ import base64
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from app.credentials import CredentialError, ParsedCredential
+from mesibo_mock.credentials import CredentialError, ParsedCredential
 
 TIMEOUT_SECONDS = 30
-COMMAND = [sys.executable, "-m", "app.credentials.worker"]
+COMMAND = [sys.executable, "-I", str(Path(__file__).resolve().with_name("worker.py"))]
 
 
 def _request(files: list[tuple[str, bytes]], now: float) -> bytes:

@@ -10,9 +10,9 @@ import dataclasses
 import json
 import sys
 
-from app.credentials import CredentialError
-from app.credentials.apn import parse_apn
-from app.credentials.fcm import parse_fcm
+from mesibo_mock.credentials import CredentialError
+from mesibo_mock.credentials.apn import parse_apn
+from mesibo_mock.credentials.fcm import parse_fcm
 
 
 def main() -> None:

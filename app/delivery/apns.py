@@ -6,7 +6,7 @@ import json
 import random
 import uuid
 
-from app.delivery.content import Push
+from mesibo_mock.delivery.content import Push
 
 SANDBOX_HOST = "https://api.sandbox.push.apple.com"
 PRODUCTION_HOST = "https://api.push.apple.com"

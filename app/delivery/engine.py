@@ -12,12 +12,12 @@ import logging
 import random
 import sqlite3
 
-from app.clock import iso
-from app.delivery import apns, faults, fcm
-from app.delivery.content import DEFAULT_BODY, Push
-from app.runtime import Runtime
-from app.services import apps, credentials
-from app.store import loads
+from mesibo_mock.clock import iso
+from mesibo_mock.delivery import apns, faults, fcm
+from mesibo_mock.delivery.content import DEFAULT_BODY, Push
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.services import apps, credentials
+from mesibo_mock.store import loads
 
 log = logging.getLogger("mesibo_mock.push")
 HEX = frozenset("0123456789abcdefABCDEF")
@@ -236,7 +236,7 @@ def view_of(row, request: dict | None, response: dict | None) -> dict:
 
 
 def _enqueue_webhook(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
-    from app.delivery import webhook
+    from mesibo_mock.delivery import webhook
 
     webhook.enqueue(rt, app, record)
 

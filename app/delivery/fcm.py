@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.delivery import apns
-from app.delivery.content import Push
+from mesibo_mock.delivery import apns
+from mesibo_mock.delivery.content import Push
 
 REDACTED_BEARER = "Bearer [redacted]"
 ANY_PROJECT = (

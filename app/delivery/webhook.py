@@ -14,8 +14,8 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING
 
-from app.clock import iso
-from app.runtime import Runtime
+from mesibo_mock.clock import iso
+from mesibo_mock.runtime import Runtime
 
 if TYPE_CHECKING:
     import httpx
@@ -150,7 +150,7 @@ class Timers:
             await self.client.aclose()
 
     def run_due(self) -> None:
-        from app.delivery.engine import fire_due_fallbacks
+        from mesibo_mock.delivery.engine import fire_due_fallbacks
 
         fire_due_fallbacks(self.rt)
         jobs = due_jobs(self.rt, set(self.in_flight))

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request
 
-from app.runtime import Runtime
-from app.services import apps
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.services import apps
 
 
 async def get_runtime(request: Request) -> Runtime:  # async: a sync one would hop to a thread

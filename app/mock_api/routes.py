@@ -9,15 +9,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Response
 
-from app import __version__
-from app.clock import parse_iso
-from app.delivery import engine, faults, webhook
-from app.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
-from app.responses import json_response
-from app.runtime import Runtime
-from app.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
-from app.services import apps, people
-from app.store import where
+from mesibo_mock import __version__
+from mesibo_mock.clock import parse_iso
+from mesibo_mock.delivery import engine, faults, webhook
+from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
+from mesibo_mock.responses import json_response
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
+from mesibo_mock.services import apps, people
+from mesibo_mock.store import where
 
 health_router = APIRouter(prefix="/_mock", tags=["health"])
 # Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
@@ -238,7 +238,7 @@ async def list_webhook_attempts(
 
 @router.post("/reset", tags=["reset"])
 async def reset(rt: RuntimeDep):
-    from app.lifecycle import reset_state
+    from mesibo_mock.lifecycle import reset_state
 
     token = reset_state(rt)
     return json_response({"reset": True, "app_token": token})

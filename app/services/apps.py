@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from app.clock import iso
-from app.runtime import Runtime
-from app.services import credentials
+from mesibo_mock.clock import iso
+from mesibo_mock.runtime import Runtime
+from mesibo_mock.services import credentials
 
 OPTION_DEFAULTS: dict[str, bool] = {
     "background": True,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from app.clock import iso
-from app.credentials import ParsedCredential
-from app.runtime import Runtime
+from mesibo_mock.clock import iso
+from mesibo_mock.credentials import ParsedCredential
+from mesibo_mock.runtime import Runtime
 
 # An API upload wins over the seed ("console") one for the same platform and bundle id [doc].
 SOURCE_RANK = "CASE source WHEN 'api' THEN 0 ELSE 1 END"

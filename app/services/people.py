@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from app.runtime import Runtime
+from mesibo_mock.runtime import Runtime
 
 DEVICE_FIELDS = ("address", "platform", "appid", "push_token", "voip", "sandbox", "responds")
 

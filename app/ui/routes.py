@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app import __version__
-from app.clock import iso, parse_iso
-from app.mock_api.deps import RuntimeDep
-from app.services import apps, people
+from mesibo_mock import __version__
+from mesibo_mock.clock import iso, parse_iso
+from mesibo_mock.mock_api.deps import RuntimeDep
+from mesibo_mock.services import apps, people
 
 HERE = Path(__file__).resolve().parent
 router = APIRouter(prefix="/_mock", include_in_schema=False)

@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from app import samples
-from app.testing import MesiboMock
+from mesibo_mock import samples
+from mesibo_mock.testing import MesiboMock
 
 CHROMIUM = (
     os.environ.get("MESIBO_MOCK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from app import samples
-from app.testing import MesiboMock
+from mesibo_mock import samples
+from mesibo_mock.testing import MesiboMock
 
 
 def test_every_acknowledged_write_survives_sigkill_under_concurrent_load(tmp_path):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.testing import MesiboMock, free_port
+from mesibo_mock.testing import MesiboMock, free_port
 from tests.e2e.test_delivery import upload
 from tests.receiver import Receiver
 

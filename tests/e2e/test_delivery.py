@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app import samples
+from mesibo_mock import samples
 from tests.conftest import cred
 
 HEX_TOKEN = "a1" * 32
@@ -247,7 +247,7 @@ def test_pushtest_unknown_user_or_no_device_is_badvalue(app):
 
 
 def test_each_push_is_logged_as_one_readable_line():
-    from app.testing import MesiboMock
+    from mesibo_mock.testing import MesiboMock
 
     with MesiboMock(subprocess=True, log_level="info") as mock:
         mock.register_device("321", "android")

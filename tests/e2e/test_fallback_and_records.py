@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock
 from tests.e2e.test_delivery import upload
 
 

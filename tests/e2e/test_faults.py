@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.delivery.faults import FAULTS
+from mesibo_mock.delivery.faults import FAULTS
 from tests.e2e.test_delivery import HEX_TOKEN, only_record, upload
 
 APNS = sorted(name for name, kind in FAULTS.items() if kind.service == "apn")

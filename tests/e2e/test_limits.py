@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from app.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app import samples
-from app.testing import MesiboMock
+from mesibo_mock import samples
+from mesibo_mock.testing import MesiboMock
 from tests.conftest import CREDS, cred
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.testing import free_port, serve_command
+from mesibo_mock.testing import free_port, serve_command
 from tests.conftest import CREDS, FIXTURES
 
 
@@ -83,11 +83,14 @@ def test_python_dash_m_app_is_the_same_cli(tmp_path):
     import sys
 
     version = subprocess.run(
-        [sys.executable, "-m", "app", "--version"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "mesibo_mock", "--version"], capture_output=True, text=True, timeout=30
     )
     assert version.returncode == 0 and version.stdout.startswith("mesibo-mock ")
     bad = subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--mode", "x"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "mesibo_mock", "serve", "--mode", "x"],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert_one_line_error(bad, "--mode")
 

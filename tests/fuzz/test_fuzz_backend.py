@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.credentials import CredentialError
-from app.credentials.apn import parse_apn
-from app.credentials.fcm import parse_fcm
-from app.testing import MesiboMock
+from mesibo_mock.credentials import CredentialError
+from mesibo_mock.credentials.apn import parse_apn
+from mesibo_mock.credentials.fcm import parse_fcm
+from mesibo_mock.testing import MesiboMock
 from tests.conftest import cred
 
 OPS = ["pushupload", "pushset", "pushtest", "pushdebug", "useradd", "userdel", "deluser", "usersget"]

@@ -6,9 +6,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from app.config import Settings
-from app.lifecycle import build_runtime
-from app.main import create_app
+from mesibo_mock.config import Settings
+from mesibo_mock.lifecycle import build_runtime
+from mesibo_mock.main import create_app
 
 runtime = build_runtime(Settings(db=":memory:", app_token="schema-token", log_level="warning"))
 app = create_app(runtime)

@@ -5,8 +5,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from app.clock import Clock, iso, parse_iso
-from app.config import Settings, parse_limit
+from mesibo_mock.clock import Clock, iso, parse_iso
+from mesibo_mock.config import Settings, parse_limit
 
 
 def test_clock_advance_moves_now_forward():

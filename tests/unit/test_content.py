@@ -2,7 +2,7 @@
 
 import json
 
-from app.delivery.content import Push
+from mesibo_mock.delivery.content import Push
 
 
 def test_payload_bound_is_safe_for_the_worst_characters():

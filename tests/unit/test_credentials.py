@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from app import samples
-from app.credentials import CredentialError
-from app.credentials.apn import parse_apn
-from app.credentials.fcm import parse_fcm
+from mesibo_mock import samples
+from mesibo_mock.credentials import CredentialError
+from mesibo_mock.credentials.apn import parse_apn
+from mesibo_mock.credentials.fcm import parse_fcm
 from tests.conftest import cred
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.backend import parsing
-from app.errors import BADPAYLOAD, MesiboError
+from mesibo_mock.backend import parsing
+from mesibo_mock.errors import BADPAYLOAD, MesiboError
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, envelope, missing
-from app.values import as_address, as_bool, as_whole, object_field, required
+from mesibo_mock.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, envelope, missing
+from mesibo_mock.values import as_address, as_bool, as_whole, object_field, required
 
 
 @pytest.mark.parametrize(

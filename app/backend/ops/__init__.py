@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from app.runtime import Runtime
+from mesibo_mock.runtime import Runtime
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from app.backend.ops import OpContext
-from app.errors import RATELIMITED, MesiboError
-from app.services import apps
-from app.values import as_whole, optional
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.errors import RATELIMITED, MesiboError
+from mesibo_mock.services import apps
+from mesibo_mock.values import as_whole, optional
 
 DEFAULT_DURATION = 10800
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.backend.ops import OpContext
-from app.errors import BADVALUE, MesiboError
-from app.services import apps
-from app.values import as_bool, object_field
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.errors import BADVALUE, MesiboError
+from mesibo_mock.services import apps
+from mesibo_mock.values import as_bool, object_field
 
 
 def handle(ctx: OpContext, fields: dict) -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from app.backend.ops import OpContext
-from app.delivery import engine
-from app.errors import RATELIMITED, MesiboError, bad_value
-from app.services import people
-from app.values import as_address, as_text, object_field, optional, required
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.delivery import engine
+from mesibo_mock.errors import RATELIMITED, MesiboError, bad_value
+from mesibo_mock.services import people
+from mesibo_mock.values import as_address, as_text, object_field, optional, required
 
 
 def handle(ctx: OpContext, fields: dict) -> dict:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.backend.ops import OpContext
-from app.backend.parsing import UploadedFile
-from app.credentials import CredentialError, isolated
-from app.errors import bad_value, missing
-from app.services import credentials
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.parsing import UploadedFile
+from mesibo_mock.credentials import CredentialError, isolated
+from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.services import credentials
 
 EXTENSIONS = {".json": "fcm", ".p12": "apn"}
 

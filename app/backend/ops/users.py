@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.backend.ops import OpContext
-from app.errors import BADREQ, MesiboError, bad_value, missing
-from app.services import people
-from app.values import ABSENT, as_address, as_text, as_whole, get_path, optional
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.errors import BADREQ, MesiboError, bad_value, missing
+from mesibo_mock.services import people
+from mesibo_mock.values import ABSENT, as_address, as_text, as_whole, get_path, optional
 
 # Older clients send flat parameters; each stands for a nested field (SPEC section 4).
 LEGACY = {
