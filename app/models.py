@@ -60,13 +60,88 @@ class Credential(SQLModel, table=True):
 class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("app_id", "address"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)  # the uid
     app_id: int
     address: str
     name: str = ""
-    access_token: str
-    appid: str | None = None
-    expiry_minutes: int | None = None
+    active: bool = True
+    flag: int = 0
+    profile: str | None = None  # JSON object
+    online: bool = False
+    lastonline: float | None = None
+    created: float
+
+
+class UserToken(SQLModel, table=True):
+    """An access token issued to a user for one app id (useradd / usertoken)."""
+
+    __tablename__ = "user_tokens"
+    __table_args__ = (Index("ix_user_tokens_user", "user_id", "appid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: int
+    user_id: int
+    appid: str
+    token: str
+    expires: float
+    created: float
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "groups"
+    __table_args__ = (Index("ix_groups_app", "app_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)  # the gid
+    app_id: int
+    name: str = ""
+    flag: int = 0
+    active: bool = True
+    expiry: int | None = None
+    profile: str | None = None  # JSON object
+    created: float
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id"),
+        Index("ix_group_members_user", "user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int
+    user_id: int
+    cs: bool = True  # can send
+    cr: bool = True  # can receive
+    created: float
+
+
+class Message(SQLModel, table=True):
+    """A message sent through the backend API, kept so that tests can read what was sent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_app", "app_token", "id"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)  # the mid
+    ts: float
+    app_id: int
+    app_token: str
+    from_address: str
+    to_address: str | None = None
+    gid: int | None = None
+    type: int = 0
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    title: str | None = None
+    url: str | None = None
+    expiry: int | None = None
+    flag: int = 0
+
+
+class Otp(SQLModel, table=True):
+    __tablename__ = "otps"
+    __table_args__ = (Index("ix_otps_app", "app_id", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: int
+    address: str
+    code: str
+    tries: int
+    expires: float
     created: float
 
 
@@ -102,6 +177,8 @@ class Push(SQLModel, table=True):
         # Only pending fallbacks are indexed: nearly every row has none. No index on `service`
         # either: with two values, walking the id order finds matches as fast as an index would.
         Index("ix_pushes_fallback", "fallback_due", sqlite_where=text("fallback_due IS NOT NULL")),
+        # Only message pushes carry a mid: the index costs test pushes nothing.
+        Index("ix_pushes_mid", "mid", sqlite_where=text("mid IS NOT NULL")),
         {"sqlite_autoincrement": True},  # ids only grow, even after records are cleared
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +199,9 @@ class Push(SQLModel, table=True):
     response: str | None = Field(default=None, sa_column=Column(Text))
     acked: bool = False
     fallback_due: float | None = None
+    mid: int | None = None  # the message that caused it
+    follows: int | None = None  # a fallback: the push it follows
+    injected: bool = False  # failed by a fault injected through /_mock/faults
 
 
 class TestPush(SQLModel, table=True):

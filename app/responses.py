@@ -9,7 +9,11 @@ from starlette.responses import Response
 
 
 def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate sent as "\ud800": echo it escaped, as valid JSON
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -73,6 +73,64 @@ CREATE TABLE IF NOT EXISTS faults (
 	PRIMARY KEY (id)
 );
 
+CREATE TABLE IF NOT EXISTS group_members (
+	id INTEGER NOT NULL, 
+	group_id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	cs BOOLEAN NOT NULL, 
+	cr BOOLEAN NOT NULL, 
+	created FLOAT NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (group_id, user_id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_group_members_user ON group_members (user_id);
+
+CREATE TABLE IF NOT EXISTS groups (
+	id INTEGER NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	name VARCHAR NOT NULL, 
+	flag INTEGER NOT NULL, 
+	active BOOLEAN NOT NULL, 
+	expiry INTEGER, 
+	profile VARCHAR, 
+	created FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_groups_app ON groups (app_id, id);
+
+CREATE TABLE IF NOT EXISTS messages (
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+	ts FLOAT NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	app_token VARCHAR NOT NULL, 
+	from_address VARCHAR NOT NULL, 
+	to_address VARCHAR, 
+	gid INTEGER, 
+	type INTEGER NOT NULL, 
+	message TEXT NOT NULL, 
+	title VARCHAR, 
+	url VARCHAR, 
+	expiry INTEGER, 
+	flag INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS ix_messages_app ON messages (app_token, id);
+
+CREATE TABLE IF NOT EXISTS otps (
+	id INTEGER NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	address VARCHAR NOT NULL, 
+	code VARCHAR NOT NULL, 
+	tries INTEGER NOT NULL, 
+	expires FLOAT NOT NULL, 
+	created FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_otps_app ON otps (app_id, address);
+
 CREATE TABLE IF NOT EXISTS pushes (
 	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
 	ts FLOAT NOT NULL, 
@@ -91,7 +149,10 @@ CREATE TABLE IF NOT EXISTS pushes (
 	request TEXT, 
 	response TEXT, 
 	acked BOOLEAN NOT NULL, 
-	fallback_due FLOAT
+	fallback_due FLOAT, 
+	mid INTEGER, 
+	follows INTEGER, 
+	injected BOOLEAN NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS ix_pushes_address ON pushes (address, id);
@@ -101,6 +162,8 @@ CREATE INDEX IF NOT EXISTS ix_pushes_app ON pushes (app_token, id);
 CREATE INDEX IF NOT EXISTS ix_pushes_fallback ON pushes (fallback_due) WHERE fallback_due IS NOT NULL;
 
 CREATE INDEX IF NOT EXISTS ix_pushes_fallbacks ON pushes (id) WHERE kind = 'fallback';
+
+CREATE INDEX IF NOT EXISTS ix_pushes_mid ON pushes (mid) WHERE mid IS NOT NULL;
 
 CREATE INDEX IF NOT EXISTS ix_pushes_push_token ON pushes (push_token, id);
 
@@ -115,14 +178,29 @@ CREATE TABLE IF NOT EXISTS testpushes (
 
 CREATE INDEX IF NOT EXISTS ix_testpushes_app ON testpushes (app_id, ts);
 
+CREATE TABLE IF NOT EXISTS user_tokens (
+	id INTEGER NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	appid VARCHAR NOT NULL, 
+	token VARCHAR NOT NULL, 
+	expires FLOAT NOT NULL, 
+	created FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_user_tokens_user ON user_tokens (user_id, appid);
+
 CREATE TABLE IF NOT EXISTS users (
 	id INTEGER NOT NULL, 
 	app_id INTEGER NOT NULL, 
 	address VARCHAR NOT NULL, 
 	name VARCHAR NOT NULL, 
-	access_token VARCHAR NOT NULL, 
-	appid VARCHAR, 
-	expiry_minutes INTEGER, 
+	active BOOLEAN NOT NULL, 
+	flag INTEGER NOT NULL, 
+	profile VARCHAR, 
+	online BOOLEAN NOT NULL, 
+	lastonline FLOAT, 
 	created FLOAT NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (app_id, address)

@@ -27,11 +27,18 @@ WIPE_ORDER = [
     "faults",
     "testpushes",
     "pushes",
+    "messages",
+    "otps",
+    "group_members",
+    "groups",
     "devices",
+    "user_tokens",
     "users",
     "credentials",
     "apps",
 ]
+# PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
+SCHEMA_VERSION = 2
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
@@ -66,7 +73,13 @@ class Store:
             # process loses nothing; only a power cut could drop the last commits.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            self.conn.executescript("BEGIN;\n" + SCHEMA_FILE.read_text() + "\nCOMMIT;")  # one transaction
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            old = version < SCHEMA_VERSION and _has_table(self.conn, "apps")
+            upgrade = _upgrade_from_v1(self.conn) if old else ""
+            # One script, one transaction (executescript commits whatever was open before it).
+            self.conn.executescript(
+                f"BEGIN;\n{upgrade}\n{SCHEMA_FILE.read_text()}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            )
             self.checkpointer: Checkpointer | None = None
             if not memory:
                 _tighten_companions(path)
@@ -236,6 +249,43 @@ def _tighten_companions(path: str) -> None:
         companion = path + suffix
         if os.path.exists(companion):
             os.chmod(companion, 0o600)
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        is not None
+    )
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _upgrade_from_v1(conn: sqlite3.Connection) -> str:
+    """SQL that upgrades a store of mesibo-mock 0.1, where users kept their one access token in their
+    own row and push records knew no message. Nothing is dropped: users and tokens move over."""
+    script = []
+    if "access_token" in _columns(conn, "users"):
+        script += [
+            "ALTER TABLE users RENAME TO users_v1;",
+            SCHEMA_FILE.read_text(),
+            "INSERT INTO users (id, app_id, address, name, active, flag, online, created)"
+            " SELECT id, app_id, address, name, 1, 0, 0, created FROM users_v1;",
+            "INSERT INTO user_tokens (app_id, user_id, appid, token, expires, created)"
+            " SELECT app_id, id, appid, access_token, created + COALESCE(expiry_minutes, 525600) * 60, created"
+            " FROM users_v1 WHERE appid IS NOT NULL;",
+            "DROP TABLE users_v1;",
+        ]
+    have = _columns(conn, "pushes")
+    for column, ddl in (
+        ("mid", "mid INTEGER"),
+        ("follows", "follows INTEGER"),
+        ("injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
+    ):
+        if column not in have:
+            script.append(f"ALTER TABLE pushes ADD COLUMN {ddl};")
+    return "\n".join(script)
 
 
 def where(filters: dict[str, Any], *extra: tuple[str, Any]) -> tuple[str, list]:

@@ -73,6 +73,32 @@ def as_address(name: str, value: Any) -> str:
     return as_text(name, value, max_length=256)
 
 
+def pick(fields: dict, dotted: str, flat: str | None = None) -> Any:
+    """A field in its nested form, else in its flat /api.php spelling (the nested one wins); None if absent.
+
+    SPEC section 4: older clients send `addr=...&appid=...` where newer ones nest `user.address`.
+    """
+    value = get_path(fields, dotted)
+    if value is ABSENT and flat is not None:
+        value = fields.get(flat, ABSENT)
+    return None if value is ABSENT else value
+
+
+def pick_id(fields: dict, dotted: str, flat: str | None = None) -> int | None:
+    """A uid, gid or mid: 0 and "" count as absent (Mesibo's PHP helpers send gid=0 for a new group)."""
+    value = pick(fields, dotted, flat)
+    if value is None or value == "" or value == 0 or value == "0":
+        return None
+    return as_whole(dotted, value, minimum=1)
+
+
+def optional_object(fields: dict, dotted: str, flat: str | None = None) -> dict | None:
+    value = pick(fields, dotted, flat)
+    if value is not None and not isinstance(value, dict):
+        raise bad_value(dotted, f"must be an object, got {describe(value)}")
+    return value
+
+
 def required(fields: dict, dotted: str) -> Any:
     value = get_path(fields, dotted)
     if value is ABSENT or value is None:

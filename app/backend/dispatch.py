@@ -1,4 +1,4 @@
-"""Fields -> envelope: the order of checks (payload, op, token, the op's own fields) in one place."""
+"""Fields -> envelope: the order of checks (payload, op, origin, token, the op's own fields) in one place."""
 
 from __future__ import annotations
 
@@ -8,24 +8,41 @@ from typing import Any
 
 from mesibo_mock.backend.ops import OpContext
 from mesibo_mock.backend.registry import OPS
-from mesibo_mock.errors import AUTHFAIL, BADOP, BADREQ, MesiboError, envelope, missing
+from mesibo_mock.errors import (
+    AUTHFAIL,
+    AUTHFAIL_CAUSE,
+    BADORIGIN,
+    BADORIGIN_CAUSE,
+    BADREQ,
+    BADVALUE,
+    UNKNOWN_OP_CAUSE,
+    MesiboError,
+    envelope,
+    missing,
+)
 from mesibo_mock.runtime import Runtime
 from mesibo_mock.services import apps
 
 log = logging.getLogger("mesibo_mock.backend")
+# Mesibo refuses the backend API from a phone: its key must never ship inside an app [real].
+PHONE_MARKERS = ("Android", "Mobile")
 
 
-async def dispatch(rt: Runtime, fields: dict) -> tuple[int, dict]:
+async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> tuple[int, dict]:
     """-> (HTTP status, envelope). Never raises. Handlers are plain functions; one that must wait
     for something outside the process (pushupload's parser) may be a coroutine."""
     op: Any = fields.get("op")
     request_id = fields.get("id")
     try:
         handler = _handler(op)
+        if any(marker in user_agent for marker in PHONE_MARKERS):
+            raise MesiboError(BADORIGIN, BADORIGIN_CAUSE)
         app = _authenticate(rt, fields.get("token"))
-        result = handler(OpContext(rt, app), fields)
-        if inspect.isawaitable(result):
-            result = await result
+        if inspect.iscoroutinefunction(handler):
+            result = await handler(OpContext(rt, app), fields)
+        else:
+            with rt.store.tx():  # one unit: an op that is refused half-way changes nothing
+                result = handler(OpContext(rt, app), fields)
         return 200, envelope(op, request_id, **result)
     except MesiboError as exc:
         return exc.http_status, envelope(op, request_id, error=exc)
@@ -39,16 +56,14 @@ def _handler(op: Any):
         raise missing("op")
     handler = OPS.get(op.strip()) if isinstance(op, str) else None
     if handler is None:
-        raise MesiboError(BADOP, f"unknown op {op!r}; known ops: {', '.join(sorted(OPS))}")
+        raise MesiboError(BADVALUE, UNKNOWN_OP_CAUSE, ["op"], code=501)
     return handler
 
 
 def _authenticate(rt: Runtime, token: Any):
-    if token is None or token == "":
-        raise MesiboError(AUTHFAIL, "missing app token ('token')")
     if isinstance(token, int) and not isinstance(token, bool):
         token = str(token)
-    app = apps.by_token(rt, token.strip()) if isinstance(token, str) else None
+    app = apps.by_token(rt, token.strip()) if isinstance(token, str) and token.strip() else None
     if app is None:
-        raise MesiboError(AUTHFAIL, "invalid app token: no app has it (or the app was deleted)")
+        raise MesiboError(AUTHFAIL, AUTHFAIL_CAUSE, ["token"])
     return app

@@ -1,4 +1,4 @@
-"""The /backend, /backend/ and /api.php routes: read any encoding within the size limit, dispatch."""
+"""The /backend, /api.php and /mesiboapi routes: read any encoding within the size limit, dispatch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from mesibo_mock.responses import json_response
 from mesibo_mock.runtime import Runtime
 from mesibo_mock.store import StoreError
 
-PATHS = ("/backend", "/backend/", "/api.php")
+# /mesiboapi is where Mesibo's on-premise web server mounts the same backend [real].
+PATHS = ("/backend", "/backend/", "/api.php", "/mesiboapi", "/mesiboapi/")
 # Form framing around an upload: the body may exceed the file limit by this much.
 FORM_OVERHEAD = 64 * 1024
 PREFLIGHT_HEADERS = {
@@ -98,7 +99,7 @@ def make_endpoint(rt: Runtime):
         except MesiboError as exc:
             return json_response(envelope(None, error=exc), exc.http_status)
         with rt.store.deferred():
-            status, body = await dispatch(rt, fields)
+            status, body = await dispatch(rt, fields, request.headers.get("user-agent", ""))
         try:
             await rt.store.flush()  # answer only once the write is durable
         except StoreError as exc:

@@ -7,17 +7,19 @@ JSON bodies, form and multipart bodies and the query string all land in the same
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mesibo_mock.errors import BADPAYLOAD, MesiboError
+from mesibo_mock.errors import BADPAYLOAD, NOT_JSON_CAUSE, MesiboError
 
 _KEY_HEAD = re.compile(r"^([^.\[\]]+)")
 _KEY_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]*)\]")
 MAX_DEPTH = 16
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def json_text_object(value: Any) -> Any:
     """A flat value holding a JSON object's text becomes that object."""
     if isinstance(value, str) and value[:1] == "{":
         try:
-            parsed = json.loads(value, parse_constant=_no_constants)
+            parsed = loads_lenient(value)
         except ValueError:
             return value
         if isinstance(parsed, dict):
@@ -119,16 +121,59 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json_object(body: bytes) -> dict:
-    """Strict JSON: Python would accept NaN and Infinity, which could not be echoed back as JSON."""
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: no JSON answer could carry it back
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _refuse_non_finite(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and Infinity are not valid JSON")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def loads_lenient(text: str | bytes) -> Any:
+    """JSON as Mesibo reads it: a trailing comma before `}` or `]` is accepted (the push documentation's
+    own examples have one). NaN and Infinity are refused: they could not be echoed back as JSON.
+
+    The standard parser takes every well-formed body (the hot path); only what it refuses is given to
+    pyjson5, a JSON5 parser written in Cython, which accepts trailing commas without any editing of
+    the text. Raises ValueError.
+    """
     try:
-        value = json.loads(body, parse_constant=_no_constants)
-    except UnicodeDecodeError:
-        raise bad_payload("the body is not valid UTF-8") from None
-    except ValueError as exc:
-        raise bad_payload(f"the body is not valid JSON: {exc}") from None
+        return json.loads(text, parse_constant=_no_constants, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError as strict_error:
+        if isinstance(strict_error, UnicodeDecodeError):
+            raise
+        import pyjson5
+
+        try:
+            decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+            value = pyjson5.decode(decoded, maxdepth=MAX_JSON_DEPTH)
+        except (pyjson5.Json5Exception, UnicodeDecodeError, RecursionError):
+            raise strict_error from None
+        _refuse_non_finite(value)
+        return value
+
+
+def parse_json_object(body: bytes) -> dict:
+    """A body that is not a JSON object gets Mesibo's own words (SPEC section 2)."""
+    try:
+        value = loads_lenient(body)
+    except ValueError:
+        raise bad_payload(NOT_JSON_CAUSE) from None
     if not isinstance(value, dict):
-        raise bad_payload(f"the body must be a JSON object, not {type(value).__name__}")
+        raise bad_payload(NOT_JSON_CAUSE)
     return value
 
 
@@ -141,7 +186,7 @@ def parse_form(body: bytes) -> dict:
         text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
-        raise bad_payload("the body is neither a JSON object nor form-encoded fields") from None
+        raise bad_payload(NOT_JSON_CAUSE) from None
     return nest(pairs)
 
 

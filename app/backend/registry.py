@@ -14,7 +14,8 @@ OPS: dict[str, Handler] = {
     "pushtest": pushtest.handle,
     "pushdebug": pushdebug.handle,
     "useradd": users.useradd,
+    "userset": users.userset,
+    "usertoken": users.usertoken,
     "userdel": users.userdel,
-    "deluser": users.userdel,
     "usersget": users.usersget,
 }

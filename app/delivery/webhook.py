@@ -31,7 +31,7 @@ def payload(app: sqlite3.Row, record: dict, now: float) -> dict:
     if not record.get("debug"):
         push.pop("request", None)
         push.pop("response", None)
-    body: dict = {"server": "mesibo", "v": 2, "id": record["id"], "aid": app["id"], "ts": int(now)}
+    body: dict = {"server": "mesibo", "v": 2, "id": record["id"], "aid": app["id"], "ts": int(now * 1000)}
     if app["webhook_secret"]:
         body["secret"] = app["webhook_secret"]
     body["events"] = [{"type": "push", "push": push}]

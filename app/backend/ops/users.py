@@ -1,77 +1,146 @@
-"""useradd, userdel (alias deluser) and usersget, with the flat legacy parameters of /api.php."""
+"""useradd, userset, usertoken, userdel and usersget (SPEC section 4), nested or in the flat /api.php form."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from mesibo_mock.backend.ops import OpContext
-from mesibo_mock.errors import BADREQ, MesiboError, bad_value, missing
+from mesibo_mock.errors import BADVALUE, MesiboError, bad_value, both_uid_and_address, missing
 from mesibo_mock.services import people
-from mesibo_mock.values import ABSENT, as_address, as_text, as_whole, get_path, optional
+from mesibo_mock.values import (
+    as_address,
+    as_bool,
+    as_text,
+    as_whole,
+    optional_object,
+    pick,
+    pick_id,
+)
 
-# Older clients send flat parameters; each stands for a nested field (SPEC section 4).
-LEGACY = {
-    "addr": "user.address",
-    "appid": "user.token.appid",
-    "expiry": "user.token.expiry",
-    "name": "user.name",
-    "uid": "user.uid",
-}
-
-
-def user_field(fields: dict, dotted: str):
-    value = get_path(fields, dotted)
-    if value is ABSENT:
-        for flat, nested in LEGACY.items():
-            if nested == dotted and flat in fields:
-                return fields[flat]
-        return None
-    return value
+TOKEN_EXPIRY_DEFAULT = 525600  # minutes: one year
+TOKEN_EXPIRY_MAX = 100 * TOKEN_EXPIRY_DEFAULT
+USERSGET_MAX = 20
+APPID_CAUSE = "appid should be non-numeric and dotted (for example, com.example.xyz)"
+APPID_ACTION = "fix and send correct appid"
 
 
 def useradd(ctx: OpContext, fields: dict) -> dict:
-    _user_object(fields)
-    raw_address = user_field(fields, "user.address")
-    if raw_address is None:
-        raise missing("user.address")
-    address = as_address("user.address", raw_address)
-    name = user_field(fields, "user.name")
-    appid = user_field(fields, "user.token.appid")
-    expiry = user_field(fields, "user.token.expiry")
-    user = people.add_user(
-        ctx.rt,
-        ctx.app["id"],
-        address,
-        name=as_text("user.name", name, max_length=256) if name not in (None, "") else None,
-        appid=as_text("user.token.appid", appid, max_length=256) if appid is not None else None,
-        expiry=as_whole("user.token.expiry", expiry) if expiry is not None else None,
-    )
-    return {"user": people.user_view(user, with_token=True)}
-
-
-def userdel(ctx: OpContext, fields: dict) -> dict:
-    _user_object(fields)
-    uid, address = user_field(fields, "user.uid"), user_field(fields, "user.address")
-    if uid is None and address is None:
-        raise missing("user.uid", "user.address")
-    if uid is not None and address is not None:
-        raise MesiboError(BADREQ, "give either 'user.uid' or 'user.address', not both")
+    uid, address = _who(fields)
     if uid is not None:
-        user = people.user_by_uid(ctx.rt, ctx.app["id"], as_whole("user.uid", uid, minimum=1))
-        if user is None:
-            raise bad_value("user.uid", f"is not a user of this app: {uid}")
-    else:
-        address = as_address("user.address", address)
-        user = people.user_by_address(ctx.rt, ctx.app["id"], address)
-        if user is None:
-            raise bad_value("user.address", f"is not a user of this app: {address!r}")
-    people.delete_user(ctx.rt, user)
+        user = _existing(ctx, uid, None)
+        address = user["address"]
+    token_wanted = _token_request(fields)
+    user = people.add_user(ctx.rt, ctx.app["id"], address, **_user_fields(fields))
+    view = _short_view(user)
+    if token_wanted is not None:
+        view["token"] = people.issue_token(ctx.rt, user, *token_wanted)
+    return {"user": view}
+
+
+def userset(ctx: OpContext, fields: dict) -> dict:
+    user = _existing(ctx, *_who(fields))
+    changes = _user_fields(fields)
+    token = optional_object(fields, "user.token")
+    remove = token is not None and "remove" in token and as_bool("user.token.remove", token["remove"])
+    with ctx.rt.store.tx():
+        user = people.update_user(ctx.rt, user, **changes)
+        if remove:
+            people.remove_tokens(ctx.rt, user)
     return {"user": people.user_view(user)}
 
 
+def usertoken(ctx: OpContext, fields: dict) -> dict:
+    user = _existing(ctx, *_who(fields))
+    wanted = _token_request(fields) or _token_request(fields, asked=True)
+    return {"user": _short_view(user) | {"token": people.issue_token(ctx.rt, user, *wanted)}}
+
+
+def userdel(ctx: OpContext, fields: dict) -> dict:
+    user = _existing(ctx, *_who(fields))
+    people.delete_user(ctx.rt, user)
+    return {"user": {"uid": user["id"], "address": user["address"]}}
+
+
 def usersget(ctx: OpContext, fields: dict) -> dict:
-    return {"users": [people.user_view(u) for u in people.list_users(ctx.rt, ctx.app["id"])]}
+    pattern = pick(fields, "user.address", "addr")
+    pattern = as_address("user.address", pattern) if pattern not in (None, "") else None
+    uid = pick_id(fields, "user.uid", "uid")
+    count = pick(fields, "count")
+    count = (
+        USERSGET_MAX if count in (None, "", 0, "0") else as_whole("count", count, minimum=1, maximum=10**30)
+    )
+    users = people.find_users(ctx.rt, ctx.app["id"], pattern, uid, min(count, USERSGET_MAX))
+    appids = people.newest_appids(ctx.rt, [u["id"] for u in users])
+    return {"users": [people.user_view(u, appids.get(u["id"])) for u in users]}
 
 
-def _user_object(fields: dict) -> None:
-    user = optional(fields, "user")
+# --- the shared rules -------------------------------------------------------------------------------
+def _who(fields: dict) -> tuple[int | None, str | None]:
+    """A user is named by uid or by address, never both (SPEC section 2's BADREQ)."""
+    user = pick(fields, "user")
     if user is not None and not isinstance(user, dict):
         raise bad_value("user", "must be an object")
+    uid = pick_id(fields, "user.uid", "uid")
+    raw_address = pick(fields, "user.address", "addr")
+    address = as_address("user.address", raw_address) if raw_address not in (None, "") else None
+    if uid is not None and address is not None:
+        raise both_uid_and_address()
+    if uid is None and address is None:
+        raise missing("user.uid", "user.address")
+    return uid, address
+
+
+def _existing(ctx: OpContext, uid: int | None, address: str | None) -> sqlite3.Row:
+    if uid is not None:
+        user = people.user_by_uid(ctx.rt, ctx.app["id"], uid)
+        if user is None:
+            raise bad_value("user.uid", f"is not a user of this app: {uid}")
+        return user
+    user = people.user_by_address(ctx.rt, ctx.app["id"], address)
+    if user is None:
+        raise bad_value("user.address", f"is not a user of this app: {address!r}")
+    return user
+
+
+def _user_fields(fields: dict) -> dict:
+    """name, active, flag and profile, where given; each checked."""
+    out: dict = {}
+    name = pick(fields, "user.name", "name")
+    if name is not None:
+        out["name"] = "" if name == "" else as_text("user.name", name, max_length=256)
+    active = pick(fields, "user.active", "active")
+    if active is not None:
+        out["active"] = as_bool("user.active", active)
+    flag = pick(fields, "user.flag", "flag")
+    if flag not in (None, ""):
+        out["flag"] = as_whole("user.flag", flag, maximum=2**31 - 1)
+    profile = optional_object(fields, "user.profile")
+    if profile is not None:
+        out["profile"] = profile
+    return out
+
+
+def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] | None:
+    """(appid, expiry in minutes, renew) when a token is asked for: a `user.token` object or a flat
+    `appid`; None otherwise (useradd issues no token then)."""
+    token = optional_object(fields, "user.token")
+    if token is None and "appid" not in fields and not asked:
+        return None
+    token = token or {}
+    appid = token.get("appid", fields.get("appid"))
+    if appid in (None, ""):
+        raise missing("appid")
+    if not isinstance(appid, str) or "." not in appid or appid.replace(".", "").isdigit():
+        raise MesiboError(BADVALUE, APPID_CAUSE, ["appid"], action=APPID_ACTION)
+    expiry = token.get("expiry", fields.get("expiry"))
+    minutes = (
+        TOKEN_EXPIRY_DEFAULT
+        if expiry in (None, "")
+        else as_whole("user.token.expiry", expiry, minimum=1, maximum=TOKEN_EXPIRY_MAX)
+    )
+    renew = token.get("renew", fields.get("renew"))
+    return appid.strip(), minutes, renew not in (None, "") and as_bool("user.token.renew", renew)
+
+
+def _short_view(user: sqlite3.Row) -> dict:
+    return {"uid": user["id"], "address": user["address"], "name": user["name"]}
