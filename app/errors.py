@@ -111,9 +111,14 @@ def echoed_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 30:
+    elif (
+        isinstance(value, float)
+        and value.is_integer()
+        or isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= 30
+    ):
         number = int(value)
     else:
         return None

@@ -59,7 +59,8 @@ class Credential(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("app_id", "address"),)
+    # AUTOINCREMENT: a uid is never given again after its user is deleted, as on Mesibo
+    __table_args__ = (UniqueConstraint("app_id", "address"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)  # the uid
     app_id: int
     address: str
@@ -88,7 +89,7 @@ class UserToken(SQLModel, table=True):
 
 class Group(SQLModel, table=True):
     __tablename__ = "groups"
-    __table_args__ = (Index("ix_groups_app", "app_id", "id"),)
+    __table_args__ = (Index("ix_groups_app", "app_id", "id"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)  # the gid
     app_id: int
     name: str = ""

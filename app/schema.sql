@@ -87,15 +87,14 @@ CREATE TABLE IF NOT EXISTS group_members (
 CREATE INDEX IF NOT EXISTS ix_group_members_user ON group_members (user_id);
 
 CREATE TABLE IF NOT EXISTS groups (
-	id INTEGER NOT NULL, 
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
 	app_id INTEGER NOT NULL, 
 	name VARCHAR NOT NULL, 
 	flag INTEGER NOT NULL, 
 	active BOOLEAN NOT NULL, 
 	expiry INTEGER, 
 	profile VARCHAR, 
-	created FLOAT NOT NULL, 
-	PRIMARY KEY (id)
+	created FLOAT NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS ix_groups_app ON groups (app_id, id);
@@ -192,7 +191,7 @@ CREATE TABLE IF NOT EXISTS user_tokens (
 CREATE INDEX IF NOT EXISTS ix_user_tokens_user ON user_tokens (user_id, appid);
 
 CREATE TABLE IF NOT EXISTS users (
-	id INTEGER NOT NULL, 
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
 	app_id INTEGER NOT NULL, 
 	address VARCHAR NOT NULL, 
 	name VARCHAR NOT NULL, 
@@ -202,7 +201,6 @@ CREATE TABLE IF NOT EXISTS users (
 	online BOOLEAN NOT NULL, 
 	lastonline FLOAT, 
 	created FLOAT NOT NULL, 
-	PRIMARY KEY (id), 
 	UNIQUE (app_id, address)
 );
 

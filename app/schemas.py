@@ -60,3 +60,8 @@ class ClockIn(BaseModel):
     set: str | None = None
     freeze: bool | None = None
     real: bool | None = None
+
+
+class OnlineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    online: bool

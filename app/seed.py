@@ -16,7 +16,7 @@ from mesibo_mock.credentials import CredentialError, ParsedCredential, isolated
 from mesibo_mock.errors import SeedError
 from mesibo_mock.runtime import Runtime
 from mesibo_mock.schemas import Address, DeviceIn, WebhookIn
-from mesibo_mock.services import apps, credentials, people
+from mesibo_mock.services import apps, credentials, groups, people
 
 log = logging.getLogger("mesibo_mock")
 
@@ -26,6 +26,19 @@ class SeedUser(BaseModel):
     address: Address
     name: str | None = None
     devices: list[dict] = []
+
+
+class SeedMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: Address
+    cs: bool = True
+    cr: bool = True
+
+
+class SeedGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    members: list[SeedMember | Address] = []
 
 
 class SeedCredentials(BaseModel):
@@ -47,6 +60,7 @@ class SeedApp(BaseModel):
     credentials: SeedCredentials = SeedCredentials()
     webhook: WebhookIn | None = None
     users: list[SeedUser] = []
+    groups: list[SeedGroup] = []
 
 
 class SeedFile(BaseModel):
@@ -148,4 +162,17 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
                             app["id"],
                             DeviceIn.model_validate({**device, "address": user.address}).model_dump(),
                         )
+            for group in spec.groups:
+                _seed_group(rt, app, group)
             log.info("seed: app %r ready (token: %s)", spec.name, app["token"])
+
+
+def _seed_group(rt: Runtime, app, group: SeedGroup) -> None:
+    """A group named in the seed is made once: a restart finds it by name and leaves it as the API left it."""
+    if rt.store.one("SELECT id FROM groups WHERE app_id = ? AND name = ?", (app["id"], group.name)):
+        return
+    gid = groups.create(rt, app["id"], name=group.name)
+    row = groups.by_gid(rt, app["id"], gid)
+    for member in group.members:
+        member = member if isinstance(member, SeedMember) else SeedMember(address=member)
+        groups.add_members(rt, row, [member.address], member.cs, member.cr)

@@ -260,16 +260,21 @@ class MesiboMock:
 
     def wait_for_pushes(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
         """Block until at least `count` matching records exist (long-polls the server)."""
+        return self._wait_for(self.pushes, "push(es)", "id", count, timeout, filters)
+
+    def _wait_for(
+        self, listing, what: str, key: str, count: int, timeout: float, filters: dict
+    ) -> list[dict]:
         deadline = time.monotonic() + timeout
         while True:
-            found = self.pushes(**filters)
+            found = listing(**filters)
             remaining = deadline - time.monotonic()
             if len(found) >= count or remaining <= 0:
                 if len(found) < count:
-                    raise AssertionError(f"expected {count} push(es) matching {filters}, found {len(found)}")
+                    raise AssertionError(f"expected {count} {what} matching {filters}, found {len(found)}")
                 return found
-            newest = found[0]["id"] if found else filters.get("after")
-            self.pushes(**{**filters, "after": newest, "wait": min(remaining, 30), "limit": 1})
+            newest = found[0][key] if found else filters.get("after")
+            listing(**{**filters, "after": newest, "wait": min(remaining, 30), "limit": 1})
 
     def push(self, push_id: int) -> dict:
         return self._ok(self.client.get(f"/_mock/pushes/{push_id}"))
@@ -326,6 +331,67 @@ class MesiboMock:
     def pushdebug(self, duration: int | None = None) -> dict:
         push = {} if duration is None else {"duration": duration}
         return self.backend("pushdebug", push=push)
+
+    # --- chat: users, groups, messages -------------------------------------------------------------
+    def send_message(
+        self,
+        from_: str,
+        to: str | None = None,
+        message: str = "",
+        *,
+        gid: int | None = None,
+        **extra: Any,
+    ) -> int:
+        """Send a message through the backend API, as a chat backend would; -> its mid."""
+        body = {"from": from_, "message": message, **extra}
+        body |= {"to": to} if to is not None else {"gid": gid}
+        answer = self.backend("message", message=body)
+        if not answer["result"]:
+            raise AssertionError(f"message refused: {answer}")
+        return answer["message"]["mid"]
+
+    def set_online(self, address: str, online: bool = True, *, token: str | None = None) -> dict:
+        """Mark a user online (messages reach it without a push) or offline."""
+        path = f"/_mock/apps/{token or self.app_token}/users/{address}/online"
+        return self._ok(self.client.put(path, json={"online": online}))
+
+    def messages(self, **filters: Any) -> list[dict]:
+        """Message records, newest first; filters: token, from_ (or "from"), to, gid, after, limit."""
+        params = {("from" if k == "from_" else k): v for k, v in filters.items() if v is not None}
+        return self._ok(self.client.get("/_mock/messages", params=params))["messages"]
+
+    def message(self, mid: int) -> dict:
+        return self._ok(self.client.get(f"/_mock/messages/{mid}"))
+
+    def wait_for_messages(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
+        """Block until at least `count` matching message records exist (long-polls the server)."""
+        return self._wait_for(self.messages, "message(s)", "mid", count, timeout, filters)
+
+    def groups(self, *, token: str | None = None) -> list[dict]:
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/groups"))["groups"]
+
+    def users(self, *, token: str | None = None) -> list[dict]:
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/users"))["users"]
+
+    def upload_credential(
+        self, credential: str | os.PathLike | bytes, type: str | None = None, *, filename: str | None = None
+    ) -> dict:
+        """A real multipart `pushupload`, as Mesibo's upload form sends it; -> the envelope.
+
+        `credential` is a path, or the file's bytes (then `type`, or a `filename` ending in .json or .p12,
+        says which it is)."""
+        if isinstance(credential, bytes):
+            content = credential
+            name = filename or {"fcm": "credential.json", "apn": "credential.p12"}.get((type or "").lower())
+            if name is None:
+                raise ValueError("give type='fcm' or 'apn' (or a filename) with credential bytes")
+        else:
+            path = os.fspath(credential)
+            with open(path, "rb") as fh:
+                content = fh.read()
+            name = filename or os.path.basename(path)
+        data = {"op": "pushupload", "token": self.app_token} | ({"type": type} if type else {})
+        return self._ok(self.client.post("/backend", data=data, files={"file": (name, content)}))
 
     def reset(self) -> None:
         self._ok(self.client.post("/_mock/reset"))

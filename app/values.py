@@ -55,11 +55,12 @@ def as_whole(name: str, value: Any, *, minimum: int = 0, maximum: int = LARGEST_
     return number
 
 
-def as_text(name: str, value: Any, *, max_length: int = 1024) -> str:
+def as_text(name: str, value: Any, *, max_length: int = 1024, empty: bool = False) -> str:
+    """A string (a number becomes its text). `empty`: free text, kept as sent, which may be ""."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise bad_value(name, f"must be a string, got {describe(value)}")
-    text = str(value).strip()
-    if not text:
+    text = str(value) if empty else str(value).strip()
+    if not text and not empty:
         raise bad_value(name, "must not be empty")
     if len(text) > max_length:
         raise bad_value(name, f"must be at most {max_length} characters")

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from mesibo_mock.testing import free_port, serve_command
 from bench.load import Result, build_request, load
+from mesibo_mock.testing import free_port, serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDS = ROOT / "fixtures" / "creds"

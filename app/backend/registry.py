@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mesibo_mock.backend.ops import pushdebug, pushset, pushtest, pushupload, users
+from mesibo_mock.backend.ops import groups, messages, pushdebug, pushset, pushtest, pushupload, users
 
 Handler = Callable[..., dict]
 
@@ -18,4 +18,14 @@ OPS: dict[str, Handler] = {
     "usertoken": users.usertoken,
     "userdel": users.userdel,
     "usersget": users.usersget,
+    "groupadd": groups.groupadd,
+    "groupset": groups.groupset,
+    "groupdel": groups.groupdel,
+    "groupeditmembers": groups.groupeditmembers,
+    "groupgetmembers": groups.groupgetmembers,
+    "groupmembers": groups.groupgetmembers,
+    "groupmembersget": groups.groupgetmembers,
+    "groupsget": groups.groupsget,
+    "message": messages.message,
+    "otp": messages.otp,
 }

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_TITLE = "mesibo"
 DEFAULT_BODY = "Test notification from mesibo"
 
 
 @dataclass(slots=True)
 class Push:
     push_type: str  # background | alert | voip
-    kind: str  # test | fallback
+    kind: str  # test | message | fallback
     message_id: str
-    title: str = "mesibo"
+    title: str = DEFAULT_TITLE
     body: str = DEFAULT_BODY
     collapse: bool = False
     sound: bool = False
+    mid: int | None = None  # the message a push carries
 
     def surely_fits(self, limit: int) -> bool:
         """True when the payload cannot reach `limit` bytes, so measuring it can be skipped: the text
@@ -41,13 +43,20 @@ class Push:
     def data(self) -> dict[str, str]:
         """FCM data values must be strings; a data-only push carries the text for the app to show."""
         data = {"source": "mesibo", "kind": self.kind, "message_id": self.message_id}
+        if self.mid is not None:
+            data["mid"] = str(self.mid)
         if self.push_type != "alert":
             data |= {"title": self.title, "body": self.body}
         return data
 
     def apns_body(self) -> dict:
-        """A VoIP push wakes the app with its data, so the text travels beside `aps`."""
+        """A VoIP push, and a background push of a message, wake the app with their data: the text
+        travels beside `aps`. A message push always names its `mid`, so the app can open it."""
         body: dict = {"aps": self.aps()}
-        if self.push_type == "voip":
+        if self.push_type == "voip" or (self.mid is not None and self.push_type == "background"):
             body["mesibo"] = {"kind": self.kind, "title": self.title, "body": self.body}
+        elif self.mid is not None:
+            body["mesibo"] = {"kind": self.kind}
+        if self.mid is not None:
+            body["mesibo"]["mid"] = self.mid
         return body

@@ -14,9 +14,9 @@ import sqlite3
 
 from mesibo_mock.clock import iso
 from mesibo_mock.delivery import apns, faults, fcm
-from mesibo_mock.delivery.content import DEFAULT_BODY, Push
+from mesibo_mock.delivery.content import DEFAULT_BODY, DEFAULT_TITLE, Push
 from mesibo_mock.runtime import Runtime
-from mesibo_mock.services import apps, credentials
+from mesibo_mock.services import apps, credentials, messages
 from mesibo_mock.store import loads
 
 log = logging.getLogger("mesibo_mock.push")
@@ -35,10 +35,37 @@ def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
     return "fcm" if device["platform"] == "android" or iosfcm else "apn"
 
 
+RECORD_COLUMNS = (
+    "ts",
+    "app_token",
+    "app_name",
+    "address",
+    "device_id",
+    "push_token",
+    "platform",
+    "service",
+    "push_type",
+    "kind",
+    "status",
+    "reason",
+    "debug",
+    "request",
+    "response",
+    "acked",
+    "fallback_due",
+    "mid",
+    "follows",
+    "injected",
+)
+INSERT_RECORD = (
+    f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
+)
+
+
 class Round:
-    """What the pushes of one request share: the app, its options and credentials, the time, and
-    whether any fault is armed at all, read once however many devices the user has. Used as a
-    context manager inside the caller's transaction; on leaving it marks the devices sent to."""
+    """The pushes of one request (a test push, a message, due fallbacks): the app, its options,
+    credentials and "is any fault armed" are read once however many devices there are, and the
+    records are written together by `send()`, inside the caller's transaction."""
 
     def __init__(self, rt: Runtime, app: sqlite3.Row) -> None:
         self.rt = rt
@@ -48,79 +75,112 @@ class Round:
         self.now = rt.clock.now()
         self.debug = apps.debug_active(app, self.now)
         self.faults_armed = faults.armed(rt)
-        self.sent_to: list[int] = []
+        self._pending: list[tuple[dict, dict | None, dict | None]] = []
 
-    def __enter__(self) -> Round:
-        return self
+    def add(
+        self,
+        device: sqlite3.Row,
+        kind: str,
+        body: str | None = None,
+        *,
+        title: str | None = None,
+        mid: int | None = None,
+        follows: int | None = None,
+    ) -> None:
+        """Decide one push to one device; nothing is written until send()."""
+        opts = self.opts
+        service = service_for(device, opts["iosfcm"])
+        push = Push(
+            push_type=push_type_for(device, service, opts["background"], kind),
+            kind=kind,
+            message_id=fake_id(16),
+            title=title or DEFAULT_TITLE,
+            body=DEFAULT_BODY if body is None else body,
+            collapse=opts["collapse"],
+            sound=opts["sound"],
+            mid=mid,
+        )
+        request, response, status, reason, injected = _outcome(self, device, service, push)
+        record = {
+            "ts": self.now,
+            "app_token": self.app["token"],
+            "app_name": self.app["name"],
+            "address": device["address"],
+            "device_id": device["id"],
+            "push_token": device["push_token"],
+            "platform": device["platform"],
+            "service": service,
+            "push_type": push.push_type,
+            "kind": kind,
+            "status": status,
+            "reason": reason,
+            "debug": self.debug,
+            "request": json.dumps(request) if request is not None else None,
+            "response": json.dumps(response) if response is not None else None,
+            "acked": False,
+            "fallback_due": _fallback_due(self.rt, opts, device, push, self.now),
+            "mid": mid,
+            "follows": follows,
+            "injected": injected,
+        }
+        self._pending.append((record, request, response))
 
-    def __exit__(self, exc_type, *_: object) -> None:
-        if exc_type is None and self.sent_to:  # the throttle's memory: one statement for all devices
-            marks = ", ".join("?" for _ in self.sent_to)
-            self.rt.store.run(
-                f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *self.sent_to]
+    def send(self) -> list[dict]:
+        """Write every record decided so far; -> one result per push, in the order they were added."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        rt, app = self.rt, self.app
+        with rt.store.tx() as conn:
+            conn.executemany(INSERT_RECORD, [tuple(r[c] for c in RECORD_COLUMNS) for r, _, _ in pending])
+            # One connection under one lock: the new ids are the last ones, in order.
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            first = last - len(pending) + 1
+            sent = [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
+            if sent:
+                marks = ", ".join("?" for _ in sent)
+                conn.execute(f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *sent])
+            for record, _, _ in pending:
+                if record["reason"] in faults.INVALIDATING:
+                    conn.execute(
+                        "UPDATE devices SET invalid_reason = ? WHERE id = ?",
+                        (record["reason"], record["device_id"]),
+                    )
+            if app["webhook_url"]:
+                from mesibo_mock.delivery import webhook
+
+                views = [
+                    view_of({**r, "id": first + i}, req, resp) for i, (r, req, resp) in enumerate(pending)
+                ]
+                webhook.enqueue_many(rt, app, views)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "\n".join(
+                    _log_line(first + i, app["name"], record) for i, (record, _, _) in enumerate(pending)
+                )
             )
+        rt.pushes_changed()  # wakes long-polls
+        return [
+            {
+                "id": first + i,
+                "service": record["service"],
+                "platform": record["platform"],
+                "status": record["status"],
+                "reason": record["reason"],
+                "device": record["device_id"],
+            }
+            for i, (record, _, _) in enumerate(pending)
+        ]
 
 
-def deliver(rnd: Round, device: sqlite3.Row, kind: str = "test", body: str | None = None) -> dict:
-    """Make one push record (inside the caller's transaction); -> its id, device and outcome."""
-    rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
-    service = service_for(device, opts["iosfcm"])
-    push = Push(
-        push_type=push_type_for(device, service, opts["background"], kind),
-        kind=kind,
-        message_id=fake_id(16),
-        body=body or DEFAULT_BODY,
-        collapse=opts["collapse"],
-        sound=opts["sound"],
+def _log_line(record_id: int, app_name: str, record: dict) -> str:
+    """One readable line per record, for a person watching the logs."""
+    mid = f" mid={record['mid']}" if record["mid"] is not None else ""
+    return (
+        f"push #{record_id} app={app_name} address={record['address']} service={record['service']}"
+        f" type={record['push_type']} kind={record['kind']}{mid} status={record['status']}"
+        f" reason={record['reason'] or '-'}"
     )
-    request, response, status, reason = _outcome(rnd, device, service, push)
-    record = {
-        "ts": now,
-        "app_token": app["token"],
-        "app_name": app["name"],
-        "address": device["address"],
-        "device_id": device["id"],
-        "push_token": device["push_token"],
-        "platform": device["platform"],
-        "service": service,
-        "push_type": push.push_type,
-        "kind": kind,
-        "status": status,
-        "reason": reason,
-        "debug": rnd.debug,
-        "request": json.dumps(request) if request is not None else None,
-        "response": json.dumps(response) if response is not None else None,
-        "acked": False,
-        "fallback_due": _fallback_due(rt, opts, device, push, now),
-    }
-    with rt.store.tx():
-        record_id = rt.store.insert("pushes", record)
-        if status == "sent":
-            rnd.sent_to.append(device["id"])
-        if reason in faults.INVALIDATING:
-            rt.store.update("devices", device["id"], {"invalid_reason": reason})
-        if app["webhook_url"]:
-            _enqueue_webhook(rt, app, view_of({**record, "id": record_id}, request, response))
-    log.info(
-        "push #%d app=%s address=%s service=%s type=%s kind=%s status=%s reason=%s",
-        record_id,
-        app["name"],
-        device["address"],
-        service,
-        push.push_type,
-        kind,
-        status,
-        reason or "-",
-    )
-    rt.pushes_changed()  # wakes long-polls
-    return {
-        "id": record_id,
-        "service": service,
-        "platform": device["platform"],
-        "status": status,
-        "reason": reason,
-        "device": device["id"],
-    }
 
 
 def fake_id(digits: int) -> str:
@@ -130,7 +190,7 @@ def fake_id(digits: int) -> str:
 
 def _outcome(
     rnd: Round, device: sqlite3.Row, service: str, push: Push
-) -> tuple[dict | None, dict | None, str, str | None]:
+) -> tuple[dict | None, dict | None, str, str | None, bool]:
     """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5)."""
     rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
     use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
@@ -144,30 +204,31 @@ def _outcome(
         request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
 
     injected = faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
-    if injected is None and device["invalid_reason"] in faults.INVALIDATING:
-        injected = device["invalid_reason"]
-    if injected is not None:
+    dead = device["invalid_reason"] if device["invalid_reason"] in faults.INVALIDATING else None
+    if injected is not None or dead is not None:
+        reason = injected or dead
         apns_id = apns.new_apns_id() if service == "apn" else None
-        return request, faults.fault_response(injected, now, apns_id), "failed", injected
+        return request, faults.fault_response(reason, now, apns_id), "failed", reason, injected is not None
 
     if cred is None:  # no credential: no request is made at all
-        return None, None, "failed", "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
+        reason = "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
+        return None, None, "failed", reason, False
 
     if opts["ratelimit"] and _throttled(rt, device, now):
-        return request, None, "throttled", None
+        return request, None, "throttled", None, False
 
     if service == "fcm":
         if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
             response = _fcm_error("INVALID_ARGUMENT", "Message is too big", now)
-            return request, response, "failed", "INVALID_ARGUMENT"
+            return request, response, "failed", "INVALID_ARGUMENT", False
         message_id = f"0:{int(now * 1000)}%{push.message_id}"
-        return request, fcm.success(cred["project_id"], message_id), "sent", None
+        return request, fcm.success(cred["project_id"], message_id), "sent", None, False
 
     apns_id = apns.new_apns_id()
     reason = _apns_refusal(cred, device, use_sandbox, push, request, now)
     if reason is not None:
-        return request, apns.error(faults.FAULTS[reason].status, reason, apns_id), "failed", reason
-    return request, apns.success(apns_id), "sent", None
+        return request, apns.error(faults.FAULTS[reason].status, reason, apns_id), "failed", reason, False
+    return request, apns.success(apns_id), "sent", None, False
 
 
 def _apns_refusal(
@@ -200,7 +261,7 @@ def _throttled(rt: Runtime, device: sqlite3.Row, now: float) -> bool:
 def _fallback_due(rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, now: float) -> float | None:
     """A background push to a device that will not answer earns an alert fallback later, whatever
     became of the push itself (a device that never got it does not answer either)."""
-    wanted = opts["fallback"] and push.push_type == "background" and push.kind == "test"
+    wanted = opts["fallback"] and push.push_type == "background" and push.kind in ("test", "message")
     if wanted and not device["responds"]:
         return now + rt.settings.fallback_seconds
     return None
@@ -230,37 +291,52 @@ def view_of(row, request: dict | None, response: dict | None) -> dict:
         "debug": bool(row["debug"]),
         "acked": bool(row["acked"]),
         "fallback_due": iso(row["fallback_due"]),
+        "mid": row["mid"],
+        "follows": row["follows"],
+        "injected": bool(row["injected"]),
         "request": request,
         "response": response,
     }
 
 
-def _enqueue_webhook(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
-    from mesibo_mock.delivery import webhook
-
-    webhook.enqueue(rt, app, record)
+FALLBACK_BATCH = 500
 
 
-def fire_due_fallbacks(rt: Runtime) -> int:
-    """Make every fallback whose time has come; called by the timer loop and when the clock moves."""
+def fire_due_fallbacks(rt: Runtime, limit: int = FALLBACK_BATCH) -> bool:
+    """Make up to `limit` fallbacks whose time has come; -> whether more are due. Called by the timer
+    loop and when the clock moves, batch after batch, so that requests get through in between."""
     now = rt.clock.now()
-    fired = 0
-    while True:
-        with rt.store.tx():
-            due = rt.store.one(
-                "SELECT * FROM pushes WHERE fallback_due IS NOT NULL AND fallback_due <= ? ORDER BY fallback_due"
-                " LIMIT 1",
-                (now,),
-            )
-            if due is None:
-                return fired
-            rt.store.update("pushes", due["id"], {"fallback_due": None})
-            app = apps.by_token(rt, due["app_token"])
-            device = rt.store.one("SELECT * FROM devices WHERE id = ?", (due["device_id"],))
-            if app is not None and device is not None:
-                with Round(rt, app) as rnd:
-                    deliver(rnd, device, kind="fallback")
-                fired += 1
+    with rt.store.tx():
+        due = rt.store.all(
+            "SELECT p.id, p.app_token, p.device_id, p.mid, m.message, m.title, m.from_address, u.name"
+            " FROM pushes p LEFT JOIN messages m ON m.id = p.mid"
+            " LEFT JOIN users u ON u.app_id = m.app_id AND u.address = m.from_address"
+            " WHERE p.fallback_due IS NOT NULL AND p.fallback_due <= ? ORDER BY p.fallback_due LIMIT ?",
+            (now, limit + 1),
+        )
+        batch = due[:limit]
+        if not batch:
+            return False
+        marks = ", ".join("?" for _ in batch)
+        rt.store.run(f"UPDATE pushes SET fallback_due = NULL WHERE id IN ({marks})", [r["id"] for r in batch])
+        rounds: dict[str, Round | None] = {}
+        for row in batch:
+            if row["app_token"] not in rounds:
+                app = apps.by_token(rt, row["app_token"])
+                rounds[row["app_token"]] = Round(rt, app) if app is not None else None
+            rnd = rounds[row["app_token"]]
+            device = rt.store.one("SELECT * FROM devices WHERE id = ?", (row["device_id"],))
+            if rnd is not None and device is not None:
+                title = (
+                    messages.push_title(row["title"], row["name"], row["from_address"])
+                    if row["mid"]
+                    else None
+                )
+                rnd.add(device, "fallback", row["message"], title=title, mid=row["mid"], follows=row["id"])
+        for rnd in rounds.values():
+            if rnd is not None:
+                rnd.send()
+    return len(due) > limit
 
 
 def acknowledge(rt: Runtime, push_id: int) -> sqlite3.Row | None:

@@ -38,20 +38,16 @@ def payload(app: sqlite3.Row, record: dict, now: float) -> dict:
     return body
 
 
-def enqueue(rt: Runtime, app: sqlite3.Row, record: dict) -> None:
+def enqueue_many(rt: Runtime, app: sqlite3.Row, records: list[dict]) -> None:
+    """One job per record, written with the records themselves (the caller's transaction)."""
     now = rt.clock.now()
-    with rt.store.tx():
-        rt.store.insert(
-            "webhook_jobs",
-            {
-                "app_token": app["token"],
-                "push_id": record["id"],
-                "url": app["webhook_url"],
-                "payload": json.dumps(payload(app, record, now)),
-                "attempts": 0,
-                "next_at": now,
-            },
-        )
+    rt.store.conn.executemany(
+        "INSERT INTO webhook_jobs (app_token, push_id, url, payload, attempts, next_at) VALUES (?, ?, ?, ?, 0, ?)",
+        [
+            (app["token"], record["id"], app["webhook_url"], json.dumps(payload(app, record, now)), now)
+            for record in records
+        ],
+    )
     rt.wake_timers.set()
 
 
@@ -149,10 +145,12 @@ class Timers:
         if self.client:
             await self.client.aclose()
 
-    def run_due(self) -> None:
+    async def run_due(self) -> None:
+        """Due fallbacks in batches (requests get through between them), then due webhook jobs."""
         from mesibo_mock.delivery.engine import fire_due_fallbacks
 
-        fire_due_fallbacks(self.rt)
+        while fire_due_fallbacks(self.rt):
+            await asyncio.sleep(0)
         jobs = due_jobs(self.rt, set(self.in_flight))
         if jobs and self.client is None:  # httpx loads with the first webhook, not at start-up
             import httpx
@@ -166,7 +164,7 @@ class Timers:
     async def _loop(self) -> None:
         while True:
             try:
-                self.run_due()
+                await self.run_due()
             except Exception:  # the loop must outlive any one bad row
                 log.exception("timer loop error")
             self.rt.wake_timers.clear()

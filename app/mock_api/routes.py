@@ -10,13 +10,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, Response
 
 from mesibo_mock import __version__
-from mesibo_mock.clock import parse_iso
+from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import engine, faults, webhook
 from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
 from mesibo_mock.responses import json_response
 from mesibo_mock.runtime import Runtime
-from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, WebhookIn
-from mesibo_mock.services import apps, people
+from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, OnlineIn, WebhookIn
+from mesibo_mock.services import apps, groups, messages, people
 from mesibo_mock.store import where
 
 health_router = APIRouter(prefix="/_mock", tags=["health"])
@@ -108,7 +108,8 @@ async def list_pushes(
     push_token: str | None = None,
     service: Literal["fcm", "apn"] | None = None,
     status: Literal["sent", "failed", "throttled"] | None = None,
-    kind: Literal["test", "fallback"] | None = None,
+    kind: Literal["test", "message", "fallback"] | None = None,
+    mid: AfterId = None,
     after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
@@ -120,14 +121,21 @@ async def list_pushes(
         "service": service,
         "status": status,
         "kind": kind,
+        "mid": mid,
     }
+    found = await long_poll(rt, wait, lambda: query_pushes(rt, filters, after, limit))
+    return json_response({"pushes": found})
+
+
+async def long_poll(rt: Runtime, wait: float, query):
+    """Run `query` until it finds something or `wait` seconds pass; woken by every new record."""
     deadline = time.monotonic() + wait
     while True:
         signal = rt.push_signal()
-        found = query_pushes(rt, filters, after, limit)
+        found = query()
         remaining = deadline - time.monotonic()
         if found or remaining <= 0:
-            return json_response({"pushes": found})
+            return found
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signal.wait(), timeout=remaining)
 
@@ -158,6 +166,85 @@ async def clear_pushes(rt: RuntimeDep, token: str | None = None):
         else:
             deleted = rt.store.run("DELETE FROM pushes WHERE app_token = ?", (token,)).rowcount
     return json_response({"deleted": deleted})
+
+
+# --- users, groups, messages, OTPs ------------------------------------------------------------------
+@router.get("/apps/{token}/users", tags=["users"])
+async def list_users(app: AppDep, rt: RuntimeDep):
+    """Every user of the app, with the app ids and expiry of their access tokens."""
+    rows = rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (app["id"],))
+    tokens: dict[int, list[dict]] = {}
+    for t in rt.store.all("SELECT * FROM user_tokens WHERE app_id = ? ORDER BY id", (app["id"],)):
+        tokens.setdefault(t["user_id"], []).append({"appid": t["appid"], "expires": iso(t["expires"])})
+    users = []
+    for row in rows:
+        mine = tokens.get(row["id"], [])
+        users.append(people.user_view(row, mine[-1]["appid"] if mine else None) | {"tokens": mine})
+    return json_response({"users": users})
+
+
+@router.put("/apps/{token}/users/{address}/online", tags=["users"])
+async def set_online(address: str, body: OnlineIn, app: AppDep, rt: RuntimeDep):
+    """An online user gets messages over its real-time connection, so no push; creates the user if absent."""
+    with rt.store.tx():
+        user = people.set_online(rt, people.ensure_user(rt, app["id"], address), body.online)
+    return json_response(people.user_view(user))
+
+
+@router.get("/apps/{token}/groups", tags=["groups"])
+async def list_groups(app: AppDep, rt: RuntimeDep):
+    views = [
+        groups.group_view(row, [groups.member_view(m) for m in groups.members(rt, row)])
+        for row in groups.list_groups(rt, app["id"])
+    ]
+    return json_response({"groups": views})
+
+
+@router.get("/messages", tags=["messages"])
+async def list_messages(
+    rt: RuntimeDep,
+    token: str | None = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    gid: AfterId = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    filters = {"app_token": token, "from_address": from_, "to_address": to, "gid": gid}
+    found = await long_poll(rt, wait, lambda: messages.find(rt, filters, after, limit))
+    return json_response({"messages": found})
+
+
+@router.get("/messages/{mid}", tags=["messages"])
+async def get_message(mid: RowId, rt: RuntimeDep):
+    row = rt.store.one("SELECT * FROM messages WHERE id = ?", (mid,))
+    if row is None:
+        raise HTTPException(404, f"no message {mid}")
+    return json_response(messages.views(rt, [row])[0])
+
+
+@router.get("/otps", tags=["users"])
+async def list_otps(rt: RuntimeDep, token: str | None = None):
+    sql = "SELECT o.*, a.token FROM otps o JOIN apps a ON a.id = o.app_id"
+    rows = rt.store.all(
+        sql + (" WHERE a.token = ?" if token else "") + " ORDER BY o.id DESC", (token,) if token else ()
+    )
+    return json_response(
+        {
+            "otps": [
+                {
+                    "app": r["token"],
+                    "address": r["address"],
+                    "otp": r["code"],
+                    "tries": r["tries"],
+                    "expires": iso(r["expires"]),
+                    "created": iso(r["created"]),
+                }
+                for r in rows
+            ]
+        }
+    )
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -218,7 +305,7 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
         rt.clock.real()
     else:
         raise HTTPException(422, "'real' must be true")
-    rt.timers.run_due()  # fallbacks and retries the move made due happen now
+    await rt.timers.run_due()  # fallbacks and retries the move made due happen now
     return json_response(rt.clock.state())
 
 

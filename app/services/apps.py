@@ -46,9 +46,13 @@ def create(rt: Runtime, name: str, token: str | None = None, options: dict | Non
 
 
 def delete(rt: Runtime, app: sqlite3.Row) -> None:
-    """Remove an app and what belongs to it; its push records stay as history."""
+    """Remove an app and what belongs to it; its push records and messages stay as history."""
     with rt.store.tx() as conn:
-        for table in ("devices", "users", "credentials", "testpushes"):
+        conn.execute(
+            "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE app_id = ?)",
+            (app["id"],),
+        )
+        for table in ("devices", "user_tokens", "users", "groups", "otps", "credentials", "testpushes"):
             conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],))
         for table in ("webhook_jobs", "faults"):
             conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))

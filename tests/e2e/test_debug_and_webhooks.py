@@ -28,14 +28,14 @@ def test_default_window_is_three_hours(mock):
 
 def test_cloud_window_longer_than_three_hours_is_badvalue(mock):
     body = mock.pushdebug(10801)
-    assert body["error"] == "BADVALUE" and body["properties"] == ["push.duration"]
+    assert body["error"] == "BADVALUE" and body["properties"] == ["duration"]
     assert mock.app()["debug"] is None
 
 
 @pytest.mark.parametrize("value", ["long", -1, 1.5, True, {"a": 1}])
 def test_bad_durations_are_badvalue(mock, value):
     body = mock.backend("pushdebug", push={"duration": value})
-    assert body["error"] == "BADVALUE" and body["properties"] == ["push.duration"]
+    assert body["error"] == "BADVALUE" and body["properties"] == ["duration"]
 
 
 def test_one_window_per_eight_hours_counted_from_its_start(mock):

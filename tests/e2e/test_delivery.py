@@ -239,11 +239,11 @@ def test_pushtest_lists_one_result_per_device(app):
 
 def test_pushtest_unknown_user_or_no_device_is_badvalue(app):
     body = app.backend("pushtest", push={"address": "nobody"})
-    assert body["error"] == "BADVALUE" and body["properties"] == ["push.address"]
+    assert body["error"] == "BADVALUE" and body["properties"] == ["address"]
     app.backend("useradd", user={"address": "lonely"})
     body = app.backend("pushtest", push={"address": "lonely"})
     assert body["error"] == "BADVALUE" and "no registered device" in body["cause"]
-    assert app.backend("pushtest", push={})["properties"] == ["push.address"]
+    assert app.backend("pushtest", push={})["properties"] == ["address"]
 
 
 def test_each_push_is_logged_as_one_readable_line():

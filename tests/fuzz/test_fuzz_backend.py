@@ -12,13 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mesibo_mock.backend.registry import OPS as REGISTRY
 from mesibo_mock.credentials import CredentialError
 from mesibo_mock.credentials.apn import parse_apn
 from mesibo_mock.credentials.fcm import parse_fcm
+from mesibo_mock.errors import ERRORS
 from mesibo_mock.testing import MesiboMock
 from tests.conftest import cred
 
-OPS = ["pushupload", "pushset", "pushtest", "pushdebug", "useradd", "userdel", "deluser", "usersget"]
+OPS = sorted(REGISTRY) + ["deluser"]
 KEYS = [
     "push",
     "user",
@@ -39,6 +41,15 @@ KEYS = [
     "addr",
     "iosfcm",
     "fallback",
+    "gid",
+    "m",
+    "from",
+    "to",
+    "msg",
+    "group",
+    "count",
+    "delete",
+    "cs",
 ]
 FUZZ = settings(
     max_examples=150,
@@ -150,16 +161,13 @@ def assert_envelope(response: httpx.Response) -> dict:
     body = response.json()
     assert isinstance(body, dict) and isinstance(body["result"], bool) and "op" in body
     if not body["result"]:
-        assert body["error"] in {
-            "BADPAYLOAD",
-            "MISSINGPARAMS",
-            "BADOP",
-            "AUTHFAIL",
-            "BADVALUE",
-            "BADREQ",
-            "RATELIMITED",
-        }
+        assert body["error"] in ERRORS
+        assert isinstance(body["code"], int) and not isinstance(body["code"], bool)
+        assert body["code"] in (ERRORS[body["error"]].code, 501)
         assert isinstance(body["cause"], str) and body["cause"]
+        assert isinstance(body["action"], str) and body["action"]
+        if "properties" in body:
+            assert all(isinstance(p, str) and "." not in p for p in body["properties"])
         assert body["cause"] != "the request could not be processed", "an op raised an unexpected exception"
     return body
 
@@ -177,11 +185,11 @@ def test_each_op_with_random_fields_answers_an_envelope(fuzz_server, data, op):
     fields = {
         "op": op,
         "token": fuzz_server.app_token,
-        **data.draw(st.dictionaries(st.sampled_from(KEYS[:12]), values, max_size=4)),
+        **data.draw(st.dictionaries(st.sampled_from(KEYS), values, max_size=5)),
     }
     body = assert_envelope(send(fuzz_server, data, fields, ENCODINGS[:-1]))
     if body.get("error") == "BADPAYLOAD":  # only JSON text holding NaN or Infinity may be refused whole
-        assert "not valid JSON" in body["cause"] and not_finite(fields)
+        assert body["cause"] == "The input request is not a valid JSON object" and not_finite(fields)
     else:
         assert body["op"] == op
 

@@ -30,8 +30,8 @@ def test_boolean_spellings(raw, expected):
 def test_non_booleans_are_badvalue_naming_the_field(raw):
     with pytest.raises(MesiboError) as exc:
         as_bool("push.sound", raw)
-    assert exc.value.code == BADVALUE
-    assert exc.value.properties == ["push.sound"]
+    assert exc.value.error == BADVALUE
+    assert exc.value.properties == ["sound"]
 
 
 @pytest.mark.parametrize("raw, expected", [(5, 5), ("42", 42), (3.0, 3), (" 7 ", 7)])
@@ -43,7 +43,7 @@ def test_whole_numbers(raw, expected):
 def test_not_whole_numbers_are_badvalue(raw):
     with pytest.raises(MesiboError) as exc:
         as_whole("push.duration", raw)
-    assert exc.value.properties == ["push.duration"]
+    assert exc.value.properties == ["duration"]
 
 
 def test_whole_number_above_maximum_is_badvalue():
@@ -55,7 +55,7 @@ def test_whole_number_above_maximum_is_badvalue():
 def test_whole_numbers_beyond_sqlite_integers_are_badvalue():
     with pytest.raises(MesiboError) as exc:
         as_whole("user.uid", 2**63)
-    assert exc.value.properties == ["user.uid"]
+    assert exc.value.properties == ["uid"]
 
 
 def test_numeric_address_becomes_decimal_text():
@@ -67,20 +67,20 @@ def test_numeric_address_becomes_decimal_text():
 def test_bad_addresses(raw):
     with pytest.raises(MesiboError) as exc:
         as_address("push.address", raw)
-    assert exc.value.code == BADVALUE
+    assert exc.value.error == BADVALUE
 
 
 def test_required_missing_is_missingparams_with_dotted_name():
     with pytest.raises(MesiboError) as exc:
         required({"push": {}}, "push.address")
-    assert exc.value.code == MISSINGPARAMS
-    assert exc.value.properties == ["push.address"]
+    assert exc.value.error == MISSINGPARAMS
+    assert exc.value.properties == ["address"]
 
 
 def test_object_field_refuses_a_string():
     with pytest.raises(MesiboError) as exc:
         object_field({"push": "abc"}, "push")
-    assert exc.value.code == BADVALUE
+    assert exc.value.error == BADVALUE
 
 
 def test_success_envelope_echoes_op_and_id():
@@ -92,15 +92,34 @@ def test_success_envelope_echoes_op_and_id():
     }
 
 
-def test_failure_envelope_has_error_cause_and_properties():
-    body = envelope("pushset", None, error=missing("push"))
+def test_failure_envelope_has_error_code_cause_action_and_bare_properties():
+    body = envelope("pushset", None, error=missing("push.address"))
+    assert list(body) == ["op", "result", "error", "code", "cause", "action", "properties"]
     assert body == {
         "op": "pushset",
         "result": False,
         "error": "MISSINGPARAMS",
-        "cause": "missing required parameter 'push'",
-        "properties": ["push"],
+        "code": 400,
+        "cause": "missing required parameter 'push.address'",
+        "action": "Refer to the mesibo backend API documentation to learn about required parameters",
+        "properties": ["address"],
     }
+
+
+def test_every_error_has_its_code_from_one_table():
+    from mesibo_mock.errors import ERRORS
+
+    codes = {name: kind.code for name, kind in ERRORS.items()}
+    assert codes == {
+        "BADPAYLOAD": 400,
+        "MISSINGPARAMS": 400,
+        "BADVALUE": 400,
+        "AUTHFAIL": 401,
+        "BADREQ": 400,
+        "RATELIMITED": 503,
+        "BADORIGIN": 502,
+    }
+    assert MesiboError("BADVALUE", "x", code=501).code == 501
 
 
 def test_ratelimited_envelope_has_retry_after():
@@ -110,4 +129,4 @@ def test_ratelimited_envelope_has_retry_after():
 
 
 def test_non_string_op_is_echoed_as_null():
-    assert envelope({"x": 1}, None, error=MesiboError("BADOP", "no"))["op"] is None
+    assert envelope({"x": 1}, None, error=MesiboError("BADVALUE", "no", code=501))["op"] is None

@@ -6,7 +6,7 @@ import math
 
 from mesibo_mock.backend.ops import OpContext
 from mesibo_mock.delivery import engine
-from mesibo_mock.errors import RATELIMITED, MesiboError, bad_value
+from mesibo_mock.errors import RATELIMITED, TESTPUSH_LIMIT_CAUSE, MesiboError, bad_value
 from mesibo_mock.services import people
 from mesibo_mock.values import as_address, as_text, object_field, optional, required
 
@@ -25,8 +25,10 @@ def handle(ctx: OpContext, fields: dict) -> dict:
             raise bad_value("push.address", f"user {address!r} has no registered device")
         if rt.cloud:
             _count_against_limit(ctx)
-        with engine.Round(rt, app) as rnd:
-            results = [engine.deliver(rnd, device, "test", body) for device in devices]
+        rnd = engine.Round(rt, app)
+        for device in devices:
+            rnd.add(device, "test", body)
+        results = rnd.send()
     return {
         "push": {
             "address": address,
@@ -48,7 +50,8 @@ def _count_against_limit(ctx: OpContext) -> None:
         retry = max(1, math.ceil(oldest_counted + window - now))
         raise MesiboError(
             RATELIMITED,
-            f"test pushes are limited to {count} per {window:g} s per app; retry in {retry} s",
+            TESTPUSH_LIMIT_CAUSE,
+            action=f"Test pushes are limited to {count} per {window:g} s per app: retry in {retry} s",
             retry_after=retry,
         )
     rt.store.insert("testpushes", {"app_id": app["id"], "ts": now})

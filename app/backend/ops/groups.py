@@ -1,0 +1,149 @@
+"""groupadd, groupset, groupdel, groupeditmembers, groupgetmembers (and its two other spellings) and
+groupsget (SPEC section 4), nested (`group.members.m`) or flat (`gid=...&m=...`)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.services import groups
+from mesibo_mock.values import (
+    as_address,
+    as_bool,
+    as_text,
+    as_whole,
+    describe,
+    optional_object,
+    pick,
+    pick_id,
+)
+
+MAX_MEMBERS_PER_CALL = 10_000
+
+
+def groupadd(ctx: OpContext, fields: dict) -> dict:
+    """`gid` (even 0, as Mesibo's PHP helper sends it) is ignored: a new group gets a new one."""
+    _group_object(fields)
+    if pick(fields, "group.name", "name") in (None, ""):
+        raise missing("group.name")
+    gid = groups.create(ctx.rt, ctx.app["id"], **_group_fields(fields))
+    group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
+    _apply_members(ctx, group, fields)
+    return {"group": {"gid": gid}}
+
+
+def groupset(ctx: OpContext, fields: dict) -> dict:
+    group = _existing(ctx, fields)
+    groups.update(ctx.rt, group, **_group_fields(fields))
+    _apply_members(ctx, group, fields)
+    return {"group": {"gid": group["id"]}}
+
+
+def groupdel(ctx: OpContext, fields: dict) -> dict:
+    group = _existing(ctx, fields)
+    groups.delete(ctx.rt, group)
+    return {"group": {"gid": group["id"]}}
+
+
+def groupeditmembers(ctx: OpContext, fields: dict) -> dict:
+    group = _existing(ctx, fields)
+    if _member_list(fields) is None:
+        raise missing("group.members.m")
+    _apply_members(ctx, group, fields)
+    return {"group": {"gid": group["id"]}}
+
+
+def groupgetmembers(ctx: OpContext, fields: dict) -> dict:
+    group = _existing(ctx, fields)
+    count = pick(fields, "group.count", "count")
+    limit = None if count in (None, "", 0, "0") else as_whole("count", count, minimum=1, maximum=10**30)
+    members = [groups.member_view(row) for row in groups.members(ctx.rt, group, min(limit or 10**9, 10**9))]
+    return {"gid": group["id"], "count": len(members), "members": members}
+
+
+def groupsget(ctx: OpContext, fields: dict) -> dict:
+    rows = groups.list_groups(ctx.rt, ctx.app["id"])
+    return {"groups": [{"gid": r["id"], "name": r["name"], "members": r["member_count"]} for r in rows]}
+
+
+# --- the shared rules -------------------------------------------------------------------------------
+def _group_object(fields: dict) -> None:
+    group = pick(fields, "group")
+    if group is not None and not isinstance(group, dict):
+        raise bad_value("group", "must be an object")
+
+
+def _existing(ctx: OpContext, fields: dict) -> sqlite3.Row:
+    _group_object(fields)
+    gid = pick_id(fields, "group.gid", "gid")
+    if gid is None:
+        raise missing("gid")
+    group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
+    if group is None:
+        raise bad_value("gid", f"is not a group of this app: {gid}")
+    return group
+
+
+def _group_fields(fields: dict) -> dict:
+    out: dict = {}
+    name = pick(fields, "group.name", "name")
+    if name not in (None, ""):
+        out["name"] = as_text("group.name", name, max_length=256)
+    flag = pick(fields, "group.flag", "flag")
+    if flag not in (None, ""):
+        out["flag"] = as_whole("group.flag", flag, maximum=2**31 - 1)
+    active = pick(fields, "group.active", "active")
+    if active not in (None, ""):
+        out["active"] = as_bool("group.active", active)
+    expiry = pick(fields, "group.expiry", "expiry")
+    if expiry not in (None, ""):
+        out["expiry"] = as_whole("group.expiry", expiry, maximum=2**31 - 1)
+    profile = optional_object(fields, "group.profile")
+    if profile is not None:
+        out["profile"] = profile
+    return out
+
+
+def _member_list(fields: dict) -> list[str] | None:
+    """`m`: addresses, comma-separated (or a JSON list); None when not given."""
+    members = optional_object(fields, "group.members")
+    raw = (members or {}).get("m", fields.get("m"))
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        items = [part.strip() for part in raw.split(",")]
+    elif isinstance(raw, list):
+        items = raw
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        items = [raw]
+    else:
+        raise bad_value("group.members.m", f"must be comma-separated addresses, got {describe(raw)}")
+    addresses = [as_address("group.members.m", item) for item in items if item not in ("", None)]
+    if not addresses:
+        raise bad_value("group.members.m", "names no address")
+    if len(addresses) > MAX_MEMBERS_PER_CALL:
+        raise bad_value("group.members.m", f"names more than {MAX_MEMBERS_PER_CALL} addresses")
+    return list(dict.fromkeys(addresses))
+
+
+def _member_flag(fields: dict, name: str) -> bool:
+    members = optional_object(fields, "group.members") or {}
+    value = members.get(name, fields.get(name))
+    return True if value in (None, "") else as_bool(f"group.members.{name}", value)
+
+
+def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict) -> None:
+    """Add (or, with `delete` / `group.members.remove`, remove) the members `m` names. Every field is
+    checked before anything changes."""
+    addresses = _member_list(fields)
+    if addresses is None:
+        return
+    members = optional_object(fields, "group.members") or {}
+    remove = members.get("remove", members.get("delete", fields.get("delete")))
+    removing = remove not in (None, "") and as_bool("group.members.remove", remove)
+    cs, cr = _member_flag(fields, "cs"), _member_flag(fields, "cr")
+    if removing:
+        groups.remove_members(ctx.rt, group, addresses)
+    else:
+        groups.add_members(ctx.rt, group, addresses, cs, cr)

@@ -1,0 +1,356 @@
+"""SPEC section 4, groups and messages, through the real server: every op in both forms, cascades, per-app
+isolation, the pushes a message causes under each push option, online recipients, the /_mock views."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import cred
+
+
+def flat(mock, op: str, token: str | None = None, **params) -> dict:
+    return mock.client.get("/api.php", params={"op": op, "token": token or mock.app_token, **params}).json()
+
+
+def members_of(mock, gid: int) -> list[str]:
+    return [m["address"] for m in mock.backend("groupgetmembers", gid=gid)["members"]]
+
+
+def upload_fcm(mock) -> None:
+    assert mock.upload_credential(cred("fcm-service-account.json"), "fcm")["result"] is True
+
+
+# --- groups --------------------------------------------------------------------------------------------
+def test_groupadd_json_with_members(mock):
+    answer = mock.backend("groupadd", group={"name": "team", "members": {"m": "1,2, 3"}})
+    gid = answer["group"]["gid"]
+    assert isinstance(gid, int) and answer == {"op": "groupadd", "result": True, "group": {"gid": gid}}
+    assert members_of(mock, gid) == ["1", "2", "3"]
+    assert {u["address"] for u in mock.users()} == {"1", "2", "3"}  # members became users
+
+
+def test_groupadd_flat_as_the_php_helper_sends_it_with_gid_0(mock):
+    answer = flat(mock, "groupadd", gid="0", name="php group", flag="0", m="10,11")
+    gid = answer["group"]["gid"]
+    assert gid > 0 and members_of(mock, gid) == ["10", "11"]
+    assert mock.backend("groupsget")["groups"] == [{"gid": gid, "name": "php group", "members": 2}]
+
+
+def test_groupadd_needs_a_name(mock):
+    body = mock.backend("groupadd", group={"members": {"m": "1"}})
+    assert body["error"] == "MISSINGPARAMS" and body["properties"] == ["name"]
+    assert mock.groups() == [] and mock.users() == []
+
+
+def test_groupset_json_and_flat(mock):
+    gid = mock.backend("groupadd", group={"name": "a"})["group"]["gid"]
+    assert mock.backend("groupset", group={"gid": gid, "name": "b", "profile": {"image": "x.png"}})["result"]
+    assert flat(mock, "groupset", gid=str(gid), active="0")["group"] == {"gid": gid}
+    [group] = mock.groups()
+    assert (group["name"], group["active"], group["profile"]) == ("b", False, {"image": "x.png"})
+    body = mock.backend("groupset", gid=999, name="x")
+    assert body["error"] == "BADVALUE" and body["properties"] == ["gid"]
+    assert mock.backend("groupset", name="x")["properties"] == ["gid"]
+
+
+def test_groupeditmembers_adds_and_removes_json_and_flat(mock):
+    gid = mock.backend("groupadd", group={"name": "g"})["group"]["gid"]
+    mock.backend("groupeditmembers", group={"gid": gid, "members": {"m": "1,2,3"}})
+    mock.backend("groupeditmembers", group={"gid": gid, "members": {"m": "2", "remove": True}})
+    assert members_of(mock, gid) == ["1", "3"]
+    assert flat(mock, "groupeditmembers", gid=str(gid), m="4,1")["result"] is True  # adding twice keeps one
+    assert members_of(mock, gid) == ["1", "3", "4"]
+    assert flat(mock, "groupeditmembers", gid=str(gid), m="3,4", delete="1")["result"] is True
+    assert members_of(mock, gid) == ["1"]
+
+
+def test_groupeditmembers_sets_cs_and_cr(mock):
+    gid = mock.backend("groupadd", group={"name": "g"})["group"]["gid"]
+    flat(mock, "groupeditmembers", gid=str(gid), m="1", cs="0", cr="1")
+    mock.backend("groupeditmembers", group={"gid": gid, "members": {"m": "2", "cr": False}})
+    got = {m["address"]: (m["cs"], m["cr"]) for m in mock.backend("groupgetmembers", gid=gid)["members"]}
+    assert got == {"1": (False, True), "2": (True, False)}
+
+
+def test_a_refused_groupeditmembers_changes_no_membership(mock):
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "1"}})["group"]["gid"]
+    body = mock.backend("groupeditmembers", gid=gid, m="2,3", cs="maybe")
+    assert body["error"] == "BADVALUE" and body["properties"] == ["cs"]
+    assert members_of(mock, gid) == ["1"] and {u["address"] for u in mock.users()} == {"1"}
+    assert mock.backend("groupeditmembers", gid=gid)["properties"] == ["m"]
+    assert mock.backend("groupeditmembers", gid=gid, m=" , ")["error"] == "BADVALUE"
+    assert mock.backend("groupeditmembers", gid=12345, m="1")["properties"] == ["gid"]
+
+
+@pytest.mark.parametrize("op", ["groupgetmembers", "groupmembers", "groupmembersget"])
+def test_groupgetmembers_and_its_other_spellings(mock, op):
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "1,2,3"}})["group"]["gid"]
+    answer = flat(mock, op, gid=str(gid), count="2")
+    assert answer["result"] is True and answer["gid"] == gid and answer["count"] == 2
+    assert [set(m) for m in answer["members"]] == [{"uid", "address", "cs", "cr"}] * 2
+    assert mock.backend(op, gid=gid)["count"] == 3
+
+
+def test_groupdel_removes_the_group_and_its_memberships(mock):
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "1,2"}})["group"]["gid"]
+    assert flat(mock, "groupdel", gid=str(gid))["result"] is True
+    assert mock.groups() == [] and mock.backend("groupsget")["groups"] == []
+    assert mock.backend("groupgetmembers", gid=gid)["properties"] == ["gid"]
+    assert {u["address"] for u in mock.users()} == {"1", "2"}  # the users stay
+
+
+def test_groups_are_per_app(mock):
+    other = mock.create_app("other", "other-token")["token"]
+    gid = mock.backend("groupadd", group={"name": "mine", "members": {"m": "1"}})["group"]["gid"]
+    assert flat(mock, "groupsget", token=other)["groups"] == []
+    assert flat(mock, "groupgetmembers", token=other, gid=str(gid))["error"] == "BADVALUE"
+    assert flat(mock, "groupdel", token=other, gid=str(gid))["error"] == "BADVALUE"
+    assert len(mock.groups()) == 1
+    mock.client.delete(f"/_mock/apps/{other}")
+
+
+def test_deleting_an_app_removes_its_groups(mock):
+    other = mock.create_app("other", "other-token")["token"]
+    flat(mock, "groupadd", token=other, name="g", m="1")
+    assert mock.client.delete(f"/_mock/apps/{other}").status_code == 204
+    mock.create_app("other", "other-token")
+    assert flat(mock, "groupsget", token=other)["groups"] == []
+
+
+# --- messages ------------------------------------------------------------------------------------------
+def test_message_to_a_user_is_recorded_and_pushed_to_each_device(mock):
+    upload_fcm(mock)
+    mock.backend("useradd", user={"address": "ann", "name": "Ann"})
+    mock.register_device("bob", push_token="bob-1")
+    mock.register_device("bob", push_token="bob-2")
+    answer = mock.backend("message", message={"from": "ann", "to": "bob", "message": "hello Bob"})
+    mid = answer["message"]["mid"]
+    assert answer == {"op": "message", "result": True, "message": {"mid": mid}}
+    record = mock.message(mid)
+    pushes = mock.pushes(mid=mid)
+    assert sorted(record["pushes"]) == sorted(p["id"] for p in pushes) and len(pushes) == 2
+    assert {k: record[k] for k in ("from", "to", "gid", "type", "message")} == {
+        "from": "ann",
+        "to": "bob",
+        "gid": None,
+        "type": 0,
+        "message": "hello Bob",
+    }
+    for push in pushes:
+        assert push["kind"] == "message" and push["mid"] == mid and push["status"] == "sent"
+        data = push["request"]["body"]["message"]["data"]  # background (the default): the text in the data
+        assert data["body"] == "hello Bob" and data["title"] == "Ann" and data["mid"] == str(mid)
+
+
+def test_message_flat_form(mock):
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    answer = flat(mock, "message", **{"from": "ann", "to": "bob", "msg": "hi", "type": "1", "sig": "x"})
+    assert answer["result"] is True
+    [record] = mock.messages()
+    assert record["message"] == "hi" and record["type"] == 1 and len(record["pushes"]) == 1
+
+
+def test_group_message_reaches_members_with_cr_but_not_the_sender(mock):
+    for address in ("ann", "bob", "cy", "dan"):
+        mock.register_device(address)
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "ann,bob,cy"}})["group"]["gid"]
+    mock.backend("groupeditmembers", gid=gid, m="cy", cr=False)
+    # the PHP helper sends an empty `to` for a group message
+    answer = flat(mock, "message", **{"from": "ann", "to": "", "gid": str(gid), "msg": "to all"})
+    mid = answer["message"]["mid"]
+    assert sorted(p["address"] for p in mock.pushes(mid=mid)) == ["bob"]
+    assert mock.message(mid)["gid"] == gid and mock.message(mid)["to"] is None
+
+
+def test_online_recipients_get_no_push(mock):
+    for address in ("ann", "bob", "cy"):
+        mock.register_device(address)
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "ann,bob,cy"}})["group"]["gid"]
+    mock.set_online("bob", True)
+    mid = mock.send_message("ann", gid=gid, message="hi")
+    assert [p["address"] for p in mock.pushes(mid=mid)] == ["cy"]
+    mid = mock.send_message("ann", "bob", "direct")
+    assert mock.pushes(mid=mid) == [] and mock.message(mid)["pushes"] == []
+    mock.set_online("bob", False)
+    mid = mock.send_message("ann", "bob", "again")
+    assert [p["address"] for p in mock.pushes(mid=mid)] == ["bob"]
+
+
+def test_message_refusals_leave_no_record_and_no_push(mock):
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    cases = [
+        ({"to": "bob", "message": "x"}, "MISSINGPARAMS", ["from"]),
+        ({"from": "ann", "message": "x"}, "MISSINGPARAMS", ["to", "gid"]),
+        ({"from": "ann", "to": "bob", "gid": 5, "message": "x"}, "BADREQ", ["to", "gid"]),
+        ({"from": "ghost", "to": "bob", "message": "x"}, "BADVALUE", ["from"]),
+        ({"from": "ann", "gid": 999, "message": "x"}, "BADVALUE", ["gid"]),
+        ({"from": "ann", "to": "bob", "message": "x", "expiry": "later"}, "BADVALUE", ["expiry"]),
+        ({"from": "ann", "to": "bob", "message": {"nested": 1}}, "BADVALUE", ["message"]),
+    ]
+    for message, error, properties in cases:
+        body = mock.backend("message", message=message)
+        assert (body["error"], body["properties"]) == (error, properties), message
+    assert mock.messages() == [] and mock.pushes() == []
+
+
+def test_forced_allows_a_sender_that_is_not_a_user_and_unknown_to_is_accepted(mock):
+    mock.register_device("bob")
+    assert mock.backend("message", message={"from": "system", "to": "bob", "message": "x", "forced": True})[
+        "result"
+    ]
+    assert mock.backend("message", message={"from": "system", "to": "nobody", "message": "y", "forced": 1})[
+        "result"
+    ]
+    assert [m["message"] for m in mock.messages()] == ["y", "x"]
+    assert len(mock.pushes()) == 1
+
+
+def test_message_pushes_never_count_against_the_test_push_limit(mock):
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    mock.backend("pushset", push={"ratelimit": False})
+    for i in range(15):
+        mock.send_message("ann", "bob", f"m{i}")
+    assert mock.backend("pushtest", push={"address": "bob"})["result"] is True
+    assert len(mock.pushes(kind="message")) == 15
+
+
+def test_message_alert_carries_the_text_and_sound(mock):
+    upload_fcm(mock)
+    mock.backend("pushset", push={"background": False})
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    mid = mock.send_message("ann", "bob", "look here", title="Subject")
+    [push] = mock.pushes(mid=mid)
+    message = push["request"]["body"]["message"]
+    assert push["push_type"] == "alert"
+    assert message["notification"] == {"title": "Subject", "body": "look here"}
+
+
+def test_message_to_ios_through_apns_with_collapse_and_sound(mock):
+    assert mock.upload_credential(cred("apns-development.p12"), "apn")["result"] is True
+    mock.backend("pushset", push={"background": False, "collapse": True, "sound": True})
+    mock.register_device("bob", platform="ios", sandbox=True)
+    mock.backend("useradd", user={"address": "ann", "name": "Ann"})
+    mid = mock.send_message("ann", "bob", "hi")
+    [push] = mock.pushes(mid=mid)
+    request = push["request"]
+    assert push["service"] == "apn" and push["status"] == "sent"
+    assert request["headers"]["apns-collapse-id"] == "mesibo"
+    assert request["body"]["aps"] == {"alert": {"title": "Ann", "body": "hi"}, "sound": "default"}
+    assert request["body"]["mesibo"] == {"kind": "message", "mid": mid}
+
+
+def test_apns_background_message_carries_its_text_beside_aps(mock):
+    assert mock.upload_credential(cred("apns-development.p12"), "apn")["result"] is True
+    mock.register_device("bob", platform="ios", sandbox=True)
+    mock.backend("useradd", user={"address": "ann"})
+    mid = mock.send_message("ann", "bob", "quiet")
+    [push] = mock.pushes(mid=mid)
+    body = push["request"]["body"]
+    assert body["aps"] == {"content-available": 1}
+    assert body["mesibo"] == {"kind": "message", "title": "ann", "body": "quiet", "mid": mid}
+
+
+def test_message_pushes_are_throttled_by_ratelimit(mock):
+    upload_fcm(mock)
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    first = mock.send_message("ann", "bob", "1")
+    second = mock.send_message("ann", "bob", "2")
+    assert mock.pushes(mid=first)[0]["status"] == "sent"
+    assert mock.pushes(mid=second)[0]["status"] == "throttled"
+    mock.advance(6)
+    third = mock.send_message("ann", "bob", "3")
+    assert mock.pushes(mid=third)[0]["status"] == "sent"
+
+
+def test_message_pushes_get_injected_faults(mock):
+    upload_fcm(mock)
+    mock.register_device("bob")
+    mock.backend("useradd", user={"address": "ann"})
+    mock.inject_fault("UNREGISTERED", address="bob")
+    [push] = mock.pushes(mid=mock.send_message("ann", "bob", "x"))
+    assert push["status"] == "failed" and push["reason"] == "UNREGISTERED" and push["injected"] is True
+
+
+def test_a_silent_device_gets_a_fallback_alert_with_the_message(mock):
+    upload_fcm(mock)
+    mock.register_device("bob", responds=False)
+    mock.backend("useradd", user={"address": "ann"})
+    mid = mock.send_message("ann", "bob", "are you there")
+    [push] = mock.pushes(mid=mid)
+    mock.advance(31)
+    [fallback] = mock.pushes(kind="fallback")
+    assert fallback["mid"] == mid and fallback["follows"] == push["id"] and fallback["push_type"] == "alert"
+    notification = fallback["request"]["body"]["message"]["notification"]
+    assert notification == {"title": "ann", "body": "are you there"}
+    assert sorted(mock.message(mid)["pushes"]) == [push["id"], fallback["id"]]
+
+
+def test_no_fallback_for_a_message_when_fallback_is_off(mock):
+    mock.register_device("bob", responds=False)
+    mock.backend("useradd", user={"address": "ann"})
+    mock.backend("pushset", push={"fallback": False})
+    mock.send_message("ann", "bob", "x")
+    mock.advance(31)
+    assert mock.pushes(kind="fallback") == []
+
+
+def test_messages_api_filters_after_limit_and_long_poll(mock):
+    for address in ("ann", "bob"):
+        mock.backend("useradd", user={"address": address})
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "ann,bob"}})["group"]["gid"]
+    first = mock.send_message("ann", "bob", "1")
+    mock.send_message("bob", "ann", "2")
+    third = mock.send_message("ann", gid=gid, message="3")
+    assert [m["mid"] for m in mock.messages(from_="ann")] == [third, first]
+    assert [m["mid"] for m in mock.messages(to="ann")] == [first + 1]
+    assert [m["mid"] for m in mock.messages(gid=gid)] == [third]
+    assert [m["mid"] for m in mock.messages(after=first, limit=1)] == [third]
+    assert mock.messages(token="no-such-app") == []
+    assert mock.client.get("/_mock/messages/9999").status_code == 404
+    assert mock.client.get("/_mock/messages", params={"limit": 0}).status_code == 422
+    empty = mock.client.get("/_mock/messages", params={"after": third, "wait": 0.2}).json()
+    assert empty == {"messages": []}
+    assert mock.wait_for_messages(from_="bob")[0]["message"] == "2"
+
+
+def test_message_pushes_reach_the_webhook(mock):
+    from tests.receiver import Receiver
+
+    with Receiver() as receiver:
+        mock.set_webhook(receiver.url)
+        mock.register_device("bob")
+        mock.backend("useradd", user={"address": "ann"})
+        mid = mock.send_message("ann", "bob", "hooked")
+        [request] = receiver.wait_for(1)
+        push = request["json"]["events"][0]["push"]
+        assert push["kind"] == "message" and push["mid"] == mid
+
+
+def test_otp_json_and_flat_and_shown_in_mock(mock):
+    code = mock.backend("otp", otp={"address": "1"})["otp"]
+    assert len(code) == 6 and code.isdigit()
+    again = flat(mock, "otp", addr="1", reuse="1")["otp"]
+    assert again == code
+    otps = mock.client.get("/_mock/otps", params={"token": mock.app_token}).json()["otps"]
+    assert [o["otp"] for o in otps] == [code] and otps[0]["address"] == "1"
+    assert mock.backend("otp")["properties"] == ["address"]
+
+
+def test_users_and_groups_views_in_mock(mock):
+    mock.backend("useradd", user={"address": "1", "token": {"appid": "com.example.app"}})
+    gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "1,2"}})["group"]["gid"]
+    [group] = mock.groups()
+    assert group["gid"] == gid and [m["address"] for m in group["members"]] == ["1", "2"]
+    users = {u["address"]: u for u in mock.users()}
+    assert users["1"]["tokens"][0]["appid"] == "com.example.app" and users["1"]["tokens"][0]["expires"]
+    assert users["2"]["tokens"] == []
+    assert (
+        mock.client.put(f"/_mock/apps/{mock.app_token}/users/1/online", json={"online": "x"}).status_code
+        == 422
+    )
+    assert mock.client.put("/_mock/apps/nope/users/1/online", json={"online": True}).status_code == 404
