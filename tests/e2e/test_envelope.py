@@ -222,7 +222,9 @@ def test_the_documentations_pushdebug_example_works_as_pasted(mock):
 
 def test_trailing_commas_never_touch_string_contents(mock):
     token = json.dumps(mock.app_token)
-    raw = '{"op": "useradd", "token": %s, "user": {"address": "a", "name": "x,}",},}' % token
+    raw = '{"op": "useradd", "token": TOKEN, "user": {"address": "a", "name": "x,}",},}'.replace(
+        "TOKEN", token
+    )
     body = mock.client.post("/backend", content=raw.encode()).json()
     assert body["result"] is True and body["user"]["name"] == "x,}"
 
