@@ -7,10 +7,12 @@ make themselves (expiry, environment, token format, payload size).
 
 from __future__ import annotations
 
-import json
 import logging
+import operator
 import random
 import sqlite3
+
+import orjson
 
 from mesibo_mock.clock import iso
 from mesibo_mock.delivery import apns, faults, fcm
@@ -57,6 +59,7 @@ RECORD_COLUMNS = (
     "follows",
     "injected",
 )
+RECORD_VALUES = operator.itemgetter(*RECORD_COLUMNS)  # a record dict -> its row, in C
 INSERT_RECORD = (
     f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
 )
@@ -115,8 +118,8 @@ class Round:
             "status": status,
             "reason": reason,
             "debug": self.debug,
-            "request": json.dumps(request) if request is not None else None,
-            "response": json.dumps(response) if response is not None else None,
+            "request": _json_text(request),
+            "response": _json_text(response),
             "acked": False,
             "fallback_due": _fallback_due(self.rt, opts, device, push, self.now),
             "mid": mid,
@@ -132,7 +135,7 @@ class Round:
             return []
         rt, app = self.rt, self.app
         with rt.store.tx() as conn:
-            conn.executemany(INSERT_RECORD, [tuple(r[c] for c in RECORD_COLUMNS) for r, _, _ in pending])
+            conn.executemany(INSERT_RECORD, [RECORD_VALUES(r) for r, _, _ in pending])
             # One connection under one lock: the new ids are the last ones, in order.
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             first = last - len(pending) + 1
@@ -171,6 +174,12 @@ class Round:
             }
             for i, (record, _, _) in enumerate(pending)
         ]
+
+
+def _json_text(value: dict | None) -> str | None:
+    """Records are stored as JSON text; orjson writes it about ten times faster than the json module,
+    which matters when one message fans out to thousands of devices."""
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _log_line(record_id: int, app_name: str, record: dict) -> str:

@@ -13,16 +13,17 @@ def recipients_offline(
     rt: Runtime, app_id: int, to: str | None, gid: int | None, sender: str
 ) -> list[sqlite3.Row]:
     """The devices of every recipient who is not online: the `to` user, or every member of the group
-    that can receive, except the sender. One query, however large the group."""
+    that can receive, except the sender. One query, however large the group (devices are found
+    through their (app_id, address) index)."""
     if gid is not None:
         return rt.store.all(
             "SELECT d.* FROM group_members m JOIN users u ON u.id = m.user_id"
-            " JOIN devices d ON d.user_id = u.id"
+            " JOIN devices d ON d.app_id = u.app_id AND d.address = u.address"
             " WHERE m.group_id = ? AND m.cr AND NOT u.online AND u.address != ? ORDER BY m.id, d.id",
             (gid, sender),
         )
     return rt.store.all(
-        "SELECT d.* FROM users u JOIN devices d ON d.user_id = u.id"
+        "SELECT d.* FROM users u JOIN devices d ON d.app_id = u.app_id AND d.address = u.address"
         " WHERE u.app_id = ? AND u.address = ? AND NOT u.online ORDER BY d.id",
         (app_id, to),
     )
