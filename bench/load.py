@@ -1,76 +1,106 @@
-"""A small closed-loop HTTP/1.1 load generator: N keep-alive connections, latency of every request."""
+"""Load with wrk (Debian's `wrk` package): N keep-alive connections, requests/s and latency percentiles.
+
+A Lua script counts refusals (an HTTP error, or an envelope with `"result":false`): a refusal is not
+throughput, so a run that has any is reported as an error rather than as a figure.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import statistics
-import time
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
+
+LUA = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) refused = 0 end
+function response(status, headers, body)
+  if status >= 400 or (body and body:find('"result":false', 1, true)) then refused = refused + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("refused") end
+  io.write(string.format("BENCH %d %d %d %d %d\n", summary.requests, summary.duration, total,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
 
 
 @dataclass
 class Result:
     requests: int
     seconds: float
-    latencies: list[float]
+    p50_us: float
+    p99_us: float
     errors: int
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies) * 1000
+        return self.p50_us / 1000
 
     @property
     def p99(self) -> float:
-        return self.percentile(99)
+        return self.p99_us / 1000
 
 
-def build_request(method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\n"
-    if body:
-        head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-    return head.encode() + b"\r\n" + body
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: bytes = b""
 
 
-async def _connection(
-    port: int, request: bytes, deadline: float, latencies: list[float], errors: list[int]
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+def build_request(method: str, path: str, body: bytes = b"") -> Request:
+    return Request(method, path, body)
+
+
+def wrk_path() -> str:
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("the benchmark needs wrk: apt-get install wrk")
+    return found
+
+
+def load(
+    port: int, request: Request, seconds: float = 5.0, connections: int = 16, threads: int = 2
+) -> Result:
+    script = LUA
+    if request.method != "GET" or request.body:
+        script = (
+            f"wrk.method = {json.dumps(request.method)}\n"
+            f"wrk.body = {json.dumps(request.body.decode())}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n' + script
+        )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
     try:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            status = int(head[9:12])
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            if status >= 400 or b'"result":false' in body:  # a refusal is not throughput
-                errors[0] += 1
+        done = subprocess.run(
+            [
+                wrk_path(),
+                f"-t{min(threads, connections)}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "-s",
+                fh.name,
+                f"http://127.0.0.1:{port}{request.path}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
-        writer.close()
-
-
-async def _run(port: int, request: bytes, seconds: float, connections: int) -> Result:
-    latencies: list[float] = []
-    errors = [0]
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(
-        *(_connection(port, request, deadline, latencies, errors) for _ in range(connections))
-    )
-    return Result(len(latencies), time.perf_counter() - started, latencies, errors[0])
-
-
-def load(port: int, request: bytes, seconds: float = 5.0, connections: int = 16) -> Result:
-    return asyncio.run(_run(port, request, seconds, connections))
+        os.unlink(fh.name)
+    match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+)$", done.stdout, re.M)
+    if not match:
+        raise RuntimeError(f"wrk printed no figures: {done.stdout}{done.stderr}")
+    requests, duration_us, refused, p50, p99 = map(int, match.groups())
+    errors = refused + sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", done.stdout))
+    return Result(requests, duration_us / 1e6, p50, p99, errors)

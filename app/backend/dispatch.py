@@ -24,6 +24,7 @@ from mesibo_mock.runtime import Runtime
 from mesibo_mock.services import apps
 
 log = logging.getLogger("mesibo_mock.backend")
+ASYNC_HANDLERS = frozenset(h for h in OPS.values() if inspect.iscoroutinefunction(h))
 # Mesibo refuses the backend API from a phone: its key must never ship inside an app [real].
 PHONE_MARKERS = ("Android", "Mobile")
 
@@ -38,7 +39,7 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> tuple[int
         if any(marker in user_agent for marker in PHONE_MARKERS):
             raise MesiboError(BADORIGIN, BADORIGIN_CAUSE)
         app = _authenticate(rt, fields.get("token"))
-        if inspect.iscoroutinefunction(handler):
+        if handler in ASYNC_HANDLERS:
             result = await handler(OpContext(rt, app), fields)
         else:
             with rt.store.tx():  # one unit: an op that is refused half-way changes nothing

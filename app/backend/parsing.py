@@ -140,6 +140,9 @@ def _refuse_non_finite(value: Any) -> None:
             stack.extend(item)
 
 
+_STRICT = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite)  # made once, not per request
+
+
 def loads_lenient(text: str | bytes) -> Any:
     """JSON as Mesibo reads it: a trailing comma before `}` or `]` is accepted (the push documentation's
     own examples have one). NaN and Infinity are refused: they could not be echoed back as JSON.
@@ -149,7 +152,7 @@ def loads_lenient(text: str | bytes) -> Any:
     the text. Raises ValueError.
     """
     try:
-        return json.loads(text, parse_constant=_no_constants, parse_float=_finite)
+        return _STRICT.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except ValueError as strict_error:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from mesibo_mock import __version__
 from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.mock_api.deps import RuntimeDep
-from mesibo_mock.services import apps, people
+from mesibo_mock.services import apps, groups, people
 
 HERE = Path(__file__).resolve().parent
 router = APIRouter(prefix="/_mock", include_in_schema=False)
@@ -46,6 +46,14 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
         for entry in view["credentials"]["apn"]:
             entry["note"] = expiry_note(entry["expiry"], now)
         view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]
+        view["users"] = [
+            people.user_view(u)
+            for u in rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (row["id"],))
+        ]
+        view["groups"] = [
+            groups.group_view(g, [groups.member_view(m) for m in groups.members(rt, g)])
+            for g in groups.list_groups(rt, row["id"])
+        ]
         views.append(view)
     return templates().TemplateResponse(
         request,
@@ -55,6 +63,7 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
             "mode": rt.settings.mode,
             "version": __version__,
             "now": iso(now),
+            "clock": rt.clock.state(),
             "admin_token": request.query_params.get("admin_token", ""),
         },
     )

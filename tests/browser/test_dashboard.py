@@ -174,3 +174,80 @@ def test_dashboard_needs_the_admin_token_when_one_is_set(browser):
         assert page.goto(mock.url + "/_mock/ui?admin_token=adm").status == 200
         page.wait_for_selector("#push-count:not(:empty)", timeout=5000)  # its API calls carry the token
         page.close()
+
+
+def test_dashboard_shows_users_groups_and_live_messages_linked_to_their_pushes(browser, stack):
+    stack.backend("useradd", user={"address": "654321", "name": "Bob"})
+    stack.register_device("777", "android", push_token="fcm-777")
+    gid = stack.backend("groupadd", group={"name": "Team", "members": {"m": "123456,654321,777"}})["group"][
+        "gid"
+    ]
+    stack.set_online("654321", True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stack.url + "/_mock/ui")
+
+    # users with their online state, groups with their members
+    online = page.locator('table.users tr[data-address="654321"] td.online').inner_text()
+    assert "online" in online and "offline" not in online
+    assert "offline" in page.locator('table.users tr[data-address="777"] td.online').inner_text()
+    group = page.locator(f'p.group[data-gid="{gid}"]')
+    assert "Team" in group.inner_text()
+    assert [m.inner_text().split()[0] for m in group.locator(".member").all()] == ["123456", "654321", "777"]
+
+    # a message sent after the page opened appears without a reload
+    mid = stack.send_message("654321", gid=gid, message="hello team")
+    row = page.wait_for_selector(f'#messages tr.message[data-mid="{mid}"]', timeout=5000)
+    assert "hello team" in row.inner_text()
+
+    # a click on it shows the pushes it caused; a click on one of those opens that push
+    pushes = stack.message(mid)["pushes"]
+    assert len(pushes) == 3  # 123456's two devices and 777's: not the sender
+    row.click()
+    detail = page.wait_for_selector(f'tr.detail[data-message-detail="{mid}"]', timeout=5000)
+    assert (
+        sorted(int(a.get_attribute("data-push")) for a in detail.query_selector_all("a.push-link")) == pushes
+    )
+    detail.query_selector("a.push-link").click()
+    push_detail = page.wait_for_selector(f'tr.detail[data-detail="{min(pushes)}"]', timeout=5000)
+
+    # and the push shows the message it came from
+    link = push_detail.query_selector("a.message-link")
+    assert link.get_attribute("data-mid") == str(mid) and f"message {mid}" in link.inner_text()
+    page.close()
+
+
+def test_dashboard_marks_clock_offset_fallbacks_and_injected_faults(browser, stack):
+    stack.register_device("7", "android", push_token="fcm-silent", responds=False)
+    stack.inject_fault("QUOTA_EXCEEDED", address="123456", count=1)
+    failed = stack.backend("pushtest", push={"address": "123456"})["push"]["results"]
+    [silent] = stack.backend("pushtest", push={"address": "7"})["push"]["results"]
+    stack.advance(2 * 3600)  # the fallback of the silent device's push becomes due and is made
+    [fallback] = stack.pushes(kind="fallback")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stack.url + "/_mock/ui")
+
+    # the header says the clock is not real time, and by how much
+    page.wait_for_function(
+        "document.getElementById('clock-note').textContent.includes('ahead')", timeout=5000
+    )
+    assert "2.0 h ahead of real time" in page.inner_text("#clock-note")
+
+    # the push failed by the injected fault is marked as injected; the others are not
+    injected = [r for r in failed if r["reason"] == "QUOTA_EXCEEDED"]
+    assert len(injected) == 1
+    page.wait_for_selector(f'#pushes tr.record[data-id="{injected[0]["id"]}"] .tag.injected', timeout=5000)
+    assert page.locator("#pushes .tag.injected").count() == 1
+
+    # a fallback links to the push it follows
+    page.click(f'#pushes tr.record[data-id="{fallback["id"]}"]')
+    link = page.wait_for_selector(f'tr.detail[data-detail="{fallback["id"]}"] a.follows-link', timeout=5000)
+    assert link.get_attribute("data-push") == str(silent["id"])
+    link.click()
+    page.wait_for_selector(f'tr.detail[data-detail="{silent["id"]}"]', timeout=5000)
+
+    # the devices table fits a 1,400 px window: no horizontal scrolling
+    overflow = page.evaluate(
+        "[...document.querySelectorAll('.devices-box')].map(b => b.scrollWidth - b.clientWidth)"
+    )
+    assert max(overflow) <= 0 and page.evaluate("document.documentElement.scrollWidth") <= 1400
+    page.close()
