@@ -9,9 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mesibo_mock import __version__
+from mesibo_mock import __version__, docs
 from mesibo_mock.backend.http import PATHS, make_endpoint
-from mesibo_mock.backend.registry import OPS
 from mesibo_mock.delivery.webhook import Timers
 from mesibo_mock.mock_api.guard import RequireAdmin
 from mesibo_mock.mock_api.routes import health_router, router
@@ -53,33 +52,18 @@ class AnyMethod:
 
 
 def document_backend(api: FastAPI) -> None:
-    """Put /backend into the OpenAPI schema, which only lists FastAPI's own routes."""
+    """Put /backend (every op, with examples) and the /_mock answers into the OpenAPI schema, built only
+    when it is first asked for, so start-up pays nothing for it."""
     build = api.openapi
 
     def openapi() -> dict:
         if api.openapi_schema is None:
+            from mesibo_mock.backend.openapi import backend_paths
+            from mesibo_mock.mock_api.answers import describe_answers
+
             schema = build()
-            operation = {
-                "tags": ["backend"],
-                "summary": "Mesibo backend API: every op, in any encoding",
-                "description": "Fields as a JSON object body (any Content-Type), form, multipart or query "
-                "string; nested fields as `push.address`, `push[address]` or JSON text. Always HTTP 200 "
-                "with the envelope `{op, result, ...}` (413 for an upload over the limit). Ops: "
-                + ", ".join(sorted(OPS)),
-                "requestBody": {
-                    "content": {
-                        "application/json": {"schema": {"type": "object"}},
-                        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-                        "multipart/form-data": {"schema": {"type": "object"}},
-                    }
-                },
-                "responses": {"200": {"description": "the envelope", "content": {"application/json": {}}}},
-            }
-            schema["paths"]["/backend"] = {
-                "post": {**operation, "operationId": "backend_post"},
-                "get": {k: v for k, v in operation.items() if k != "requestBody"}
-                | {"operationId": "backend_get"},
-            }
+            schema["paths"].update(backend_paths())
+            describe_answers(schema)
             api.openapi_schema = schema
         return api.openapi_schema
 
@@ -104,6 +88,8 @@ def create_app(rt: Runtime) -> FastAPI:
         description="A local emulator of Mesibo's backend push-notification API. "
         "The Mesibo endpoint is POST /backend; the emulator's own API is under /_mock.",
         lifespan=lifespan,
+        docs_url=None,  # served by mesibo_mock.docs from local files, not a CDN
+        redoc_url=None,
     )
     api.state.runtime = rt
     # The Mesibo endpoint is a plain Starlette route: it reads its own body in any encoding, so
@@ -117,6 +103,7 @@ def create_app(rt: Runtime) -> FastAPI:
     api.include_router(health_router)
     api.include_router(router)
     api.include_router(ui_router)
+    docs.install(api, rt.settings.mode)
     api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
     if rt.settings.admin_token:
         api.add_middleware(RequireAdmin, token=rt.settings.admin_token)

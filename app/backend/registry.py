@@ -1,10 +1,11 @@
-"""Op name -> handler. Adding an op is one module in ops/ and one line here."""
+"""Op name -> handler, and op name -> its documentation. Adding an op is one module in ops/ and one
+line here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from mesibo_mock.backend.ops import groups, messages, pushdebug, pushset, pushtest, pushupload, users
+from mesibo_mock.backend.ops import OpDoc, groups, messages, pushdebug, pushset, pushtest, pushupload, users
 
 Handler = Callable[..., dict]
 
@@ -28,4 +29,14 @@ OPS: dict[str, Handler] = {
     "groupsget": groups.groupsget,
     "message": messages.message,
     "otp": messages.otp,
+}
+
+DOCS: dict[str, OpDoc] = {
+    **pushupload.DOCS,
+    **pushset.DOCS,
+    **pushtest.DOCS,
+    **pushdebug.DOCS,
+    **users.DOCS,
+    **groups.DOCS,
+    **messages.DOCS,
 }

@@ -251,3 +251,30 @@ def test_dashboard_marks_clock_offset_fallbacks_and_injected_faults(browser, sta
     )
     assert max(overflow) <= 0 and page.evaluate("document.documentElement.scrollWidth") <= 1400
     page.close()
+
+
+def test_api_docs_render_with_the_network_cut_off(browser):
+    """Swagger UI and ReDoc come from the emulator itself: with every other host unreachable, both render."""
+    with MesiboMock() as mock:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        outside: list[str] = []
+
+        def only_local(route):
+            if route.request.url.startswith(mock.url):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        page = context.new_page()
+        page.goto(mock.url + "/docs")
+        page.wait_for_selector("#operations-backend-backend_post", timeout=15000)
+        assert "/_mock/messages" in page.inner_text("#swagger-ui")
+        if os.environ.get("MESIBO_MOCK_SCREENSHOT_DOCS"):
+            page.click("#operations-backend-backend_post")
+            page.screenshot(path=os.environ["MESIBO_MOCK_SCREENSHOT_DOCS"])
+        page.goto(mock.url + "/redoc")
+        page.wait_for_function("document.body.innerText.includes('every op, in any encoding')", timeout=15000)
+        assert outside == []
+        context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
 from mesibo_mock.errors import bad_value, missing
 from mesibo_mock.services import groups
 from mesibo_mock.values import (
@@ -147,3 +147,74 @@ def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict) -> None:
         groups.remove_members(ctx.rt, group, addresses)
     else:
         groups.add_members(ctx.rt, group, addresses, cs, cr)
+
+
+GROUP_FIELDS = {
+    "name": string("the group's name (flat: name)"),
+    "flag": integer("flags (flat: flag)", minimum=0),
+    "active": boolean("active (flat: active)", True),
+    "expiry": integer("expiry (flat: expiry)", minimum=0),
+    "profile": obj("profile", {}),
+}
+MEMBERS = obj(
+    "members (flat: m, delete, cs, cr)",
+    {
+        "m": string("addresses, comma-separated"),
+        "remove": boolean("remove these members instead of adding them (flat: delete)", False),
+        "cs": boolean("can send", True),
+        "cr": boolean("can receive", True),
+    },
+)
+GID = {"gid": integer("the group's gid (also flat gid)", minimum=1)}
+MEMBERS_ANSWER = [
+    {"uid": 1, "address": "123456", "cs": True, "cr": True},
+    {"uid": 2, "address": "654321", "cs": True, "cr": True},
+]
+DOCS = {
+    "groupadd": OpDoc(
+        summary="Make a group, with members; a gid of 0 (as PHP helpers send) is ignored",
+        fields={"group": obj("the group", GROUP_FIELDS | {"members": MEMBERS}, ["name"])},
+        required=("group.name",),
+        flat={"name": "group.name", "m": "group.members.m"},
+        example={"group": {"name": "Team", "members": {"m": "123456,654321"}}},
+        answer={"group": {"gid": 1}},
+    ),
+    "groupset": OpDoc(
+        summary="Change a group's fields (and add members)",
+        fields={"group": obj("the group", GID | GROUP_FIELDS | {"members": MEMBERS})},
+        required=("group.gid",),
+        flat={"gid": "group.gid", "name": "group.name"},
+        example={"group": {"gid": 1, "name": "Team A"}},
+        answer={"group": {"gid": 1}},
+    ),
+    "groupdel": OpDoc(
+        summary="Delete a group and its memberships",
+        fields=GID,
+        required=("gid",),
+        example={"gid": 1},
+        answer={"group": {"gid": 1}},
+    ),
+    "groupeditmembers": OpDoc(
+        summary="Add members to a group, or remove them (delete=1 / group.members.remove)",
+        fields={"group": obj("the group", GID | {"members": MEMBERS})},
+        required=("group.gid", "group.members.m"),
+        flat={"gid": "group.gid", "m": "group.members.m", "delete": "group.members.remove"},
+        example={"group": {"gid": 1, "members": {"m": "777", "cr": False}}},
+        answer={"group": {"gid": 1}},
+    ),
+    "groupgetmembers": OpDoc(
+        summary="A group's members (also spelt groupmembers and groupmembersget)",
+        fields=GID | {"count": integer("at most this many", minimum=1)},
+        required=("gid",),
+        example={"gid": 1},
+        answer={"gid": 1, "count": 2, "members": MEMBERS_ANSWER},
+    ),
+    "groupsget": OpDoc(
+        summary="Every group of the app with its number of members",
+        fields={},
+        example={},
+        answer={"groups": [{"gid": 1, "name": "Team", "members": 2}]},
+        errors=(),
+    ),
+}
+DOCS["groupmembers"] = DOCS["groupmembersget"] = DOCS["groupgetmembers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
 from mesibo_mock.delivery import engine
 from mesibo_mock.errors import BADREQ, MesiboError, bad_value, missing
 from mesibo_mock.services import groups, messages, people
@@ -110,3 +110,52 @@ def _whole(value, name: str) -> int | None:
 
 def _text(value, name: str) -> str | None:
     return None if value in (None, "") else as_text(name, value, max_length=1024)
+
+
+DOCS = {
+    "message": OpDoc(
+        summary="Send a message to a user or a group; every offline recipient's devices get a push",
+        fields={
+            "message": obj(
+                "the message (flat: from, to, gid, msg, type, expiry, flag, forced, title, url)",
+                {
+                    "from": string("the sender's address"),
+                    "to": string("the recipient's address (or gid)"),
+                    "gid": integer("the recipient group (or to)", minimum=1),
+                    "message": string("the text (flat: msg)"),
+                    "type": integer("message type", minimum=0),
+                    "expiry": integer("seconds", minimum=0),
+                    "flag": integer("flags", minimum=0),
+                    "forced": boolean("allow a sender that is not a user", False),
+                    "title": string("the push's title; else the sender's name or address"),
+                    "url": string("a link"),
+                },
+                ["from"],
+            )
+        },
+        required=("message.from", "message.to"),
+        flat={"from": "message.from", "to": "message.to", "gid": "message.gid", "msg": "message.message"},
+        example={"message": {"from": "123456", "to": "654321", "message": "Hello Bob"}},
+        answer={"message": {"mid": 1}},
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    ),
+    "otp": OpDoc(
+        summary="A one-time code for an address (reuse gives the unexpired one again)",
+        fields={
+            "otp": obj(
+                "the code (flat: addr, tries, expiry, reuse)",
+                {
+                    "address": string("the address"),
+                    "tries": integer("tries allowed; default 3", minimum=1),
+                    "expiry": integer("seconds; default 600", minimum=1),
+                    "reuse": boolean("give the unexpired code again", False),
+                },
+                ["address"],
+            )
+        },
+        required=("otp.address",),
+        flat={"addr": "otp.address"},
+        example={"otp": {"address": "123456"}},
+        answer={"otp": "482913"},
+    ),
+}

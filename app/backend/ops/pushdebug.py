@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj
 from mesibo_mock.errors import RATELIMITED, MesiboError
 from mesibo_mock.services import apps
 from mesibo_mock.values import as_whole, optional
@@ -35,3 +35,25 @@ def handle(ctx: OpContext, fields: dict) -> dict:
             rt.store.update("apps", app["id"], {"debug_start": now, "debug_end": now + duration})
         app = apps.by_token(rt, ctx.app["token"])
     return {"push": {"debug": apps.debug_view(rt, app)}}
+
+
+DOCS = {
+    "pushdebug": OpDoc(
+        summary="Open a debug window (cloud: at most 3 hours, one start per 8 hours); duration 0 ends it",
+        fields={
+            "push": obj("the window", {"duration": integer("seconds; default 10800", minimum=0)}),
+        },
+        example={"push": {"duration": 1800}},
+        answer={
+            "push": {
+                "debug": {
+                    "active": True,
+                    "start": "2026-11-27T10:00:00.000Z",
+                    "end": "2026-11-27T10:30:00.000Z",
+                    "next_allowed": "2026-11-27T18:00:00.000Z",
+                }
+            }
+        },
+        errors=("BADVALUE", "RATELIMITED"),
+    )
+}

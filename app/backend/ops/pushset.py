@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, obj
 from mesibo_mock.errors import BADVALUE, MesiboError
 from mesibo_mock.services import apps
 from mesibo_mock.values import as_bool, object_field
@@ -22,3 +22,28 @@ def handle(ctx: OpContext, fields: dict) -> dict:
         names = [name for exc in bad for name in exc.properties or []]
         raise MesiboError(BADVALUE, "; ".join(exc.cause for exc in bad), names)
     return {"push": apps.set_options(ctx.rt, ctx.app, changes)}
+
+
+OPTION_TEXT = {
+    "background": "background (data) pushes; alerts otherwise",
+    "fallback": "an alert follows a background push the device did not answer",
+    "ratelimit": "throttle pushes to one device (MESIBO_MOCK_PUSH_INTERVAL)",
+    "collapse": "collapse notifications (collapse key / apns-collapse-id)",
+    "sound": "alert sound on iOS",
+    "forceprod": "send sandbox builds to the APNs production host",
+    "iosfcm": "route iOS devices through FCM",
+}
+DOCS = {
+    "pushset": OpDoc(
+        summary="Set any subset of the seven push options; absent keys keep their value",
+        fields={
+            "push": obj(
+                "the options to change",
+                {k: boolean(OPTION_TEXT[k], default) for k, default in apps.OPTION_DEFAULTS.items()},
+            )
+        },
+        required=("push",),
+        example={"push": {"background": True, "collapse": False, "sound": False, "forceprod": False}},
+        answer={"push": dict(apps.OPTION_DEFAULTS)},
+    )
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, obj, string
 from mesibo_mock.delivery import engine
 from mesibo_mock.errors import RATELIMITED, TESTPUSH_LIMIT_CAUSE, MesiboError, bad_value
 from mesibo_mock.services import people
@@ -55,3 +55,38 @@ def _count_against_limit(ctx: OpContext) -> None:
             retry_after=retry,
         )
     rt.store.insert("testpushes", {"app_id": app["id"], "ts": now})
+
+
+DOCS = {
+    "pushtest": OpDoc(
+        summary="One test push to every registered device of a user (rate-limited in cloud mode)",
+        fields={
+            "push": obj(
+                "the test push",
+                {
+                    "address": string("the user's address"),
+                    "message": string("the notification text [emu]; a default text otherwise"),
+                },
+                ["address"],
+            )
+        },
+        required=("push.address",),
+        example={"push": {"address": "123456"}},
+        answer={
+            "push": {
+                "address": "123456",
+                "results": [
+                    {
+                        "id": 1,
+                        "service": "fcm",
+                        "platform": "android",
+                        "status": "sent",
+                        "reason": None,
+                        "device": 1,
+                    }
+                ],
+            }
+        },
+        errors=("MISSINGPARAMS", "BADVALUE", "RATELIMITED"),
+    )
+}

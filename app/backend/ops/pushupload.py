@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, string
 from mesibo_mock.backend.parsing import UploadedFile
 from mesibo_mock.credentials import CredentialError, isolated
 from mesibo_mock.errors import bad_value, missing
@@ -42,3 +42,24 @@ async def handle(ctx: OpContext, fields: dict) -> dict:
     if kind == "fcm":
         return {"push": credentials.fcm_view(in_use.fcm)}
     return {"push": credentials.apn_view(in_use.apn_for(parsed.bundle))}
+
+
+DOCS = {
+    "pushupload": OpDoc(
+        summary="Upload an FCM service-account JSON or an APN .p12 certificate (multipart)",
+        fields={
+            "file": string("the credential file: .json is FCM, .p12 is APN", format="binary"),
+            "type": string("fcm or apn, to override the file name's extension", enum=["fcm", "apn"]),
+        },
+        required=("file",),
+        example={"file": "fcm-service-account.json"},
+        answer={
+            "push": {
+                "type": "fcm",
+                "project_id": "mesibo-mock-demo",
+                "client_email": "firebase-adminsdk-demo@mesibo-mock-demo.iam.gserviceaccount.com",
+            }
+        },
+        errors=("MISSINGPARAMS", "BADVALUE", "BADPAYLOAD"),
+    )
+}

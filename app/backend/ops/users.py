@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
 from mesibo_mock.errors import BADVALUE, MesiboError, bad_value, both_uid_and_address, missing
 from mesibo_mock.services import people
 from mesibo_mock.values import (
@@ -144,3 +144,106 @@ def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] |
 
 def _short_view(user: sqlite3.Row) -> dict:
     return {"uid": user["id"], "address": user["address"], "name": user["name"]}
+
+
+USER_NAMED = {
+    "uid": integer("the user's uid (flat: uid)", minimum=1),
+    "address": string("the user's address (flat: addr)"),
+}
+TOKEN = obj(
+    "ask for an access token (flat: appid, expiry, renew)",
+    {
+        "appid": string("the app's id, dotted and non-numeric, such as com.example.app"),
+        "expiry": integer("minutes; default one year", minimum=1),
+        "renew": boolean("a new token even if an unexpired one exists", False),
+    },
+    ["appid"],
+)
+USER_FIELDS = {
+    "name": string("display name (flat: name)"),
+    "active": boolean("active (flat: active)", True),
+    "flag": integer("flags (flat: flag)", minimum=0),
+    "profile": obj("profile: name, status, image, ...", {}),
+}
+FLAT = {"addr": "user.address", "uid": "user.uid", "name": "user.name", "appid": "user.token.appid"}
+DOCS = {
+    "useradd": OpDoc(
+        summary="Add a user, or update one by address or uid; a token only when asked for",
+        fields={"user": obj("the user", USER_NAMED | USER_FIELDS | {"token": TOKEN})},
+        required=("user.address",),
+        flat=FLAT | {"expiry": "user.token.expiry", "active": "user.active", "flag": "user.flag"},
+        example={"user": {"address": "123456", "name": "Ann", "token": {"appid": "com.example.app"}}},
+        answer={"user": {"uid": 1, "address": "123456", "name": "Ann", "token": "5f0c9a..."}},
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    ),
+    "userset": OpDoc(
+        summary="Change a user's name, active, flag or profile; user.token.remove removes its tokens",
+        fields={
+            "user": obj(
+                "the user, by uid or address",
+                USER_NAMED | USER_FIELDS | {"token": obj("", {"remove": boolean("remove every token")})},
+            )
+        },
+        required=("user.address",),
+        flat=FLAT,
+        example={"user": {"address": "123456", "profile": {"status": "busy"}}},
+        answer={
+            "user": {
+                "uid": 1,
+                "address": "123456",
+                "name": "Ann",
+                "appid": "com.example.app",
+                "active": True,
+                "online": False,
+                "lastonline": None,
+                "flag": 0,
+                "profile": {"status": "busy"},
+            }
+        },
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    ),
+    "usertoken": OpDoc(
+        summary="Issue an access token to a user (the same one again while unexpired, unless renew)",
+        fields={"user": obj("the user, by uid or address", USER_NAMED | {"token": TOKEN})},
+        required=("user.address", "user.token.appid"),
+        flat=FLAT | {"expiry": "user.token.expiry"},
+        example={"user": {"address": "123456", "token": {"appid": "com.example.app"}}},
+        answer={"user": {"uid": 1, "address": "123456", "name": "Ann", "token": "5f0c9a..."}},
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    ),
+    "userdel": OpDoc(
+        summary="Delete a user with its devices, tokens and group memberships",
+        fields={"user": obj("the user, by uid or address", USER_NAMED)},
+        required=("user.address",),
+        flat={"addr": "user.address", "uid": "user.uid"},
+        example={"user": {"address": "654321"}},
+        answer={"user": {"uid": 2, "address": "654321"}},
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    ),
+    "usersget": OpDoc(
+        summary="List users, newest first: by exact address or a * pattern, by uid; at most 20",
+        fields={
+            "addr": string("an address, or a pattern where * matches any run of characters"),
+            "uid": integer("a uid", minimum=1),
+            "count": integer("how many; default and maximum 20", minimum=1),
+        },
+        flat={"addr": "user.address", "uid": "user.uid"},
+        example={"addr": "1234*", "count": 20},
+        answer={
+            "users": [
+                {
+                    "uid": 1,
+                    "address": "123456",
+                    "name": "Ann",
+                    "appid": "com.example.app",
+                    "active": True,
+                    "online": False,
+                    "lastonline": None,
+                    "flag": 0,
+                    "profile": None,
+                }
+            ]
+        },
+        errors=("BADVALUE",),
+    ),
+}
