@@ -67,14 +67,25 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from mesibo_mock.errors import SeedError
-    from mesibo_mock.lifecycle import build_runtime
+    from mesibo_mock.lifecycle import open_runtime, start_runtime
     from mesibo_mock.main import create_app
     from mesibo_mock.store import StoreError
 
     configure_logging(settings.log_level)
-    sock = bind(settings.host, settings.port)  # first: a busy port must not touch the store
+    # Flags (above), the seed file and the database path are checked before the port is taken, so
+    # each mistake is reported as itself even when the port is busy (SPEC section 1); nothing of the
+    # user's is written to the store until the port is ours.
     try:
-        rt = build_runtime(settings)
+        rt = open_runtime(settings)
+    except (StoreError, SeedError) as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        sock = bind(settings.host, settings.port)
+    except UsageError:
+        rt.store.close()
+        raise
+    try:
+        start_runtime(rt)
     except (StoreError, SeedError) as exc:
         sock.close()
         raise UsageError(str(exc)) from None

@@ -14,29 +14,39 @@ from mesibo_mock.store import Store
 TOKEN_LOG = logging.getLogger("mesibo_mock.token")
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Raises StoreError or SeedError with a one-line message; the CLI turns those into exit 2."""
+def open_runtime(settings: Settings) -> Runtime:
+    """Read and check the seed file, then open the store (schema only, nothing of the user's written).
+
+    Raises StoreError or SeedError with a one-line message; the CLI turns those into exit 2. The CLI
+    calls this before it takes the port, so that each mistake is reported as itself.
+    """
     clock = Clock()
     seed = None
     if settings.seed:
-        from mesibo_mock.seed import (
-            load_seed,
-        )  # YAML, pydantic seed models, the credential parser: only when seeded
+        # YAML, pydantic seed models, the credential parser: only when seeded
+        from mesibo_mock.seed import load_seed
 
         seed = load_seed(settings.seed, clock.now())
-    store = Store(settings.db)
-    rt = Runtime(settings=settings, store=store, clock=clock, seed=seed)
+    return Runtime(settings=settings, store=Store(settings.db), clock=clock, seed=seed)
+
+
+def start_runtime(rt: Runtime) -> Runtime:
+    """Apply the seed and ensure the default app: the first writes, once the port is ours."""
     _apply_seed(rt)
     rt.default_token = ensure_default_app(rt)
     return rt
 
 
+def build_runtime(settings: Settings) -> Runtime:
+    return start_runtime(open_runtime(settings))
+
+
 def reset_state(rt: Runtime) -> str:
-    """Wipe everything (the clock included), then re-apply the seed and the default app."""
+    """Wipe everything (the clock included), then re-apply the seed and the default app, with its token."""
     rt.clock.real()
     rt.store.wipe()
     _apply_seed(rt)
-    rt.default_token = ensure_default_app(rt)
+    rt.default_token = ensure_default_app(rt, keep=rt.default_token)
     rt.pushes_changed()
     return rt.default_token
 
@@ -48,9 +58,10 @@ def _apply_seed(rt: Runtime) -> None:
         apply_seed(rt, rt.seed)
 
 
-def ensure_default_app(rt: Runtime) -> str:
-    """MESIBO_MOCK_APP_TOKEN names the default app; without it, an empty store gets a random one."""
-    token = rt.settings.app_token
+def ensure_default_app(rt: Runtime, keep: str | None = None) -> str:
+    """MESIBO_MOCK_APP_TOKEN names the default app; without it, an empty store gets a random one. After a
+    reset (`keep`) the default app keeps the token it had, so clients configured with it go on working."""
+    token = rt.settings.app_token or keep
     with rt.store.tx():
         if token:
             app = apps.by_token(rt, token) or apps.create(rt, "default", token)

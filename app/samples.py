@@ -7,6 +7,7 @@ PKCS#12) but are signed by no one: good for this emulator, useless against Googl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 from cryptography import x509
@@ -184,3 +185,42 @@ def openssl_legacy_p12(bundle: str = "com.example.app", **kw) -> bytes | None:
             check=False,
         )
     return done.stdout if done.returncode == 0 and done.stdout else None
+
+
+# --- ready-made samples, for users' tests: `from mesibo_mock import samples` -------------------------
+# Each is made once per process (an RSA key takes a moment) and returned as the file's bytes, ready for
+# MesiboMock.upload_credential(samples.fcm(), "fcm") or a multipart `pushupload` of your own.
+
+
+@functools.cache
+def fcm(project_id: str = "mesibo-mock-demo") -> bytes:
+    """A Firebase service-account key (.json) for `project_id`."""
+    return fcm_service_account(project_id)
+
+
+@functools.cache
+def apn_development(bundle: str = "com.example.app") -> bytes:
+    """An APN push certificate (.p12, no password) for the sandbox, valid ten years."""
+    return apn_p12(bundle, sandbox=True, production=False)
+
+
+@functools.cache
+def apn_production(bundle: str = "com.example.app") -> bytes:
+    """An APN push certificate (.p12, no password) for production only."""
+    return apn_p12(bundle, sandbox=False, production=True)
+
+
+@functools.cache
+def apn_universal(bundle: str = "com.example.app") -> bytes:
+    """An APN push certificate (.p12, no password) for both environments, as Apple issues today."""
+    return apn_p12(bundle, sandbox=True, production=True)
+
+
+@functools.cache
+def apn_expired(bundle: str = "com.example.app") -> bytes:
+    """An APN push certificate that expired in 2020: pushupload refuses it (BADVALUE)."""
+    return apn_p12(
+        bundle,
+        not_before=dt.datetime(2019, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )

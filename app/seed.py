@@ -86,8 +86,9 @@ def load_seed(path: str, now: float) -> Seed:
     try:
         data = json.loads(raw) if path.lower().endswith(".json") else yaml.safe_load(raw)
     except (ValueError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SeedError(f"seed file {path} is not valid YAML/JSON: {first}") from None
+        raise SeedError(
+            f"seed file {path} is not valid {'JSON' if path.lower().endswith('.json') else 'YAML'}: {_where(exc)}"
+        ) from None
     try:
         spec = SeedFile.model_validate(data or {})
         for app in spec.apps:
@@ -122,6 +123,17 @@ def load_seed(path: str, now: float) -> Seed:
                 raise SeedError(f"seed file {path}: {kind} credential {rel}: {result}")
             seed.creds.setdefault(index, []).append((result, rel))
     return seed
+
+
+def _where(exc: Exception) -> str:
+    """The parser's problem and where it is, in one line: 'line 3, column 12: ...'."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    return problem
 
 
 def _read_credential(seed_path: str, full: str, kind: str) -> bytes:

@@ -88,7 +88,7 @@ class Store:
                 self.conn.execute("PRAGMA wal_autocheckpoint=0")
                 self.checkpointer = Checkpointer(path)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
+            raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -249,6 +249,22 @@ def _tighten_companions(path: str) -> None:
         companion = path + suffix
         if os.path.exists(companion):
             os.chmod(companion, 0o600)
+
+
+def _explain(path: str, exc: Exception) -> str:
+    """SQLite's own words name no cause; say what is wrong and what to do."""
+    text = str(exc)
+    directory = os.path.dirname(os.path.abspath(path))
+    if "unable to open database file" in text or "readonly database" in text:
+        return (
+            f"cannot create or write files in {directory} (SQLite keeps its -wal and -shm files beside the "
+            "database); make the directory writable or choose another --db"
+        )
+    if isinstance(exc, PermissionError):
+        return f"permission denied ({exc.filename or path}); make it writable or choose another --db"
+    if "file is not a database" in text:
+        return f"{path} is not an SQLite database; choose another --db"
+    return text
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -75,3 +75,108 @@ def test_mesibo_mock_start_failure_is_reported(tmp_path):
             raise AssertionError("should not start")
     except RuntimeError as exc:
         assert "seed" in str(exc) and "exited with 2" in str(exc)
+
+
+def test_the_fixture_is_configured_from_ini_options(pytester):
+    pytester.makefile(".yaml", seed="apps: [{name: seeded, token: seeded-token, users: [{address: '9'}]}]\n")
+    pytester.makeini(
+        """
+        [pytest]
+        mesibo_mock_mode = onprem
+        mesibo_mock_seed = seed.yaml
+        mesibo_mock_app_token = seeded-token
+        mesibo_mock_env =
+            TESTPUSH_LIMIT=1/60
+            FALLBACK_SECONDS=7
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_configured(mesibo_mock):
+            assert mesibo_mock.health()["mode"] == "onprem"
+            assert mesibo_mock.app_token == "seeded-token"
+            assert [u["address"] for u in mesibo_mock.backend("usersget")["users"]] == ["9"]
+            settings = mesibo_mock.runtime.settings
+            assert settings.testpush_limit == "1/60" and settings.fallback_seconds == 7
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_bad_env_line_is_a_usage_error(pytester):
+    pytester.makeini("[pytest]\nmesibo_mock_env = NOEQUALS\n")
+    pytester.makepyfile("def test_x(mesibo_mock):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert "mesibo_mock_env: expected KEY=VALUE" in result.stdout.str() + result.stderr.str()
+    assert result.ret != 0
+
+
+def test_overriding_the_options_fixture_gives_full_control(pytester):
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def mesibo_mock_options():
+            return {"mode": "onprem", "app_token": "from-code", "env": {"PUSH_INTERVAL": "1"}}
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_overridden(mesibo_mock):
+            assert mesibo_mock.app_token == "from-code" and mesibo_mock.health()["mode"] == "onprem"
+            assert mesibo_mock.runtime.settings.push_interval == 1
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_pytest_fixtures_describes_each_fixture(pytester):
+    pytester.makepyfile("def test_x(mesibo_mock):\n    pass\n")
+    out = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider").stdout.str()
+    for name, words in (
+        ("mesibo_mock", "reset and on real time before each test"),
+        ("mesibo_mock_server", "one per"),
+        ("mesibo_mock_options", "ini options"),
+    ):
+        assert name in out and words in out, (name, out[-3000:])
+
+
+def test_each_xdist_worker_gets_its_own_server(pytester):
+    pytester.makepyfile(
+        """
+        import os, pathlib
+
+        def record(mesibo_mock, n):
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "none")
+            path = pathlib.Path(os.environ["RECORD_DIR"]) / f"{worker}-{n}"
+            path.write_text(mesibo_mock.url)
+            mesibo_mock.register_device(f"user-{n}")
+            assert [d["address"] for d in mesibo_mock.devices()] == [f"user-{n}"]
+
+        def test_a(mesibo_mock): record(mesibo_mock, "a")
+        def test_b(mesibo_mock): record(mesibo_mock, "b")
+        def test_c(mesibo_mock): record(mesibo_mock, "c")
+        def test_d(mesibo_mock): record(mesibo_mock, "d")
+        """
+    )
+    record_dir = pytester.path / "records"
+    record_dir.mkdir()
+    pytester._monkeypatch.setenv("RECORD_DIR", str(record_dir))
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    urls: dict[str, set[str]] = {}
+    for path in record_dir.iterdir():
+        urls.setdefault(path.name.split("-")[0], set()).add(path.read_text())
+    assert set(urls) == {"gw0", "gw1"}
+    assert all(len(u) == 1 for u in urls.values())  # one server per worker for the whole session
+    assert urls["gw0"] != urls["gw1"]  # and not the same server
+
+
+def test_a_reset_keeps_the_default_apps_random_token():
+    with MesiboMock(app_token=None) as mock:
+        token = mock.app_token
+        mock.reset()
+        assert [a["token"] for a in mock.apps()] == [token]
+        assert mock.backend("usersget")["result"] is True

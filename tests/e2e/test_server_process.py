@@ -332,3 +332,66 @@ def test_openapi_and_docs_are_served(mock):
     schema = mock.client.get("/openapi.json").json()
     assert "/_mock/pushes" in schema["paths"] and "/backend" in schema["paths"]
     assert mock.client.get("/docs").status_code == 200
+
+
+# --- start-up checks come before the port (SPEC section 1) -------------------------------------------
+@pytest.fixture
+def busy_port():
+    """A port something else already listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--seed", "/no/such/seed.yaml"], "cannot read seed file"),
+        (["--db", "/no/such/dir/state.db"], "does not exist"),
+        (["--mode", "space"], "--mode"),
+    ],
+)
+def test_each_mistake_is_reported_as_itself_even_when_the_port_is_busy(busy_port, args, words):
+    done = run_cli("serve", "--port", str(busy_port), *args)
+    assert_one_line_error(done, words)
+    assert "cannot listen" not in done.stderr
+
+
+def test_a_busy_port_with_good_settings_is_reported_and_writes_nothing(busy_port, tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("apps: [{name: seeded, token: seeded-token}]\n")
+    db = tmp_path / "state.db"
+    done = run_cli("serve", "--port", str(busy_port), "--db", str(db), "--seed", str(seed))
+    assert_one_line_error(done, f"cannot listen on 127.0.0.1:{busy_port}")
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # the schema may be there; no app was written
+        assert conn.execute("SELECT COUNT(*) FROM apps").fetchone()[0] == 0
+
+
+def test_a_broken_yaml_seed_names_its_line(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("apps:\n  - name: demo\n    token: [unclosed\n    push: {}\n")
+    done = run_cli("serve", "--port", "0", "--db", str(tmp_path / "x.db"), "--seed", str(seed))
+    assert_one_line_error(done, "line")
+    assert "line 3" in done.stderr or "line 4" in done.stderr or "line 5" in done.stderr
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_unwritable_database_directory_is_explained(tmp_path, existing):
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    if existing:
+        (directory / "state.db").write_bytes(b"")
+    # root ignores file modes; an immutable directory stops root too
+    if subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode != 0:
+        directory.chmod(0o500)
+    try:
+        done = run_cli("serve", "--port", "0", "--db", str(directory / "state.db"))
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], capture_output=True)
+        directory.chmod(0o700)
+    assert_one_line_error(done, "cannot open database")
+    assert "unable to open database file" not in done.stderr
+    assert "writable" in done.stderr

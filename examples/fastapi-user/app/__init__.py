@@ -1,0 +1,1 @@
+"""A small chat backend: the usual FastAPI layout, with its own `app` package."""
