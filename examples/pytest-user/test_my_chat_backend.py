@@ -8,7 +8,9 @@ import httpx
 
 def send_test_push(backend_url: str, app_token: str, address: str) -> dict:
     """Stands for the code under test: a chat backend calling Mesibo's API."""
-    return httpx.post(backend_url, json={"op": "pushtest", "token": app_token, "push": {"address": address}}).json()
+    return httpx.post(
+        backend_url, json={"op": "pushtest", "token": app_token, "push": {"address": address}}
+    ).json()
 
 
 def test_pushtest_reaches_the_users_android_phone(mesibo_mock):

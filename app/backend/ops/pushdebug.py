@@ -29,7 +29,7 @@ def handle(ctx: OpContext, fields: dict) -> dict:
                 retry = max(1, math.ceil(last_start + apps.DEBUG_EVERY_SECONDS - now))
                 raise MesiboError(
                     RATELIMITED,
-                    f"a debug window may start once every 8 hours; the next may start in {retry} s",
+                    "A debug window may start only once every 8 hours in cloud mode (on-premise has no such limit)",
                     retry_after=retry,
                 )
             rt.store.update("apps", app["id"], {"debug_start": now, "debug_end": now + duration})

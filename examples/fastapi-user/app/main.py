@@ -37,7 +37,9 @@ class Chat(BaseModel):
 
 @app.post("/signup")
 def signup(body: Signup) -> dict:
-    user = mesibo("useradd", user={"address": body.phone, "name": body.name, "token": {"appid": "com.example.chat"}})
+    user = mesibo(
+        "useradd", user={"address": body.phone, "name": body.name, "token": {"appid": "com.example.chat"}}
+    )
     return {"uid": user["user"]["uid"], "mesibo_token": user["user"]["token"]}
 
 
