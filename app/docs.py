@@ -1,7 +1,8 @@
-"""`/docs` and `/redoc` that work offline, and `GET /`.
+"""`/docs` that works offline, and `GET /`.
 
-Swagger UI and ReDoc are served from the files the fastapi-offline package ships (located without
-importing it), so the pages render on a machine with no internet; nothing is downloaded at run time.
+Swagger UI is served from the files the fastapi-offline package ships (located without importing it),
+so the page renders on a machine with no internet; nothing is downloaded at run time. ReDoc is not
+offered: its page loads its maker's logo from a CDN.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import importlib.util
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -34,7 +35,7 @@ HOME = """<!doctype html>
 <p>A local emulator of Mesibo's backend API ({mode} mode).</p>
 <ul>
 <li><a href="/_mock/ui">Dashboard</a>: apps, credentials, users, groups, messages and pushes</li>
-<li><a href="/docs">API documentation</a> (<a href="/redoc">ReDoc</a>, <a href="/openapi.json">openapi.json</a>)</li>
+<li><a href="/docs">API documentation</a> (<a href="/openapi.json">openapi.json</a>)</li>
 <li>The Mesibo backend: <code>POST /backend</code> (also <code>/api.php</code> and <code>/mesiboapi</code>)</li>
 <li>The emulator's own API: <code>/_mock</code>, for example <a href="/_mock/health">/_mock/health</a></li>
 </ul>
@@ -53,16 +54,6 @@ def install(api: FastAPI, mode: str) -> None:
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-        )
-
-    @api.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url="/openapi.json",
-            title="mesibo-mock API",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
         )
 
     page = HOME.format(version=__version__, mode=mode)

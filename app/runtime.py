@@ -23,6 +23,9 @@ class Runtime:
     timers: object | None = None  # app.delivery.webhook.Timers, set by the app factory
     _push_event: asyncio.Event = field(default_factory=asyncio.Event)
     wake_timers: asyncio.Event = field(default_factory=asyncio.Event)
+    # Credential parsers running at once (each a child process of ~25 MB); other uploads queue.
+    parser_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set at SIGTERM: long-polls end
 
     @property
     def cloud(self) -> bool:

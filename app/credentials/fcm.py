@@ -12,12 +12,25 @@ REQUIRED = ("project_id", "private_key", "client_email", "token_uri")
 
 
 def parse_fcm(data: bytes) -> ParsedCredential:
+    if data[:1] == b"\x30":  # DER: a SEQUENCE, as every PKCS#12 file begins
+        raise CredentialError(
+            "the FCM file is binary, like a PKCS#12 (.p12) certificate, which is an APN credential:"
+            " send it with type=apn (or without type), or upload the service-account .json for FCM"
+        )
     try:
         account = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise CredentialError("the FCM file is not text: a service-account key is a JSON file") from None
+    except ValueError as exc:
         raise CredentialError(f"the FCM file is not valid JSON ({_short(exc)})") from None
     if not isinstance(account, dict):
         raise CredentialError("the FCM file must be a JSON object (a service-account key)")
+    if "project_info" in account and "client" in account:
+        raise CredentialError(
+            "this is google-services.json, the Android app's Firebase client configuration, not a"
+            " service-account key: in the Firebase console open Project settings > Service accounts >"
+            " Generate new private key, and upload that file"
+        )
     if account.get("type") != "service_account":
         found = account.get("type")
         raise CredentialError(

@@ -16,13 +16,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import resource
 import subprocess
 import sys
 from pathlib import Path
 
 from mesibo_mock.credentials import CredentialError, ParsedCredential
+from mesibo_mock.credentials.der import DerError, largest_iteration_count
 
 TIMEOUT_SECONDS = 30
+MAX_ITERATIONS = 1_000_000  # Keychain and OpenSSL export with 2,048; PBKDF2 exports use up to ~600,000
+CPU_SECONDS = 10  # what one parser child may spend
+MEMORY_BYTES = 512 * 1024 * 1024
+
+
+def _budget() -> None:
+    """In the child, before it runs: a ceiling on its CPU time and memory (a hostile file hits it)."""
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+
+
+def check_cost(kind: str, data: bytes) -> None:
+    """Refuse a .p12 that asks for an absurd iteration count, before OpenSSL sees it."""
+    if kind != "apn":
+        return
+    try:
+        iterations = largest_iteration_count(data)
+    except DerError:
+        return  # not a readable PKCS#12 structure: the parser says so, quickly
+    if iterations > MAX_ITERATIONS:
+        raise CredentialError(
+            f"the .p12 file asks for {iterations:,} key-derivation iterations (at most {MAX_ITERATIONS:,} are"
+            " accepted); export it again from Keychain Access or openssl with the usual settings"
+        )
 COMMAND = [sys.executable, "-I", str(Path(__file__).resolve().with_name("worker.py"))]
 
 
@@ -46,22 +72,36 @@ def _results(stdout: bytes, returncode: int) -> list[ParsedCredential | Credenti
 
 def parse_files(files: list[tuple[str, bytes]], now: float) -> list[ParsedCredential | CredentialError]:
     """Blocking: for start-up (the seed), where nothing else waits."""
+    for kind, data in files:
+        check_cost(kind, data)
     try:
         done = subprocess.run(
-            COMMAND, input=_request(files, now), capture_output=True, timeout=TIMEOUT_SECONDS
+            COMMAND,
+            input=_request(files, now),
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            preexec_fn=_budget,
         )
     except subprocess.TimeoutExpired:
         raise CredentialError(f"the credential parser took longer than {TIMEOUT_SECONDS} s") from None
     return _results(done.stdout, done.returncode)
 
 
-async def parse_file(kind: str, data: bytes, now: float) -> ParsedCredential:
-    """Non-blocking: other requests go on while the child parses. Raises CredentialError."""
+async def parse_file(kind: str, data: bytes, now: float, slots: asyncio.Semaphore) -> ParsedCredential:
+    """Non-blocking: other requests go on while the child parses. At most `slots` children run at once;
+    the other uploads wait their turn. Raises CredentialError."""
+    check_cost(kind, data)
+    async with slots:
+        return await _parse_in_child(kind, data, now)
+
+
+async def _parse_in_child(kind: str, data: bytes, now: float) -> ParsedCredential:
     child = await asyncio.create_subprocess_exec(
         *COMMAND,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
+        preexec_fn=_budget,
     )
     try:
         stdout, _ = await asyncio.wait_for(child.communicate(_request([(kind, data)], now)), TIMEOUT_SECONDS)

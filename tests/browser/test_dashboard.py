@@ -254,7 +254,7 @@ def test_dashboard_marks_clock_offset_fallbacks_and_injected_faults(browser, sta
 
 
 def test_api_docs_render_with_the_network_cut_off(browser):
-    """Swagger UI and ReDoc come from the emulator itself: with every other host unreachable, both render."""
+    """Swagger UI comes from the emulator itself: with every other host unreachable, it renders."""
     with MesiboMock() as mock:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         outside: list[str] = []
@@ -274,7 +274,5 @@ def test_api_docs_render_with_the_network_cut_off(browser):
         if os.environ.get("MESIBO_MOCK_SCREENSHOT_DOCS"):
             page.click("#operations-backend-backend_post")
             page.screenshot(path=os.environ["MESIBO_MOCK_SCREENSHOT_DOCS"])
-        page.goto(mock.url + "/redoc")
-        page.wait_for_function("document.body.innerText.includes('every op, in any encoding')", timeout=15000)
         assert outside == []
         context.close()

@@ -118,5 +118,4 @@ def test_docs_assets_are_served_locally(mock):
     html = mock.client.get("/docs").text
     assert "cdn" not in html.lower() and "/_docs/static/swagger-ui-bundle.js" in html
     assert mock.client.get("/_docs/static/swagger-ui-bundle.js").status_code == 200
-    redoc = mock.client.get("/redoc").text
-    assert "/_docs/static/redoc.standalone.js" in redoc and "fonts.googleapis" not in redoc
+    assert mock.client.get("/redoc").status_code == 404  # not offered: its page needs a CDN

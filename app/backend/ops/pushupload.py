@@ -5,8 +5,9 @@ from __future__ import annotations
 from mesibo_mock.backend.ops import OpContext, OpDoc, string
 from mesibo_mock.backend.parsing import UploadedFile
 from mesibo_mock.credentials import CredentialError, isolated
-from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, missing
 from mesibo_mock.services import credentials
+from mesibo_mock.values import describe
 
 EXTENSIONS = {".json": "fcm", ".p12": "apn"}
 
@@ -28,13 +29,20 @@ def detect_type(filename: str, explicit: object) -> str:
 
 async def handle(ctx: OpContext, fields: dict) -> dict:
     upload = fields.get("file")
+    if isinstance(upload, str) and upload:
+        raise MesiboError(
+            MISSINGPARAMS,
+            f"'file' arrived as the text {describe(upload)}, not as a file: send a multipart/form-data"
+            " request with a file part (with curl: -F file=@path, not -d)",
+            ["file"],
+        )
     if not isinstance(upload, UploadedFile) or not upload.filename:
         raise missing("file")
     kind = detect_type(upload.filename, fields.get("type"))
     if not upload.content:
         raise bad_value("file", f"is empty ({upload.filename!r})")
     try:
-        parsed = await isolated.parse_file(kind, upload.content, ctx.rt.clock.now())
+        parsed = await isolated.parse_file(kind, upload.content, ctx.rt.clock.now(), ctx.rt.parser_slots)
     except CredentialError as exc:
         raise bad_value("file", f"is refused: {exc}") from None
     credentials.save(ctx.rt, ctx.app["id"], parsed, "api", upload.filename)
