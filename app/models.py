@@ -238,6 +238,7 @@ class WebhookJob(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     attempts: int = 0
     next_at: float = Field(index=True)
+    claimed_until: float | None = None  # wall-clock time: an attempt is under way until then
 
 
 class WebhookAttempt(SQLModel, table=True):

@@ -230,6 +230,7 @@ CREATE TABLE IF NOT EXISTS webhook_jobs (
 	payload TEXT NOT NULL, 
 	attempts INTEGER NOT NULL, 
 	next_at FLOAT NOT NULL, 
+	claimed_until FLOAT, 
 	PRIMARY KEY (id)
 );
 

@@ -38,7 +38,7 @@ WIPE_ORDER = [
     "apps",
 ]
 # PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
@@ -278,7 +278,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _upgrade_from_v1(conn: sqlite3.Connection) -> str:
+def _upgrade_from_v1(conn: sqlite3.Connection) -> str:  # and from v2: columns added since
     """SQL that upgrades a store of mesibo-mock 0.1, where users kept their one access token in their
     own row and push records knew no message. Nothing is dropped: users and tokens move over."""
     script = []
@@ -293,14 +293,14 @@ def _upgrade_from_v1(conn: sqlite3.Connection) -> str:
             " FROM users_v1 WHERE appid IS NOT NULL;",
             "DROP TABLE users_v1;",
         ]
-    have = _columns(conn, "pushes")
-    for column, ddl in (
-        ("mid", "mid INTEGER"),
-        ("follows", "follows INTEGER"),
-        ("injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
+    for table, column, ddl in (
+        ("pushes", "mid", "mid INTEGER"),
+        ("pushes", "follows", "follows INTEGER"),
+        ("pushes", "injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
+        ("webhook_jobs", "claimed_until", "claimed_until FLOAT"),
     ):
-        if column not in have:
-            script.append(f"ALTER TABLE pushes ADD COLUMN {ddl};")
+        if column not in _columns(conn, table):
+            script.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
     return "\n".join(script)
 
 

@@ -8,6 +8,8 @@ plain Python, in a walk bounded in depth and in nodes.
 
 from __future__ import annotations
 
+import contextlib
+
 MAX_DEPTH = 32
 MAX_NODES = 20_000
 SEQUENCE, SET, INTEGER, OCTET_STRING = 0x30, 0x31, 0x02, 0x04
@@ -56,10 +58,8 @@ def largest_iteration_count(data: bytes) -> int:
             if constructed:
                 walk(value, depth + 1)
             elif tag == OCTET_STRING and value[:1] in (bytes([SEQUENCE]),):
-                try:
+                with contextlib.suppress(DerError):  # an octet string that merely starts like DER
                     walk(value, depth + 1)
-                except DerError:
-                    pass  # an octet string that merely starts like DER: not a structure
 
     walk(data, 0)
     return largest

@@ -49,6 +49,8 @@ def check_cost(kind: str, data: bytes) -> None:
             f"the .p12 file asks for {iterations:,} key-derivation iterations (at most {MAX_ITERATIONS:,} are"
             " accepted); export it again from Keychain Access or openssl with the usual settings"
         )
+
+
 COMMAND = [sys.executable, "-I", str(Path(__file__).resolve().with_name("worker.py"))]
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mesibo_mock.webhook")
 MAX_ATTEMPTS = 3
+CLAIM_MARGIN = 5.0  # seconds a claim outlives its attempt's deadline
 BACKOFF_SECONDS = (1.0, 2.0)
 
 
@@ -51,11 +52,37 @@ def enqueue_many(rt: Runtime, app: sqlite3.Row, records: list[dict]) -> None:
     rt.wake_timers.set()
 
 
-def due_jobs(rt: Runtime, exclude: set[int]) -> list[sqlite3.Row]:
-    rows = rt.store.all(
-        "SELECT * FROM webhook_jobs WHERE next_at <= ? ORDER BY next_at LIMIT 64", (rt.clock.now(),)
-    )
-    return [row for row in rows if row["id"] not in exclude]
+PER_APP_IN_FLIGHT = 4  # attempts under way for one app at once: one slow receiver holds up only its app
+CANDIDATES = 256
+
+
+def claim_due_jobs(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
+    """Due jobs that no attempt holds, at most PER_APP_IN_FLIGHT per app counting those under way,
+    each claimed in the store before it is sent: a second server on the same database skips it.
+
+    A claim lasts past the attempt's deadline; if the process dies, the job is free again after it.
+    """
+    wall = time.time()
+    until = wall + rt.settings.webhook_timeout + CLAIM_MARGIN
+    chosen: list[sqlite3.Row] = []
+    with rt.store.tx():
+        rows = rt.store.all(
+            "SELECT * FROM webhook_jobs WHERE next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
+            " ORDER BY next_at LIMIT ?",
+            (rt.clock.now(), wall, CANDIDATES),
+        )
+        held = dict(in_flight_per_app)
+        for row in rows:
+            if held.get(row["app_token"], 0) >= PER_APP_IN_FLIGHT:
+                continue
+            claimed = rt.store.run(
+                "UPDATE webhook_jobs SET claimed_until = ? WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+                (until, row["id"], wall),
+            ).rowcount
+            if claimed:
+                held[row["app_token"]] = held.get(row["app_token"], 0) + 1
+                chosen.append(row)
+    return chosen
 
 
 async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> None:
@@ -65,18 +92,24 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> N
     started = time.perf_counter()
     status_code: int | None = None
     error: str | None = None
+    deadline = rt.settings.webhook_timeout
     try:
-        answer = await client.post(
-            job["url"],
-            content=job["payload"].encode(),
-            headers={"content-type": "application/json", "user-agent": "mesibo-mock-webhook"},
-            timeout=rt.settings.webhook_timeout,
+        # One deadline for the whole attempt: httpx's timeout applies to each read, and a receiver
+        # that trickles a byte at a time would otherwise hold the attempt forever.
+        answer = await asyncio.wait_for(
+            client.post(
+                job["url"],
+                content=job["payload"].encode(),
+                headers={"content-type": "application/json", "user-agent": "mesibo-mock-webhook"},
+                timeout=deadline,
+            ),
+            deadline,
         )
         status_code = answer.status_code
         if not 200 <= status_code < 300:
             error = f"receiver answered HTTP {status_code}"
-    except httpx.TimeoutException:
-        error = f"timed out after {rt.settings.webhook_timeout:g} s"
+    except (httpx.TimeoutException, TimeoutError):
+        error = f"timed out after {deadline:g} s"
     except (httpx.HTTPError, OSError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -101,7 +134,9 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> N
             rt.store.run("DELETE FROM webhook_jobs WHERE id = ?", (job["id"],))
         else:
             rt.store.update(
-                "webhook_jobs", job["id"], {"attempts": number, "next_at": now + BACKOFF_SECONDS[number - 1]}
+                "webhook_jobs",
+                job["id"],
+                {"attempts": number, "next_at": now + BACKOFF_SECONDS[number - 1], "claimed_until": None},
             )
     level = logging.INFO if ok else logging.WARNING
     log.log(level, "webhook push #%d attempt %d -> %s", job["push_id"], number, status_code or error)
@@ -127,7 +162,7 @@ class Timers:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.in_flight: dict[int, asyncio.Task] = {}
+        self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # job id -> (app token, attempt)
         self.client: httpx.AsyncClient | None = None
         self._task: asyncio.Task | None = None
 
@@ -139,9 +174,17 @@ class Timers:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self.in_flight:
-            await asyncio.wait(list(self.in_flight.values()), timeout=2)
-            for task in self.in_flight.values():
+            tasks = [task for _, task in self.in_flight.values()]
+            await asyncio.wait(tasks, timeout=2)
+            unfinished = [job_id for job_id, (_, task) in self.in_flight.items() if not task.done()]
+            for task in tasks:
                 task.cancel()
+            if unfinished:  # give them back at once: the next start need not wait for the claims to lapse
+                marks = ", ".join("?" for _ in unfinished)
+                with contextlib.suppress(Exception), self.rt.store.tx():
+                    self.rt.store.run(
+                        f"UPDATE webhook_jobs SET claimed_until = NULL WHERE id IN ({marks})", unfinished
+                    )
         if self.client:
             await self.client.aclose()
 
@@ -151,14 +194,17 @@ class Timers:
 
         while fire_due_fallbacks(self.rt):
             await asyncio.sleep(0)
-        jobs = due_jobs(self.rt, set(self.in_flight))
+        per_app: dict[str, int] = {}
+        for app_token, _ in self.in_flight.values():
+            per_app[app_token] = per_app.get(app_token, 0) + 1
+        jobs = claim_due_jobs(self.rt, per_app)
         if jobs and self.client is None:  # httpx loads with the first webhook, not at start-up
             import httpx
 
             self.client = httpx.AsyncClient(follow_redirects=False)
         for job in jobs:
             task = asyncio.create_task(attempt(self.rt, self.client, job))
-            self.in_flight[job["id"]] = task
+            self.in_flight[job["id"]] = (job["app_token"], task)
             task.add_done_callback(lambda _t, job_id=job["id"]: self.in_flight.pop(job_id, None))
 
     async def _loop(self) -> None:

@@ -158,3 +158,109 @@ def test_concurrent_uploads_queue_for_a_bounded_number_of_parsers(server):
         time.sleep(0.005)
     assert len(answers) == 24 and all(a["result"] for a in answers)
     assert 1 <= most <= 2, most
+
+
+class Trickler:
+    """A webhook receiver that answers one byte every 2 s, forever: each read is quick, the whole never ends."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.stop = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            while not self.stop.wait(2):
+                conn.sendall(b"x")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def test_a_trickling_receiver_holds_up_neither_its_attempts_nor_another_app():
+    from mesibo_mock.testing import MesiboMock
+    from tests.receiver import Receiver
+
+    trickler = Trickler()
+    try:
+        with MesiboMock(mode="onprem", env={"WEBHOOK_TIMEOUT": "2"}) as mock, Receiver() as receiver:
+            mock.set_webhook(trickler.url)
+            mock.backend("pushset", push={"ratelimit": False})
+            for i in range(80):  # more owed deliveries than the 64 the loop once looked at
+                mock.register_device(f"slow-{i}", push_token=f"slow-{i}")
+                mock.backend("pushtest", push={"address": f"slow-{i}"})
+            other = mock.create_app("other", "other-token")["token"]
+            mock.set_webhook(receiver.url, token=other)
+            mock.register_device("fast", push_token="fast-1", token=other)
+            started = time.monotonic()
+            assert mock.client.post(
+                "/backend", json={"op": "pushtest", "token": other, "push": {"address": "fast"}}
+            ).json()["result"]
+            receiver.wait_for(1, timeout=10)
+            assert time.monotonic() - started < 5  # the other app's push went out at once
+            # each attempt to the trickler ends at its deadline, logged as a timeout
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                timed_out = [d for d in mock.webhook_deliveries(mock.app_token) if d["error"]]
+                if timed_out:
+                    break
+                time.sleep(0.2)
+            assert timed_out and "timed out after 2 s" in timed_out[0]["error"]
+            assert timed_out[0]["duration_ms"] < 4000
+            assert trickler.connections <= 8  # at most 4 attempts of that app under way at once
+    finally:
+        trickler.close()
+
+
+def test_two_servers_on_one_database_deliver_each_attempt_once(tmp_path):
+    from mesibo_mock.testing import MesiboMock
+    from tests.receiver import Receiver
+
+    db = str(tmp_path / "shared.db")
+    with Receiver() as receiver:
+        receiver.default_status = 500  # every attempt fails: three attempts in all, not six
+        with (
+            MesiboMock(subprocess=True, db=db, mode="onprem") as first,
+            MesiboMock(subprocess=True, db=db, mode="onprem") as second,
+        ):
+            first.set_webhook(receiver.url)
+            first.register_device("1")
+            first.backend("pushtest", push={"address": "1"})
+            for _ in range(3):
+                first.advance(3)
+                second.advance(3)
+                time.sleep(0.5)  # both servers' timer loops look at the job
+            deadline = time.monotonic() + 10
+            while len(first.webhook_deliveries()) < 3 and time.monotonic() < deadline:
+                first.advance(3)
+                second.advance(3)
+                time.sleep(0.3)
+            time.sleep(1)
+            attempts = first.webhook_deliveries()
+    assert sorted(a["attempt"] for a in attempts) == [1, 2, 3]
+    assert len(receiver.requests) == 3
