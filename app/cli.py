@@ -63,6 +63,24 @@ def configure_logging(level: str) -> None:
     logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
 
 
+def uvicorn_config(api, settings: Settings, **extra):
+    """The server settings `mesibo-mock serve` and MesiboMock share: deadlines, the connection cap."""
+    import uvicorn
+
+    from mesibo_mock.guards import connection_cap, guarded_protocol
+
+    return uvicorn.Config(
+        api,
+        log_level=settings.log_level,
+        access_log=settings.log_level in ("info", "debug"),
+        timeout_graceful_shutdown=8,
+        log_config=None,
+        http=guarded_protocol(settings.header_timeout),
+        limit_concurrency=connection_cap(settings.max_connections),
+        **extra,
+    )
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -104,14 +122,9 @@ def serve(settings: Settings) -> int:
     # it again and again (it was turned off for the start-up, see main()).
     gc.freeze()
     gc.enable()
-    config = uvicorn.Config(
-        api,
-        log_level=settings.log_level,
-        access_log=settings.log_level in ("info", "debug"),
-        timeout_graceful_shutdown=8,
-        log_config=None,
-    )
+    config = uvicorn_config(api, settings)
     server = clean_exit_server(uvicorn.Server)(config)
+    server.on_exit = rt.stopping.set  # pending long-polls answer at once, so the exit is quick
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:

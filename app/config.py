@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(1048576, ge=1)
     admin_token: str | None = None
     webhook_timeout: float = Field(5.0, gt=0)
+    header_timeout: float = Field(10.0, gt=0)
+    body_timeout: float = Field(30.0, gt=0)
+    max_connections: int = Field(4096, ge=16)
+    retention: int = Field(100_000, ge=0)
 
     @field_validator("mode", "log_level", mode="before")
     @classmethod

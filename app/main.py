@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mesibo_mock import __version__, docs
 from mesibo_mock.backend.http import PATHS, make_endpoint
 from mesibo_mock.delivery.webhook import Timers
+from mesibo_mock.guards import BodyDeadline
 from mesibo_mock.mock_api.guard import RequireAdmin
 from mesibo_mock.mock_api.routes import health_router, router
 from mesibo_mock.runtime import Runtime
@@ -76,6 +78,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        rt.loop = asyncio.get_running_loop()
         timers.start()
         try:
             yield
@@ -105,6 +108,7 @@ def create_app(rt: Runtime) -> FastAPI:
     api.include_router(ui_router)
     docs.install(api, rt.settings.mode)
     api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
+    api.add_middleware(BodyDeadline, seconds=rt.settings.body_timeout)
     if rt.settings.admin_token:
         api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
     api.add_middleware(AllowAnyOrigin)

@@ -27,6 +27,13 @@ class Runtime:
     parser_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set at SIGTERM: long-polls end
 
+    loop: asyncio.AbstractEventLoop | None = None  # the server's, set when it starts
+
+    def loop_call(self, fn) -> None:
+        """Run `fn` on the server's event loop, from any thread."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(fn)
+
     @property
     def cloud(self) -> bool:
         return self.settings.mode == "cloud"

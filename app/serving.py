@@ -31,10 +31,14 @@ def clean_exit_server(base: type) -> type:
     class Server(base):
         """SIGTERM/SIGINT: finish in-flight requests and exit 0, instead of re-raising the signal (143)."""
 
+        on_exit = None  # called at the first signal: the app ends what would hold the exit up
+
         def handle_exit(self, sig: int, frame) -> None:
             if self.should_exit and sig == signal.SIGINT:
                 self.force_exit = True
             else:
                 self.should_exit = True
+                if self.on_exit is not None:
+                    self.on_exit()
 
     return Server

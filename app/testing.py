@@ -124,7 +124,7 @@ class MesiboMock:
     def _start_thread(self, db: str) -> None:
         import uvicorn
 
-        from mesibo_mock.cli import configure_logging
+        from mesibo_mock.cli import configure_logging, uvicorn_config
         from mesibo_mock.lifecycle import build_runtime
         from mesibo_mock.main import create_app
 
@@ -135,14 +135,8 @@ class MesiboMock:
         if not logging.getLogger().handlers:
             configure_logging(settings.log_level)
         self.runtime = build_runtime(settings)
-        config = uvicorn.Config(
-            create_app(self.runtime),
-            host=self.host,
-            port=self.port,
-            log_level=settings.log_level,
-            access_log=False,
-            log_config=None,
-            lifespan="on",
+        config = uvicorn_config(
+            create_app(self.runtime), settings, host=self.host, port=self.port, lifespan="on"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="mesibo-mock", daemon=True)
@@ -188,6 +182,7 @@ class MesiboMock:
             self._log_file.close()
             self._proc = None
         if self._server is not None:
+            self.runtime.loop_call(self.runtime.stopping.set)
             self._server.should_exit = True
             self._thread.join(timeout=10)
             self.runtime.store.close()

@@ -3,11 +3,10 @@
 # No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
 
 import asyncio
-import contextlib
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Response
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 
 from mesibo_mock import __version__
 from mesibo_mock.clock import iso, parse_iso
@@ -102,6 +101,7 @@ def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> l
 
 @router.get("/pushes", tags=["pushes"])
 async def list_pushes(
+    request: Request,
     rt: RuntimeDep,
     token: str | None = None,
     address: str | None = None,
@@ -123,21 +123,38 @@ async def list_pushes(
         "kind": kind,
         "mid": mid,
     }
-    found = await long_poll(rt, wait, lambda: query_pushes(rt, filters, after, limit))
+    found = await long_poll(rt, request, wait, lambda: query_pushes(rt, filters, after, limit))
     return json_response({"pushes": found})
 
 
-async def long_poll(rt: Runtime, wait: float, query):
-    """Run `query` until it finds something or `wait` seconds pass; woken by every new record."""
+DISCONNECT_CHECK_SECONDS = 1.0
+
+
+async def long_poll(rt: Runtime, request: Request, wait: float, query):
+    """Run `query` until it finds something or `wait` seconds pass; woken by every new record. It ends
+    early when its client has gone (checked every second) or the server is stopping."""
     deadline = time.monotonic() + wait
     while True:
         signal = rt.push_signal()
         found = query()
         remaining = deadline - time.monotonic()
-        if found or remaining <= 0:
+        if found or remaining <= 0 or rt.stopping.is_set():
             return found
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signal.wait(), timeout=remaining)
+        try:
+            async with asyncio.timeout(min(remaining, DISCONNECT_CHECK_SECONDS)):
+                await _first(signal.wait(), rt.stopping.wait())
+        except TimeoutError:
+            if await request.is_disconnected():
+                return found
+
+
+async def _first(*waits) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _push_row(rt: Runtime, push_id: int):
@@ -202,6 +219,7 @@ async def list_groups(app: AppDep, rt: RuntimeDep):
 
 @router.get("/messages", tags=["messages"])
 async def list_messages(
+    request: Request,
     rt: RuntimeDep,
     token: str | None = None,
     from_: Annotated[str | None, Query(alias="from")] = None,
@@ -212,7 +230,7 @@ async def list_messages(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
 ):
     filters = {"app_token": token, "from_address": from_, "to_address": to, "gid": gid}
-    found = await long_poll(rt, wait, lambda: messages.find(rt, filters, after, limit))
+    found = await long_poll(rt, request, wait, lambda: messages.find(rt, filters, after, limit))
     return json_response({"messages": found})
 
 

@@ -264,3 +264,103 @@ def test_two_servers_on_one_database_deliver_each_attempt_once(tmp_path):
             attempts = first.webhook_deliveries()
     assert sorted(a["attempt"] for a in attempts) == [1, 2, 3]
     assert len(receiver.requests) == 3
+
+
+def test_slowloris_connections_are_shed_and_health_stays_up(tmp_path):
+    import socket
+
+    proc, url = start_server(tmp_path, MESIBO_MOCK_HEADER_TIMEOUT="2")
+    port = int(url.rsplit(":", 1)[1])
+    slow = []
+    try:
+        for _ in range(1500):  # more than a 1,024 file limit would have held
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            slow.append(sock)
+        started = time.monotonic()
+        assert httpx.get(url + "/_mock/health", timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+        time.sleep(3)  # past the header deadline: the server has closed them
+        closed = 0
+        for sock in slow:
+            sock.settimeout(0.5)
+            try:
+                closed += sock.recv(1) == b""
+            except OSError:
+                closed += 1
+        assert closed == len(slow)
+    finally:
+        for sock in slow:
+            sock.close()
+        stop(proc)
+
+
+def test_a_slow_body_gets_an_answer_at_its_deadline(tmp_path):
+    import socket
+
+    proc, url = start_server(tmp_path, MESIBO_MOCK_BODY_TIMEOUT="1")
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b'POST /backend HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"op":')
+        sock.settimeout(5)
+        started = time.monotonic()
+        answer = sock.recv(4096)
+        assert time.monotonic() - started < 3
+        assert b"BADPAYLOAD" in answer and b"disconnected" in answer
+        sock.close()
+    finally:
+        stop(proc)
+
+
+def test_long_polls_end_when_their_client_goes_and_at_sigterm(tmp_path):
+    import socket
+
+    proc, url = start_server(tmp_path)
+    port = int(url.rsplit(":", 1)[1])
+    polls = []
+    for _ in range(200):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+        polls.append(sock)
+    time.sleep(1)
+    started = time.monotonic()
+    proc.send_signal(15)
+    code = proc.wait(timeout=15)
+    took = time.monotonic() - started
+    stderr = proc.stderr.read().decode()
+    for sock in polls:
+        sock.close()
+    assert code == 0 and took < 4, (code, took)
+    assert "Traceback" not in stderr and "CancelledError" not in stderr
+
+
+def test_a_long_poll_ends_when_its_client_has_gone():
+    import asyncio
+    import concurrent.futures
+    import socket
+
+    from mesibo_mock.testing import MesiboMock
+
+    def requests_running(mock) -> int:
+        done: concurrent.futures.Future = concurrent.futures.Future()
+
+        def count() -> None:
+            tasks = asyncio.all_tasks(mock.runtime.loop)
+            done.set_result(sum(t.get_coro().__qualname__.endswith("run_asgi") for t in tasks))
+
+        mock.runtime.loop.call_soon_threadsafe(count)
+        return done.result(timeout=5)
+
+    with MesiboMock() as mock:
+        polls = []
+        for _ in range(50):
+            sock = socket.create_connection((mock.host, mock.port))
+            sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            polls.append(sock)
+        time.sleep(0.5)
+        assert requests_running(mock) >= 50
+        for sock in polls:
+            sock.close()
+        time.sleep(2.5)  # each notices within a second
+        assert requests_running(mock) == 0
