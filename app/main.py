@@ -8,39 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route, request_response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mesibo_mock import __version__, docs
 from mesibo_mock.backend.http import PATHS, make_endpoint
 from mesibo_mock.delivery.webhook import Timers
 from mesibo_mock.guards import BodyDeadline
-from mesibo_mock.mock_api.guard import RequireAdmin
+from mesibo_mock.mock_api import problems
+from mesibo_mock.mock_api.guard import MockGuard, RequireAdmin
 from mesibo_mock.mock_api.routes import health_router, router
 from mesibo_mock.runtime import Runtime
 from mesibo_mock.ui.routes import HERE as UI_DIR
 from mesibo_mock.ui.routes import router as ui_router
-
-
-class AllowAnyOrigin:
-    """Every response carries Access-Control-Allow-Origin: * (a plain ASGI wrapper: no per-request cost)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
-                    headers.append((b"access-control-allow-origin", b"*"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
 
 
 class AnyMethod:
@@ -108,8 +87,10 @@ def create_app(rt: Runtime) -> FastAPI:
     api.include_router(ui_router)
     docs.install(api, rt.settings.mode)
     api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
+    problems.install(api)
+    allowed = frozenset(h.strip().lower() for h in rt.settings.allowed_hosts.split(",") if h.strip())
+    api.add_middleware(MockGuard, max_body=rt.settings.max_upload_bytes, allowed_hosts=allowed)
     api.add_middleware(BodyDeadline, seconds=rt.settings.body_timeout)
     if rt.settings.admin_token:
         api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
-    api.add_middleware(AllowAnyOrigin)
     return api

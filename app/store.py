@@ -113,10 +113,12 @@ class Store:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK TO unit")
+                # SQLite may have rolled the whole transaction back already (a full disk does):
+                # then there is no savepoint left, and the original error is the one to report.
+                self._quietly("ROLLBACK TO unit")
                 raise
             finally:
-                self.conn.execute("RELEASE unit")
+                self._quietly("RELEASE unit")
                 self._depth = 0
                 if not _deferring.get():
                     self.commit()
@@ -128,8 +130,14 @@ class Store:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error:
-                self.conn.execute("ROLLBACK")
+                self._quietly("ROLLBACK")
                 raise
+
+    def _quietly(self, statement: str) -> None:
+        """Undo what is still open, if anything is: an error here would hide the one that matters."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute(statement)
 
     @staticmethod
     @contextmanager
@@ -164,7 +172,12 @@ class Store:
                 if error is None:
                     waiter.set_result(None)
                 else:
-                    waiter.set_exception(StoreError(f"the write could not be committed: {error}"))
+                    cause = (
+                        "database or disk is full"
+                        if disk_full(error)
+                        else f"the write could not be committed: {error}"
+                    )
+                    waiter.set_exception(StoreError(cause))
 
     def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
         with self.lock:
@@ -249,6 +262,10 @@ def _tighten_companions(path: str) -> None:
         companion = path + suffix
         if os.path.exists(companion):
             os.chmod(companion, 0o600)
+
+
+def disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
 
 
 def _explain(path: str, exc: Exception) -> str:

@@ -275,7 +275,7 @@ class MesiboMock:
         return self._ok(self.client.get(f"/_mock/pushes/{push_id}"))
 
     def ack(self, push_id: int) -> dict:
-        return self._ok(self.client.post(f"/_mock/pushes/{push_id}/ack"))
+        return self._ok(self.client.post(f"/_mock/pushes/{push_id}/ack", json={}))
 
     def clear_pushes(self) -> None:
         self._ok(self.client.delete("/_mock/pushes"))
@@ -389,4 +389,4 @@ class MesiboMock:
         return self._ok(self.client.post("/backend", data=data, files={"file": (name, content)}))
 
     def reset(self) -> None:
-        self._ok(self.client.post("/_mock/reset"))
+        self._ok(self.client.post("/_mock/reset", json={}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sqlite3
 from typing import Any
 
 from mesibo_mock.backend.ops import OpContext
@@ -22,6 +23,7 @@ from mesibo_mock.errors import (
 )
 from mesibo_mock.runtime import Runtime
 from mesibo_mock.services import apps
+from mesibo_mock.store import disk_full
 
 log = logging.getLogger("mesibo_mock.backend")
 ASYNC_HANDLERS = frozenset(h for h in OPS.values() if inspect.iscoroutinefunction(h))
@@ -47,6 +49,11 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> tuple[int
         return 200, envelope(op, request_id, **result)
     except MesiboError as exc:
         return exc.http_status, envelope(op, request_id, error=exc)
+    except sqlite3.Error as exc:
+        if disk_full(exc):
+            return 200, envelope(op, request_id, error=MesiboError(BADREQ, "database or disk is full"))
+        log.exception("op %r failed in the store", op if isinstance(op, str) else None)
+        return 200, envelope(op, request_id, error=MesiboError(BADREQ, f"the store failed: {exc}"))
     except Exception:  # a bug must still answer in the envelope, never a 5xx
         log.exception("op %r failed", op if isinstance(op, str) else None)
         return 200, envelope(op, request_id, error=MesiboError(BADREQ, "the request could not be processed"))

@@ -53,3 +53,131 @@ class RequireAdmin:
             await send({"type": "http.response.body", "body": DENIED})
             return
         await self.app(scope, receive, send)
+
+
+# --- what a web page on another site could do to /_mock --------------------------------------------
+# A cross-site form or simple fetch can only GET or POST; PUT, DELETE and PATCH always need a CORS
+# preflight, which /_mock never grants. So a POST must prove it is not a form by its Content-Type.
+SIMPLE_STATE_CHANGING = frozenset({"POST"})
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _refusal(status: int, detail: str) -> tuple[dict, dict]:
+    body = json.dumps({"detail": detail}).encode()
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+def _host_name(value: str) -> str:
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[: value.find("]") + 1]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _is_ip(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class MockGuard:
+    """/_mock is for tests and for the developer's own browser, never for other web pages:
+
+    - a body over the upload limit is refused (413) before it is read whole;
+    - a POST must say `Content-Type: application/json`, which no cross-site form can send and no
+      cross-site fetch can send without a CORS preflight (which /_mock never grants; PUT and DELETE
+      need one anyway);
+    - a request with an `Origin` must come from the emulator's own origin;
+    - a browser's request (it sends `Origin` or `Sec-Fetch-Site`) must name the emulator by a
+      loopback name, an IP address or one of MESIBO_MOCK_ALLOWED_HOSTS in `Host`: a DNS-rebinding page
+      (evil.example resolving to 127.0.0.1) names its own host and is refused.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int, allowed_hosts: frozenset[str]) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.allowed_hosts = LOOPBACK_NAMES | allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/_mock") or path.startswith("/_mock/ui/static/"):
+            await self.app(scope, receive, send)
+            return
+        refusal = self.check(scope)
+        if refusal is not None:
+            for message in _refusal(*refusal):
+                await send(message)
+            return
+        if any(name.lower() == b"content-length" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
+        body, over = await self._read_capped(receive)
+        if over:
+            for message in _refusal(413, f"the body is larger than the limit of {self.max_body} bytes"):
+                await send(message)
+            return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def check(self, scope: Scope) -> tuple[int, str] | None:
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return 413, f"the body is larger than the limit of {self.max_body} bytes"
+        host = headers.get("host", "")
+        origin = headers.get("origin")
+        browser = origin is not None or "sec-fetch-site" in headers
+        if browser:
+            name = _host_name(host)
+            if name not in self.allowed_hosts and not _is_ip(name):
+                return 403, (
+                    f"a browser may reach /_mock only by a loopback name or an IP address, not {name!r}"
+                    " (add it to MESIBO_MOCK_ALLOWED_HOSTS to allow it)"
+                )
+        if origin is not None and origin != "null":
+            origin_host = origin.split("://", 1)[-1].lower()
+            if origin_host != host.lower():
+                return 403, f"cross-origin requests to /_mock are refused (origin {origin!r})"
+        elif origin == "null":
+            return 403, "requests to /_mock from an opaque origin are refused"
+        if scope["method"] in SIMPLE_STATE_CHANGING:
+            media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media != "application/json":
+                return (
+                    415,
+                    "a POST to /_mock must send Content-Type: application/json (and a JSON body, {} at least)",
+                )
+        return None
+
+    async def _read_capped(self, receive: Receive) -> tuple[bytes, bool]:
+        """A chunked body, read up to the limit: -> (body, whether it went past the limit)."""
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), False
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                return b"", True
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks), False

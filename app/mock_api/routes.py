@@ -24,6 +24,8 @@ health_router = APIRouter(prefix="/_mock", tags=["health"])
 router = APIRouter(prefix="/_mock")
 MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
+CLOCK_EARLIEST = 946684800.0  # 2000-01-01
+CLOCK_LATEST = 221845392000.0  # 9000-01-01
 
 
 @health_router.get("/health")
@@ -311,12 +313,15 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
     if len(given) != 1:
         raise HTTPException(422, "give exactly one of 'advance', 'set', 'freeze', 'real'")
     if body.advance is not None:
+        _within_range(rt.clock.now() + body.advance)
         rt.clock.advance(body.advance)
     elif body.set is not None:
         try:
-            rt.clock.set(parse_iso(body.set))
-        except ValueError:
-            raise HTTPException(422, f"'set' must be an ISO 8601 date-time, got {body.set!r}") from None
+            instant = parse_iso(body.set)
+        except (ValueError, OverflowError):
+            raise HTTPException(422, f"'set' must be an ISO 8601 date-time, got {body.set[:40]!r}") from None
+        _within_range(instant)
+        rt.clock.set(instant)
     elif body.freeze is not None:
         rt.clock.freeze(body.freeze)
     elif body.real:
@@ -325,6 +330,12 @@ async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
         raise HTTPException(422, "'real' must be true")
     await rt.timers.run_due()  # fallbacks and retries the move made due happen now
     return json_response(rt.clock.state())
+
+
+def _within_range(instant: float) -> None:
+    """Every timestamp must stay representable (ISO 8601, four-digit years) however the clock moves."""
+    if not CLOCK_EARLIEST <= instant < CLOCK_LATEST:
+        raise HTTPException(422, f"the clock must stay between {iso(CLOCK_EARLIEST)} and {iso(CLOCK_LATEST)}")
 
 
 # --- webhook log, reset ---------------------------------------------------------------------------

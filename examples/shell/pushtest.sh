@@ -6,7 +6,7 @@ URL=${MESIBO_URL:-http://127.0.0.1:8000}
 TOKEN=${MESIBO_APP_TOKEN:?set MESIBO_APP_TOKEN}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-curl -fsS -X POST "$URL/_mock/reset" >/dev/null
+curl -fsS -X POST "$URL/_mock/reset" -H 'content-type: application/json' -d '{}' >/dev/null
 curl -fsS -X POST "$URL/_mock/apps/$TOKEN/devices" -H 'content-type: application/json' \
   -d '{"address":"42","platform":"android","appid":"com.example.app","push_token":"fcm-42"}' >/dev/null
 

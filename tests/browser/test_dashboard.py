@@ -276,3 +276,56 @@ def test_api_docs_render_with_the_network_cut_off(browser):
             page.screenshot(path=os.environ["MESIBO_MOCK_SCREENSHOT_DOCS"])
         assert outside == []
         context.close()
+
+
+def test_a_page_on_another_origin_can_neither_read_tokens_nor_reset(browser):
+    """The attack that got through: any web page read every app token and wiped the emulator."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    with MesiboMock() as mock:
+        mock.create_app("precious", "precious-token")
+        target = mock.url
+        page_html = f"""<!doctype html><html><body>
+<form id="f" method="POST" action="{target}/_mock/reset" enctype="text/plain" target="sink">
+<input name='{{"a":"' value='"}}'></form><iframe name="sink"></iframe>
+<script>
+window.results = {{}};
+(async () => {{
+  try {{ const r = await fetch("{target}/_mock/apps"); window.results.read = await r.text(); }}
+  catch (e) {{ window.results.read = "blocked: " + e; }}
+  try {{ await fetch("{target}/_mock/reset", {{method: "POST", mode: "no-cors"}}); }} catch (e) {{}}
+  try {{ await fetch("{target}/_mock/reset", {{method: "POST", mode: "no-cors",
+           headers: {{"content-type": "text/plain"}}, body: "{{}}"}}); }} catch (e) {{}}
+  try {{ const r = await fetch("{target}/_mock/reset", {{method: "POST",
+           headers: {{"content-type": "application/json"}}, body: "{{}}"}}); window.results.json = r.status; }}
+  catch (e) {{ window.results.json = "blocked: " + e; }}
+  document.getElementById("f").submit();
+  setTimeout(() => {{ window.results.done = true; }}, 1500);
+}})();
+</script></body></html>""".encode()
+
+        class Page(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.end_headers()
+                self.wfile.write(page_html)
+
+            def log_message(self, *args):
+                pass
+
+        site = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        try:
+            page = browser.new_page()
+            page.goto(f"http://localhost:{site.server_address[1]}/")  # another origin than 127.0.0.1:port
+            page.wait_for_function("window.results && window.results.done", timeout=15000)
+            results = page.evaluate("window.results")
+            page.close()
+        finally:
+            site.shutdown()
+        assert results["read"].startswith("blocked"), results  # no CORS on /_mock: the page reads nothing
+        assert "precious-token" not in json.dumps(results)
+        assert str(results["json"]).startswith("blocked"), results  # its preflight is not granted
+        assert "precious-token" in [a["token"] for a in mock.apps()]  # and nothing was reset

@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import httpx
+import pytest
 
 from mesibo_mock.testing import free_port, serve_command
 from tests.conftest import CREDS, cred
@@ -364,3 +365,111 @@ def test_a_long_poll_ends_when_its_client_has_gone():
             sock.close()
         time.sleep(2.5)  # each notices within a second
         assert requests_running(mock) == 0
+
+
+def test_an_oversized_mock_body_is_refused_before_it_is_read(mock):
+    huge = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = mock.client.post("/_mock/apps", content=huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
+
+    def chunks():
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = mock.client.post("/_mock/apps", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert [a["name"] for a in mock.apps()] == ["default"]
+
+
+def test_validation_errors_are_short_and_never_copy_the_input(mock):
+    body = {"address": "x" * 100_000, "platform": "fridge", "appid": "a", "push_token": "t"}
+    response = mock.client.post(f"/_mock/apps/{mock.app_token}/devices", json=body)
+    assert response.status_code == 422
+    assert len(response.content) < 2000 and "xxxxxxxxxx" not in response.text
+    assert {tuple(e["loc"]) for e in response.json()["detail"]} >= {("body", "platform")}
+
+
+def test_only_the_backend_answers_other_origins(mock):
+    assert mock.client.get("/backend").headers["access-control-allow-origin"] == "*"
+    for path in ("/_mock/apps", "/_mock/health", "/_mock/ui", "/"):
+        assert "access-control-allow-origin" not in mock.client.get(path).headers, path
+
+
+def test_a_post_to_mock_without_json_is_refused(mock):
+    for path, kwargs in (
+        ("/_mock/reset", {}),
+        ("/_mock/reset", {"data": {"a": "1"}}),
+        ("/_mock/apps", {"content": b'{"name":"x"}'}),
+    ):
+        assert mock.client.post(path, **kwargs).status_code == 415, path
+    assert [a["name"] for a in mock.apps()] == ["default"]
+
+
+def test_cross_origin_and_rebinding_requests_to_mock_are_refused(mock):
+    port = mock.port
+    evil = {"origin": "http://evil.example", "content-type": "application/json"}
+    assert mock.client.post("/_mock/reset", json={}, headers=evil).status_code == 403
+    assert mock.client.get("/_mock/apps", headers={"origin": "http://evil.example"}).status_code == 403
+    rebound = {"host": f"evil.example:{port}", "sec-fetch-site": "same-origin"}
+    assert mock.client.get("/_mock/apps", headers=rebound).status_code == 403
+    same = {"origin": f"http://127.0.0.1:{port}", "content-type": "application/json"}
+    assert mock.client.post("/_mock/clock", json={"real": True}, headers=same).status_code == 200
+    assert (
+        mock.client.get("/_mock/apps", headers={"host": "mesibo:8000"}).status_code == 200
+    )  # a compose peer
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"op": "usersget", "token": "t", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+        b'{"op": "usersget", "token": "t", "id": 1e400}',
+        b'{"op": "\\ud800", "token": "t"}',
+        b'{"op": "usersget", "token": "TOKEN", "count": 18446744073709551616}',
+        b'{"op": "groupgetmembers", "token": "TOKEN", "gid": 1, "count": 18446744073709551616}',
+        b'{"op": "message", "token": "TOKEN", "message": {"from": "\\udfff", "to": "x", "forced": true}}',
+    ],
+)
+def test_inputs_that_answered_500_get_the_envelope(mock, raw):
+    response = mock.client.post("/backend", content=raw.replace(b"TOKEN", mock.app_token.encode()))
+    assert response.status_code == 200 and response.json()["result"] in (True, False)
+
+
+@pytest.mark.parametrize(
+    "method, path, kwargs",
+    [
+        ("GET", "/_mock/pushes?address=%ED%A0%80&token=%FF", {}),
+        ("GET", "/_mock/messages?from=%ED%A0%80", {}),
+        ("POST", "/_mock/apps", {"content": b'{"name": "\\ud800"}'}),
+        (
+            "POST",
+            "/_mock/apps/TOKEN/devices",
+            {"content": b'{"address": "\\udfff", "platform": "ios", "appid": "a", "push_token": "t"}'},
+        ),
+        ("POST", "/_mock/faults", {"content": b'{"error": "INTERNAL", "address": "\\ud800"}'}),
+        ("POST", "/_mock/clock", {"content": b'{"set": "9999-12-31T23:59:59Z"}'}),
+        ("POST", "/_mock/clock", {"content": b'{"set": "99999-01-01T00:00:00Z"}'}),
+        ("POST", "/_mock/clock", {"content": b'{"advance": 1e400}'}),
+        ("POST", "/_mock/faults", {"content": b'{"error": "INTERNAL", "count": 1180591620717411303424}'}),
+        ("GET", "/_mock/pushes?after=1180591620717411303424", {}),
+        ("PUT", "/_mock/apps/TOKEN/webhook", {"content": b'{"url": "http://\\ud800/"}'}),
+    ],
+)
+def test_mock_inputs_that_answered_500_get_a_4xx(mock, method, path, kwargs):
+    headers = {"content-type": "application/json"}
+    response = mock.client.request(method, path.replace("TOKEN", mock.app_token), headers=headers, **kwargs)
+    assert response.status_code < 500, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json")
+
+
+def test_the_clock_refuses_dates_it_cannot_represent_and_records_stay_readable(mock):
+    mock.register_device("1")
+    for _ in range(3):
+        mock.backend("pushtest", push={"address": "1"})
+    assert mock.client.post("/_mock/clock", json={"set": "8999-12-31T00:00:00Z"}).status_code == 200
+    refused = mock.client.post("/_mock/clock", json={"advance": 9 * 365 * 86400})
+    assert refused.status_code == 422 and "9000" in refused.json()["detail"]
+    mock.backend("pushtest", push={"address": "1"})
+    assert mock.client.get("/_mock/pushes").status_code == 200

@@ -138,7 +138,7 @@ def test_reset_wipes_everything_and_recreates_the_default_app(mock):
     mock.register_device("1")
     mock.backend("pushset", push={"sound": True})
     mock.advance(1000)
-    body = mock.client.post("/_mock/reset").json()
+    body = mock.client.post("/_mock/reset", json={}).json()
     assert body["app_token"] == mock.app_token
     assert [a["token"] for a in mock.apps()] == [mock.app_token]
     assert mock.devices() == [] and mock.app()["push"]["sound"] is False
@@ -147,7 +147,7 @@ def test_reset_wipes_everything_and_recreates_the_default_app(mock):
 
 def test_unknown_push_record_is_404(mock):
     assert mock.client.get("/_mock/pushes/999999").status_code == 404
-    assert mock.client.post("/_mock/pushes/999999/ack").status_code == 404
+    assert mock.client.post("/_mock/pushes/999999/ack", json={}).status_code == 404
 
 
 def test_list_shapes_are_wrapped(mock):

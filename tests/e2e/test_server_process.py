@@ -284,7 +284,7 @@ def test_seed_is_applied_at_start_and_after_reset(tmp_path):
         assert app["credentials"]["apn"][0]["bundle"] == "com.example.app"
         assert len(proc.http.get("/_mock/apps/demo-app-token/devices").json()["devices"]) == 3
         proc.backend(op="pushset", token="demo-app-token", push={"sound": False})
-        proc.http.post("/_mock/reset")
+        proc.http.post("/_mock/reset", json={})
         assert proc.http.get("/_mock/apps/demo-app-token").json()["push"]["sound"] is True
         names = sorted(a["name"] for a in proc.http.get("/_mock/apps").json()["apps"])
         assert names == ["demo"]  # the seed made an app, so no random default app
@@ -322,7 +322,7 @@ def test_admin_token_guards_mock_api_but_not_health_or_backend(tmp_path):
         assert proc.http.get("/_mock/apps").status_code == 401
         assert proc.http.get("/_mock/apps", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert proc.http.get("/_mock/apps", headers={"Authorization": "Bearer adm"}).status_code == 200
-        assert proc.http.post("/_mock/reset").status_code == 401
+        assert proc.http.post("/_mock/reset", json={}).status_code == 401
         assert proc.backend(op="usersget", token="t")["result"] is True
     finally:
         proc.stop()
