@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import re
 import sys
 
 from pydantic import ValidationError
@@ -61,6 +62,19 @@ def configure_logging(level: str) -> None:
         force=True,
     )
     logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
+    logging.getLogger("uvicorn.access").addFilter(redact_admin_token)
+
+
+SECRET_PARAM = re.compile(r"(admin_token=)[^&\s]*")
+
+
+def redact_admin_token(record: logging.LogRecord) -> bool:
+    """The dashboard may be opened as /_mock/ui?admin_token=...: the access log never shows the token."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            SECRET_PARAM.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+        )
+    return True
 
 
 def uvicorn_config(api, settings: Settings, **extra):

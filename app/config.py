@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     body_timeout: float = Field(30.0, gt=0)
     max_connections: int = Field(4096, ge=16)
     retention: int = Field(100_000, ge=0)
+    wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     allowed_hosts: str = ""  # extra host names a browser may use to reach /_mock (comma-separated)
 
     @field_validator("mode", "log_level", mode="before")

@@ -26,8 +26,9 @@ def open_runtime(settings: Settings) -> Runtime:
         # YAML, pydantic seed models, the credential parser: only when seeded
         from mesibo_mock.seed import load_seed
 
-        seed = load_seed(settings.seed, clock.now())
-    return Runtime(settings=settings, store=Store(settings.db), clock=clock, seed=seed)
+        seed = load_seed(settings.seed, clock.now(), settings.max_upload_bytes)
+    store = Store(settings.db, wal_limit=settings.wal_limit_bytes)
+    return Runtime(settings=settings, store=store, clock=clock, seed=seed)
 
 
 def start_runtime(rt: Runtime) -> Runtime:

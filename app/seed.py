@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -75,16 +76,23 @@ class Seed:
     creds: dict[int, list[tuple[ParsedCredential, str]]] = field(default_factory=dict)  # app index ->
 
 
-def load_seed(path: str, now: float) -> Seed:
+MAX_SEED_BYTES = 4 * 1024 * 1024
+
+
+def load_seed(path: str, now: float, max_credential_bytes: int) -> Seed:
     import yaml  # only a seeded start pays for it
 
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(MAX_SEED_BYTES + 1)
     except OSError as exc:
         raise SeedError(f"cannot read seed file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SEED_BYTES:
+        raise SeedError(f"seed file {path} is larger than {MAX_SEED_BYTES} bytes")
     try:
-        data = json.loads(raw) if path.lower().endswith(".json") else yaml.safe_load(raw)
+        data = json.loads(raw) if path.lower().endswith(".json") else yaml.load(raw, Loader=_bounded_loader())
+    except RecursionError:
+        raise SeedError(f"seed file {path} is nested too deeply") from None
     except (ValueError, yaml.YAMLError) as exc:
         raise SeedError(
             f"seed file {path} is not valid {'JSON' if path.lower().endswith('.json') else 'YAML'}: {_where(exc)}"
@@ -113,7 +121,10 @@ def load_seed(path: str, now: float) -> Seed:
         + [("apn", p) for p in app.credentials.apn]
     ]
     if wanted:
-        files = [(kind, _read_credential(path, os.path.join(base, rel), kind)) for _, kind, rel in wanted]
+        files = [
+            (kind, _read_credential(path, os.path.join(base, rel), kind, max_credential_bytes))
+            for _, kind, rel in wanted
+        ]
         try:
             parsed = isolated.parse_files(files, now)
         except CredentialError as exc:
@@ -123,6 +134,37 @@ def load_seed(path: str, now: float) -> Seed:
                 raise SeedError(f"seed file {path}: {kind} credential {rel}: {result}")
             seed.creds.setdefault(index, []).append((result, rel))
     return seed
+
+
+MAX_EXPANDED_NODES = 100_000  # a seed is small; a "billion laughs" file expands one alias a billion times
+
+
+def _bounded_loader():
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """yaml.safe_load's loader, refusing a document whose aliases (*name) would expand it past
+        MAX_EXPANDED_NODES: nine lines of nested aliases can stand for gigabytes."""
+
+        def construct_document(self, node):
+            sizes: dict[int, int] = {}
+
+            def expanded(n) -> int:
+                if id(n) not in sizes:
+                    sizes[id(n)] = 1  # a cycle counts once
+                    children = n.value if isinstance(n, yaml.SequenceNode) else []
+                    if isinstance(n, yaml.MappingNode):
+                        children = [part for pair in n.value for part in pair]
+                    sizes[id(n)] = min(1 + sum(expanded(c) for c in children), 10**12)
+                return sizes[id(n)]
+
+            if expanded(node) > MAX_EXPANDED_NODES:
+                raise yaml.YAMLError(
+                    f"its aliases (*name) expand it to more than {MAX_EXPANDED_NODES:,} values: refused"
+                )
+            return super().construct_document(node)
+
+    return BoundedLoader
 
 
 def _where(exc: Exception) -> str:
@@ -136,10 +178,18 @@ def _where(exc: Exception) -> str:
     return problem
 
 
-def _read_credential(seed_path: str, full: str, kind: str) -> bytes:
+def _read_credential(seed_path: str, full: str, kind: str, limit: int) -> bytes:
+    """A regular file within the upload limit (not /dev/zero, not a 10 GB file)."""
     try:
+        if not stat.S_ISREG(os.stat(full).st_mode):
+            raise SeedError(f"seed file {seed_path}: {kind} credential {full} is not a regular file")
         with open(full, "rb") as fh:
-            return fh.read()
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise SeedError(
+                f"seed file {seed_path}: {kind} credential {full} is larger than the upload limit of {limit} bytes"
+            )
+        return data
     except OSError as exc:
         raise SeedError(
             f"seed file {seed_path}: cannot read {kind} credential {full}: {exc.strerror}"

@@ -51,7 +51,7 @@ class StoreError(Exception):
 class Store:
     """One SQLite connection shared by the process; a lock makes every transaction atomic."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, wal_limit: int = 64 * 1024 * 1024) -> None:
         self.path = path
         self.lock = threading.RLock()
         self._depth = 0
@@ -86,7 +86,10 @@ class Store:
                 # Checkpoints (the only step that waits for the disk) run in their own thread, so
                 # that no request pays for one; a commit is durable once it is in the WAL.
                 self.conn.execute("PRAGMA wal_autocheckpoint=0")
-                self.checkpointer = Checkpointer(path)
+                # After a checkpoint SQLite cuts the WAL file back to this size; the checkpointer
+                # truncates it outright when it grows past it anyway.
+                self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
+                self.checkpointer = Checkpointer(path, wal_limit)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
 
@@ -229,9 +232,11 @@ class Checkpointer:
 
     INTERVAL = 0.5
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, wal_limit: int) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout=5000")
+        self._wal = path + "-wal"
+        self._wal_limit = wal_limit
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
@@ -240,11 +245,20 @@ class Checkpointer:
         while not self._stopping.wait(self.INTERVAL):
             with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do it
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if _size(self._wal) > self._wal_limit:  # readers kept it from restarting: cut it back
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=5)
         self._conn.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _create_private(path: str) -> None:

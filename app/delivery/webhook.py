@@ -165,6 +165,9 @@ class Timers:
         self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # job id -> (app token, attempt)
         self.client: httpx.AsyncClient | None = None
         self._task: asyncio.Task | None = None
+        from mesibo_mock.retention import Retention
+
+        self.retention = Retention(rt)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="mesibo-mock-timers")
@@ -194,6 +197,8 @@ class Timers:
 
         while fire_due_fallbacks(self.rt):
             await asyncio.sleep(0)
+        if self.retention.due():
+            self.retention.prune_batch()
         per_app: dict[str, int] = {}
         for app_token, _ in self.in_flight.values():
             per_app[app_token] = per_app.get(app_token, 0) + 1

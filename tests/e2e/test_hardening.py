@@ -473,3 +473,177 @@ def test_the_clock_refuses_dates_it_cannot_represent_and_records_stay_readable(m
     assert refused.status_code == 422 and "9000" in refused.json()["detail"]
     mock.backend("pushtest", push={"address": "1"})
     assert mock.client.get("/_mock/pushes").status_code == 200
+
+
+def test_retention_keeps_the_newest_records_of_each_app(tmp_path):
+    from mesibo_mock.testing import MesiboMock
+
+    with MesiboMock(mode="onprem", env={"RETENTION": "30"}) as mock:
+        mock.backend("pushset", push={"ratelimit": False})
+        mock.backend("useradd", user={"address": "a"})
+        mock.register_device("b")
+        for _ in range(40):
+            mock.backend("pushtest", push={"address": "b"})
+            mock.send_message("a", "b", "hi")
+        newest = mock.pushes(limit=1)[0]["id"]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            pushes, messages = mock.pushes(limit=1000), mock.messages(limit=1000)
+            if len(pushes) == 30 and len(messages) == 30:
+                break
+            time.sleep(0.2)
+        assert len(pushes) == 30 and pushes[0]["id"] == newest and pushes[-1]["id"] == newest - 29
+        assert len(messages) == 30
+
+
+def test_retention_0_keeps_everything():
+    from mesibo_mock.testing import MesiboMock
+
+    with MesiboMock(mode="onprem", env={"RETENTION": "0"}) as mock:
+        mock.register_device("b")
+        for _ in range(12):
+            mock.backend("pushtest", push={"address": "b"})
+        time.sleep(2.5)
+        assert len(mock.pushes(limit=1000)) == 12
+
+
+def test_the_wal_stays_within_its_limit(tmp_path):
+    from mesibo_mock.testing import MesiboMock
+
+    db = str(tmp_path / "wal.db")
+    limit = 1024 * 1024
+    with MesiboMock(mode="onprem", db=db, env={"WAL_LIMIT_BYTES": str(limit), "RETENTION": "0"}) as mock:
+        mock.backend("pushset", push={"ratelimit": False})
+        for i in range(40):
+            mock.register_device("big", push_token=f"t-{i}")
+        for _ in range(60):  # 2,400 records with their requests: several times the limit
+            mock.backend("pushtest", push={"address": "big", "message": "x" * 1000})
+        time.sleep(1.5)  # a checkpoint round
+        assert os.path.getsize(db + "-wal") <= limit + 64 * 1024
+        assert len(mock.pushes(limit=1000)) == 1000
+
+
+def test_a_full_disk_is_named_as_such(tmp_path):
+    from mesibo_mock.testing import MesiboMock
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=700k", "tmpfs", str(mount)]).returncode != 0:
+        pytest.fail("this test needs root to mount a small tmpfs (CI runs as root)")
+    try:
+        with MesiboMock(
+            mode="onprem", subprocess=True, db=str(mount / "full.db"), env={"RETENTION": "0"}
+        ) as mock:
+            mock.backend("pushset", push={"ratelimit": False})
+            mock.register_device("big")
+            answers = []
+            for _ in range(400):
+                answer = mock.client.post(
+                    "/backend",
+                    json={
+                        "op": "pushtest",
+                        "token": mock.app_token,
+                        "push": {"address": "big", "message": "x" * 3000},
+                    },
+                ).json()
+                answers.append(answer)
+                if not answer["result"]:
+                    break
+            refused = answers[-1]
+            assert refused["result"] is False and refused["error"] == "BADREQ"
+            assert refused["cause"] == "database or disk is full"
+            response = mock.client.post(
+                f"/_mock/apps/{mock.app_token}/devices",
+                json={
+                    "address": "z" * 200,
+                    "platform": "android",
+                    "appid": "a" * 200,
+                    "push_token": "p" * 4000,
+                },
+            )
+            if response.status_code >= 500:  # the store may still have had room for a device
+                assert response.status_code == 503 and response.json()["detail"] == "database or disk is full"
+            assert mock.health()["status"] == "ok"
+            assert "cannot rollback" not in mock.logs()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_a_seed_with_an_alias_bomb_or_a_device_file_is_refused(tmp_path):
+    from tests.e2e.test_server_process import assert_one_line_error, run_cli
+
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefgh"[i]
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    lines.append("apps: []")
+    bomb.write_text("\n".join(lines) + "\n")
+    done = run_cli("serve", "--port", "0", "--db", str(tmp_path / "x.db"), "--seed", str(bomb))
+    assert_one_line_error(done, "aliases (*name) expand it")
+
+    zero = tmp_path / "zero.yaml"
+    zero.write_text("apps: [{name: z, credentials: {fcm: /dev/zero}}]\n")
+    done = run_cli("serve", "--port", "0", "--db", str(tmp_path / "y.db"), "--seed", str(zero))
+    assert_one_line_error(done, "not a regular file")
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b"{" + b" " * (1048576 + 10) + b"}")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(f"apps: [{{name: h, credentials: {{fcm: {big}}}}}]\n")
+    done = run_cli("serve", "--port", "0", "--db", str(tmp_path / "z.db"), "--seed", str(huge))
+    assert_one_line_error(done, "larger than the upload limit")
+
+
+def test_the_admin_token_never_reaches_the_access_log(tmp_path):
+    proc, url = start_server(tmp_path, MESIBO_MOCK_ADMIN_TOKEN="sekrit-admin", MESIBO_MOCK_LOG_LEVEL="info")
+    try:
+        assert httpx.get(url + "/_mock/ui?admin_token=sekrit-admin", timeout=10).status_code == 200
+        assert httpx.get(url + "/_mock/apps?x=1&admin_token=sekrit-admin", timeout=10).status_code == 200
+    finally:
+        stop(proc)
+    log = proc.stderr.read().decode()
+    assert "admin_token=[redacted]" in log and "sekrit-admin" not in log
+
+
+def test_many_due_fallbacks_do_not_block_other_requests():
+    import threading
+
+    from mesibo_mock.testing import MesiboMock
+
+    with MesiboMock(mode="onprem", subprocess=True, env={"RETENTION": "0"}) as mock:
+        mock.backend("pushset", push={"ratelimit": False})
+        for i in range(500):
+            mock.client.post(
+                f"/_mock/apps/{mock.app_token}/devices",
+                json={
+                    "address": "silent",
+                    "platform": "android",
+                    "appid": "a",
+                    "push_token": f"s-{i}",
+                    "responds": False,
+                },
+            )
+        for _ in range(20):  # 10,000 pushes, each owing a fallback
+            mock.backend("pushtest", push={"address": "silent"})
+        mock.freeze()
+        waits: list[float] = []
+        done = threading.Event()
+
+        def probe() -> None:
+            with httpx.Client(base_url=mock.url, timeout=30) as client:
+                while not done.is_set():
+                    started = time.monotonic()
+                    client.get("/_mock/health")
+                    waits.append(time.monotonic() - started)
+                    time.sleep(0.02)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            mock.advance(31)  # all 10,000 fallbacks come due at once
+        finally:
+            done.set()
+            prober.join()
+        assert len(mock.pushes(kind="fallback", limit=1000)) == 1000
+        assert max(waits) < 1.0, max(waits)  # health answered between the batches
