@@ -116,7 +116,9 @@ class MesiboMock:
             self._start_process(db)
         else:
             self._start_thread(db)
-        self.client = httpx.Client(base_url=self.url, timeout=30)
+        admin = self.env.get(ENV_PREFIX + "ADMIN_TOKEN")
+        headers = {"authorization": f"Bearer {admin}"} if admin else {}
+        self.client = httpx.Client(base_url=self.url, timeout=30, headers=headers)
         self._wait_healthy()
         if self._app_token is None:
             self._app_token = self.apps()[0]["token"]

@@ -93,8 +93,12 @@ async def read_fields(request: Request, limit: int) -> dict:
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # only the backend answers other origins [real]
 
 
+CLOSE = {**ANY_ORIGIN, "Connection": "close"}  # 413: the body was left unread, the connection is done
+
+
 def answer(body: dict, status: int) -> Response:
-    return Response(dumps(body), status_code=status, media_type="application/json", headers=ANY_ORIGIN)
+    headers = CLOSE if status == 413 else ANY_ORIGIN
+    return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
 def make_endpoint(rt: Runtime):

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from mesibo_mock import __version__
 from mesibo_mock.clock import iso, parse_iso
+from mesibo_mock.delivery import faults
 from mesibo_mock.mock_api.deps import RuntimeDep
 from mesibo_mock.services import apps, groups, people
 
@@ -65,5 +66,9 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
             "now": iso(now),
             "clock": rt.clock.state(),
             "admin_token": request.query_params.get("admin_token", ""),
+            "fault_names": {
+                service: [name for name, kind in faults.FAULTS.items() if kind.service == service]
+                for service in ("apn", "fcm")
+            },
         },
     )

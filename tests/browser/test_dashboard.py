@@ -132,7 +132,7 @@ def test_dashboard_controls_clear_and_advance(browser, stack):
     page = browser.new_page()
     page.goto(stack.url + "/_mock/ui")
     page.wait_for_selector("#pushes tr.record")
-    page.fill("#advance-seconds", "30")
+    page.fill("#advance-amount", "30")
     page.click("#advance")  # the fallback becomes due and is made at once
     page.wait_for_function(
         "[...document.querySelectorAll('#pushes tr.record')].some(r => r.children[6].textContent === 'fallback')",
@@ -329,3 +329,186 @@ window.results = {{}};
         assert "precious-token" not in json.dumps(results)
         assert str(results["json"]).startswith("blocked"), results  # its preflight is not granted
         assert "precious-token" in [a["token"] for a in mock.apps()]  # and nothing was reset
+
+
+def test_the_console_acts_through_the_api(browser, tmp_path):
+    """Every console action, done through the page with an admin token set, checked through the API."""
+    with MesiboMock(env={"ADMIN_TOKEN": "adm"}) as mock:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("dialog", lambda dialog: dialog.accept())
+        ui = mock.url + "/_mock/ui?admin_token=adm"
+        page.goto(ui)
+
+        def done(what: str) -> None:
+            page.wait_for_function(
+                f"document.getElementById('notice').textContent.startsWith({json.dumps(what)})", timeout=8000
+            )
+
+        def settle() -> None:
+            """Wait for the reload that follows a successful action (the console re-renders the page)."""
+            page.evaluate("window.__stale = true")  # the reload comes 400 ms after the notice
+            page.wait_for_function(
+                "!window.__stale && document.getElementById('push-count').textContent !== ''", timeout=8000
+            )
+
+        # create an app: its token is shown, ready to copy
+        page.fill("#create-app input[name=name]", "console")
+        page.fill("#create-app input[name=token]", "console-token")
+        page.click("#create-app button[type=submit]")
+        done("create an app: done")
+        assert page.input_value("#new-token-value") == "console-token"
+        page.click("#copy-token")
+        assert mock.app("console-token")["name"] == "console"
+        page.goto(ui)
+        app = 'article.app[data-token="console-token"]'
+
+        # upload a credential by choosing a file; a refused one shows the real pushupload cause
+        (tmp_path / "service.json").write_bytes(samples.fcm("console-project"))
+        (tmp_path / "dev.p12").write_bytes(samples.apn_development())
+        page.set_input_files(f"{app} .upload-form input[type=file]", str(tmp_path / "dev.p12"))
+        page.select_option(f"{app} .upload-form select[name=type]", "fcm")
+        page.click(f"{app} .upload-form button[type=submit]")
+        done("pushupload refused: BADVALUE (code 400): 'file' is refused")
+        assert "PKCS#12" in page.inner_text("#notice")
+        beside = page.inner_text(f"{app} .upload-form .form-error")  # and where the file was chosen
+        assert beside.startswith("BADVALUE (code 400): 'file' is refused") and "type=apn" in beside
+        if os.environ.get("MESIBO_MOCK_SCREENSHOT_CONSOLE"):
+            page.locator(app).screenshot(
+                path=os.environ["MESIBO_MOCK_SCREENSHOT_CONSOLE"] + "-refused-upload.png"
+            )
+        assert mock.app("console-token")["credentials"]["fcm"] is None
+        page.set_input_files(f"{app} .upload-form input[type=file]", str(tmp_path / "service.json"))
+        page.select_option(f"{app} .upload-form select[name=type]", "")
+        page.click(f"{app} .upload-form button[type=submit]")
+        done("pushupload: done")
+        settle()
+        assert mock.app("console-token")["credentials"]["fcm"]["project_id"] == "console-project"
+
+        # toggle a push option
+        page.check(f'{app} .options-form input[name="sound"]')
+        done("pushset sound: done")
+        assert mock.app("console-token")["push"]["sound"] is True
+        settle()
+
+        # open and end a debug window
+        page.fill(f"{app} .debug-form input[name=duration]", "600")
+        page.click(f"{app} .debug-form button[type=submit]")
+        done("open a debug window: done")
+        assert mock.app("console-token")["debug"]["active"] is True
+        settle()
+        assert "one start every 8 hours" in page.inner_text(f"{app} .limits")
+        assert "next window from" in page.inner_text(app)
+        page.click(f"{app} .end-debug")
+        done("end the debug window: done")
+        assert mock.app("console-token")["debug"]["active"] is False
+        settle()
+
+        # set and remove the webhook
+        page.fill(f"{app} .webhook-form input[name=url]", "http://127.0.0.1:9/hook")
+        page.click(f"{app} .webhook-form button[type=submit]")
+        done("set the webhook: done")
+        assert mock.app("console-token")["webhook"] == {"url": "http://127.0.0.1:9/hook"}
+        settle()
+        page.click(f"{app} .remove-webhook")
+        done("remove the webhook: done")
+        assert mock.app("console-token")["webhook"] is None
+        settle()
+
+        # register devices as the SDK would
+        for address, token in (("ann", "fcm-ann"), ("bob", "fcm-bob")):
+            page.fill(f"{app} .device-form input[name=address]", address)
+            page.fill(f"{app} .device-form input[name=push_token]", token)
+            page.uncheck(f"{app} .device-form input[name=responds]")
+            page.click(f"{app} .device-form button[type=submit]")
+            done("register a device: done")
+            settle()
+        devices = mock.devices(token="console-token")
+        assert {(d["address"], d["responds"]) for d in devices} == {("ann", False), ("bob", False)}
+
+        # send a test push and see its record appear
+        page.fill(f"{app} .pushtest-form input[name=address]", "ann")
+        page.click(f"{app} .pushtest-form button[type=submit]")
+        done("pushtest: done")
+        [push] = mock.pushes(token="console-token")
+        page.wait_for_selector(f'#pushes tr.record[data-id="{push["id"]}"]', timeout=5000)
+        assert "sent" in page.inner_text(f"{app} .pushtest-result")
+
+        # an error is shown with the envelope's error, code and cause
+        page.fill(f"{app} .pushtest-form input[name=address]", "nobody")
+        page.click(f"{app} .pushtest-form button[type=submit]")
+        done("pushtest refused: BADVALUE (code 400): 'push.address' is not a user of this app")
+
+        # mark a user online, then send a message from one user to another
+        page.click(f'{app} button.toggle-online[data-address="bob"]')
+        done("set bob online: done")
+        assert {u["address"]: u["online"] for u in mock.users(token="console-token")}["bob"] is True
+        settle()
+        page.fill(f"{app} .message-form input[name=from]", "ann")
+        page.fill(f"{app} .message-form input[name=to]", "bob")
+        page.fill(f"{app} .message-form input[name=message]", "hello from the console")
+        page.click(f"{app} .message-form button[type=submit]")
+        done("send a message: done")
+        [message] = mock.messages(token="console-token")
+        assert message["message"] == "hello from the console" and message["pushes"] == []  # bob is online
+        settle()
+
+        # inject a fault aimed at an address with a count, list it, remove it; clear them all
+        page.select_option("#fault-form select[name=error]", "QUOTA_EXCEEDED")
+        page.select_option("#fault-form select[name=target]", "address")
+        page.fill("#fault-form input[name=value]", "ann")
+        page.fill("#fault-form input[name=count]", "2")
+        page.click("#fault-form button[type=submit]")
+        done("inject QUOTA_EXCEEDED: done")
+        [fault] = mock.client.get("/_mock/faults").json()["faults"]
+        assert (fault["error"], fault["address"], fault["count"]) == ("QUOTA_EXCEEDED", "ann", 2)
+        page.wait_for_selector(f'#faults tr[data-id="{fault["id"]}"]', timeout=5000)
+        page.select_option("#fault-form select[name=error]", "Unregistered")
+        page.select_option("#fault-form select[name=target]", "token")
+        page.fill("#fault-form input[name=value]", "console-token")
+        page.check("#fault-form input[name=forever]")
+        page.click("#fault-form button[type=submit]")
+        done("inject Unregistered: done")
+        assert mock.client.get("/_mock/faults").json()["faults"][1]["count"] is None
+        page.click(f'#faults button.delete-fault[data-id="{fault["id"]}"]')
+        done("remove the fault: done")
+        assert len(mock.client.get("/_mock/faults").json()["faults"]) == 1
+        page.click("#clear-faults")
+        done("clear the faults: done")
+        assert mock.client.get("/_mock/faults").json()["faults"] == []
+
+        # the clock: advance by a chosen amount, freeze, back to real time
+        page.fill("#advance-amount", "2")
+        page.select_option("#advance-unit", "3600")
+        page.click("#advance")
+        done("advance the clock: done")
+        assert abs(mock.clock()["offset"] - 7200) < 60
+        settle()
+        page.click("#freeze")
+        done("freeze the clock: done")
+        assert mock.clock()["frozen"] is True
+        settle()
+        page.click("#real-time")
+        done("back to real time: done")
+        assert abs(mock.clock()["offset"]) < 5 and mock.clock()["frozen"] is False
+        settle()
+
+        if os.environ.get("MESIBO_MOCK_SCREENSHOT_CONSOLE"):
+            page.locator(app).screenshot(path=os.environ["MESIBO_MOCK_SCREENSHOT_CONSOLE"] + ".png")
+
+        # every control has a label; the page works on a narrow window
+        unlabeled = page.evaluate(
+            """[...document.querySelectorAll('input, select')].filter(c => c.type !== 'hidden' &&
+                 !c.closest('label') && !(c.id && document.querySelector(`label[for="${c.id}"]`)) &&
+                 !c.getAttribute('aria-label') && !c.placeholder).map(c => c.outerHTML)"""
+        )
+        assert unlabeled == []
+        page.set_viewport_size({"width": 420, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 440
+        assert page.locator(f"{app} .device-form").is_visible()
+
+        # delete the app
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.click(f"{app} .delete-app")
+        done("delete the app: done")
+        assert "console-token" not in [a["token"] for a in mock.apps()]
+        page.close()

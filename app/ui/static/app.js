@@ -150,9 +150,8 @@ async function refresh() {
 
 filters.addEventListener("input", refresh);
 document.getElementById("advance").addEventListener("click", async () => {
-  const seconds = Number(document.getElementById("advance-seconds").value || 0);
-  await api("/_mock/clock", { method: "POST", body: JSON.stringify({ advance: seconds }) });
-  location.reload();
+  const seconds = Number(document.getElementById("advance-amount").value || 0) * Number(document.getElementById("advance-unit").value);
+  await act("advance the clock", () => call("/_mock/clock", { method: "POST", body: JSON.stringify({ advance: seconds }) }));
 });
 document.getElementById("clear-pushes").addEventListener("click", async () => {
   await api("/_mock/pushes", { method: "DELETE" });
@@ -161,9 +160,164 @@ document.getElementById("clear-pushes").addEventListener("click", async () => {
 });
 document.getElementById("reset").addEventListener("click", async () => {
   if (!confirm("Wipe everything and re-apply the seed?")) return;
-  await api("/_mock/reset", { method: "POST" });
-  location.reload();
+  await act("reset", () => call("/_mock/reset", { method: "POST", body: "{}" }));
 });
 
 refresh();
 setInterval(() => refresh().catch(() => {}), 1000);
+
+// --- the console: every action goes through the same HTTP API a test would use ---------------------
+const notice = document.getElementById("notice");
+
+function show(text, kind = "ok") {
+  notice.textContent = text;
+  notice.className = kind;
+  notice.hidden = false;
+}
+
+// A refusal is shown with the envelope's error, code and cause (or /_mock's detail), never dropped.
+function failure(body, status) {
+  if (body && body.error) return `${body.error} (code ${body.code}): ${body.cause}`;
+  const detail = body && body.detail;
+  const text = typeof detail === "string" ? detail : JSON.stringify(detail ?? body);
+  return `HTTP ${status}: ${text}`;
+}
+
+async function call(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (!(options.body instanceof FormData)) headers["content-type"] = "application/json";
+  if (adminToken && path.startsWith("/_mock")) headers.authorization = "Bearer " + adminToken;
+  const response = await fetch(path, { ...options, headers });
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  const ok = response.ok && !(body && body.result === false);
+  if (!ok) throw new Error(failure(body, response.status));
+  return body;
+}
+
+function backend(token, op, fields) {
+  return call("/backend", { method: "POST", body: JSON.stringify({ op, token, ...fields }) });
+}
+
+// Run an action; on success show what happened and reload the server-rendered view.
+// A refusal also shows beside the form that caused it (`near`).
+async function act(what, action, { reload = true, near = null } = {}) {
+  const old = near && near.querySelector(".form-error");
+  if (old) old.remove();
+  try {
+    const result = await action();
+    show(`${what}: done`);
+    if (reload) setTimeout(() => location.reload(), 400);
+    return result;
+  } catch (error) {
+    show(`${what} refused: ${error.message}`, "error");
+    if (near) near.append(el("output", { class: "form-error", role: "alert" }, error.message));
+    return null;
+  }
+}
+
+function appToken(el) {
+  return el.closest("article.app").dataset.token;
+}
+
+function formFields(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+document.addEventListener("change", (event) => {
+  const box = event.target.closest(".options-form input[type=checkbox]");
+  if (!box) return;
+  act(`pushset ${box.name}`, () => backend(appToken(box), "pushset", { push: { [box.name]: box.checked } }));
+});
+
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (target.matches(".end-debug")) {
+    act("end the debug window", () => backend(appToken(target), "pushdebug", { push: { duration: 0 } }));
+  } else if (target.matches(".remove-webhook")) {
+    act("remove the webhook", () => call(`/_mock/apps/${appToken(target)}/webhook`, { method: "DELETE" }));
+  } else if (target.matches(".delete-app")) {
+    if (!confirm("Delete this app with its users, groups and credentials?")) return;
+    act("delete the app", () => call(`/_mock/apps/${appToken(target)}`, { method: "DELETE" }));
+  } else if (target.matches(".toggle-online")) {
+    const online = target.dataset.online !== "true";
+    const path = `/_mock/apps/${appToken(target)}/users/${encodeURIComponent(target.dataset.address)}/online`;
+    act(`set ${target.dataset.address} ${online ? "online" : "offline"}`, () => call(path, { method: "PUT", body: JSON.stringify({ online }) }));
+  } else if (target.matches(".delete-fault")) {
+    act("remove the fault", () => call(`/_mock/faults/${target.dataset.id}`, { method: "DELETE" }), { reload: false }).then(refreshFaults);
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const token = form.closest("article.app") ? appToken(form) : null;
+  const fields = formFields(form);
+  event.preventDefault();
+  const near = form;
+  if (form.matches(".debug-form")) {
+    act("open a debug window", () => backend(token, "pushdebug", { push: { duration: Number(fields.duration) } }));
+  } else if (form.matches(".webhook-form")) {
+    const body = { url: fields.url, ...(fields.secret ? { secret: fields.secret } : {}) };
+    act("set the webhook", () => call(`/_mock/apps/${token}/webhook`, { method: "PUT", body: JSON.stringify(body) }));
+  } else if (form.matches(".upload-form")) {
+    const data = new FormData();
+    data.set("op", "pushupload");
+    data.set("token", token);
+    if (fields.type) data.set("type", fields.type);
+    data.set("file", form.querySelector("input[type=file]").files[0]);
+    act("pushupload", () => call("/backend", { method: "POST", body: data }), { near });
+  } else if (form.matches(".device-form")) {
+    const device = {
+      address: fields.address, platform: fields.platform, appid: fields.appid, push_token: fields.push_token,
+      voip: "voip" in fields, sandbox: "sandbox" in fields, responds: "responds" in fields,
+    };
+    act("register a device", () => call(`/_mock/apps/${token}/devices`, { method: "POST", body: JSON.stringify(device) }));
+  } else if (form.matches(".pushtest-form")) {
+    act("pushtest", async () => {
+      const answer = await backend(token, "pushtest", { push: { address: fields.address } });
+      form.querySelector("output").textContent = answer.push.results.map((r) => `#${r.id} ${r.service} ${r.status}${r.reason ? " " + r.reason : ""}`).join(", ");
+      refresh();
+      return answer;
+    }, { reload: false, near });
+  } else if (form.matches(".message-form")) {
+    const message = { from: fields.from, message: fields.message, ...(fields.gid ? { gid: Number(fields.gid) } : { to: fields.to }) };
+    act("send a message", () => backend(token, "message", { message }));
+  } else if (form.id === "create-app") {
+    act("create an app", async () => {
+      const app = await call("/_mock/apps", { method: "POST", body: JSON.stringify({ name: fields.name, ...(fields.token ? { token: fields.token } : {}) }) });
+      document.getElementById("new-token-value").value = app.token;
+      document.getElementById("new-app-token").hidden = false;
+      return app;
+    }, { reload: false });
+  } else if (form.id === "fault-form") {
+    const fault = { error: fields.error, [fields.target]: fields.value, count: "forever" in fields ? null : Number(fields.count) };
+    act(`inject ${fields.error}`, () => call("/_mock/faults", { method: "POST", body: JSON.stringify(fault) }), { reload: false }).then(refreshFaults);
+  }
+});
+
+document.getElementById("copy-token").addEventListener("click", () => {
+  const field = document.getElementById("new-token-value");
+  field.select();
+  if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(() => document.execCommand("copy"));
+  else document.execCommand("copy");
+  show("token copied");
+});
+
+document.getElementById("freeze").addEventListener("click", (event) => {
+  const frozen = event.target.getAttribute("aria-pressed") === "true";
+  act(frozen ? "unfreeze the clock" : "freeze the clock", () => call("/_mock/clock", { method: "POST", body: JSON.stringify({ freeze: !frozen }) }));
+});
+document.getElementById("real-time").addEventListener("click", () => {
+  act("back to real time", () => call("/_mock/clock", { method: "POST", body: JSON.stringify({ real: true }) }));
+});
+document.getElementById("clear-faults").addEventListener("click", () => {
+  act("clear the faults", () => call("/_mock/faults", { method: "DELETE" }), { reload: false }).then(refreshFaults);
+});
+
+async function refreshFaults() {
+  const data = await api("/_mock/faults");
+  document.querySelector("#faults tbody").replaceChildren(...data.faults.map((f) =>
+    el("tr", { "data-id": f.id }, el("td", {}, f.id), el("td", {}, f.error), el("td", {}, f.service), el("td", {}, f.token ?? ""),
+      el("td", {}, f.address ?? ""), el("td", {}, f.push_token ?? ""), el("td", {}, f.count ?? "until removed"),
+      el("td", {}, el("button", { type: "button", class: "delete-fault", "data-id": f.id }, "Remove")))));
+}
+refreshFaults();
