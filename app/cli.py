@@ -89,7 +89,7 @@ def uvicorn_config(api, settings: Settings, **extra):
         access_log=settings.log_level in ("info", "debug"),
         timeout_graceful_shutdown=8,
         log_config=None,
-        http=guarded_protocol(settings.header_timeout),
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
         limit_concurrency=connection_cap(settings.max_connections),
         **extra,
     )

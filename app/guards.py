@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import resource
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 FD_RESERVE = 64  # files the server itself needs: the store, its WAL, logs, parser pipes
@@ -30,66 +28,85 @@ def connection_cap(wanted: int) -> int:
     return max(16, min(wanted, soft - FD_RESERVE))
 
 
-def guarded_protocol(header_timeout: float) -> type[H11Protocol]:
-    class GuardedH11Protocol(H11Protocol):
-        """uvicorn's HTTP/1.1 protocol with a deadline for the request headers."""
+SWEEP_SECONDS = 0.5
 
-        _header_timer: asyncio.TimerHandle | None = None
+
+def guarded_protocol(header_timeout: float, body_timeout: float) -> type[H11Protocol]:
+    class GuardedH11Protocol(H11Protocol):
+        """uvicorn's HTTP/1.1 protocol with deadlines for the request headers and body.
+
+        No timer per request: each connection notes when it began waiting, and one sweep per loop looks
+        at every connection twice a second. A connection still waiting for headers past the deadline
+        is closed; a request whose body is still coming past its deadline is told its client has gone
+        (so /backend answers BADPAYLOAD).
+        """
+
+        _waiting_since = 0.0
+        _seen_cycle = None
+        _cycle_started = 0.0
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self._arm()
+            self._waiting_since = self.loop.time()
+            _ensure_sweep(self.loop, self.connections, header_timeout, body_timeout)
 
-        def _arm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-            self._header_timer = self.loop.call_later(header_timeout, self._headers_overdue)
-
-        def _headers_overdue(self) -> None:
-            self._header_timer = None
-            waiting = self.cycle is None or self.cycle.response_complete
-            if waiting and self.transport is not None and not self.transport.is_closing():
-                self.transport.close()
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.cycle is not self._seen_cycle:
+                self._seen_cycle = self.cycle
+                self._cycle_started = self.loop.time()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()  # the next request's headers have the same deadline
-
-        def connection_lost(self, exc) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-            super().connection_lost(exc)
+            self._waiting_since = self.loop.time()  # the next request's headers have the same deadline
 
     return GuardedH11Protocol
 
 
-class BodyDeadline:
-    """The whole request body must arrive within `seconds`; past that the app sees a disconnect."""
+_sweeping: set[int] = set()
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+def _answer_slow_body(transport, cycle, body_timeout: float) -> None:
+    """The app still waits for the body: answer for it (the envelope on the backend, 408 elsewhere),
+    close the connection, and tell the app its client has gone."""
+    import json
+
+    from mesibo_mock.backend.http import PATHS
+    from mesibo_mock.errors import BADPAYLOAD, MesiboError, envelope
+
+    cause = f"the request body did not arrive within {body_timeout:g} s"
+    if cycle.scope.get("path") in PATHS:
+        status, extra = b"200 OK", b"Access-Control-Allow-Origin: *\r\n"
+        body = json.dumps(envelope(None, error=MesiboError(BADPAYLOAD, cause))).encode()
+    else:
+        status, extra, body = b"408 Request Timeout", b"", json.dumps({"detail": cause}).encode()
+    head = b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nConnection: close\r\n" + extra
+    transport.write(head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    transport.close()
+    cycle.disconnected = True
+    cycle.message_event.set()
+
+
+def _ensure_sweep(loop, connections: set, header_timeout: float, body_timeout: float) -> None:
+    if id(loop) in _sweeping:
+        return
+    _sweeping.add(id(loop))
+
+    def sweep() -> None:
+        now = loop.time()
+        for protocol in list(connections):
+            transport = getattr(protocol, "transport", None)
+            if transport is None or transport.is_closing():
+                continue
+            cycle = protocol.cycle
+            if cycle is None or cycle.response_complete:
+                if now - protocol._waiting_since > header_timeout:
+                    transport.close()
+            elif cycle.more_body and not cycle.disconnected and now - protocol._cycle_started > body_timeout:
+                _answer_slow_body(transport, cycle, body_timeout)
+        if loop.is_closed():
+            _sweeping.discard(id(loop))
             return
-        deadline = asyncio.get_running_loop().time() + self.seconds
-        body_done = False
+        loop.call_later(SWEEP_SECONDS, sweep)
 
-        async def receive_in_time() -> Message:
-            nonlocal body_done
-            if body_done:
-                return await receive()  # after the body: only a disconnect can come, whenever it comes
-            try:
-                async with asyncio.timeout_at(deadline):  # a timer, not a task: cheap on the hot path
-                    message = await receive()
-            except TimeoutError:
-                return {"type": "http.disconnect"}
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_done = True
-            return message
-
-        await self.app(scope, receive_in_time, send)
+    loop.call_later(SWEEP_SECONDS, sweep)

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route, request_response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mesibo_mock import __version__, docs
 from mesibo_mock.backend.http import PATHS, make_endpoint
 from mesibo_mock.delivery.webhook import Timers
-from mesibo_mock.guards import BodyDeadline
 from mesibo_mock.mock_api import problems
 from mesibo_mock.mock_api.guard import MockGuard, RequireAdmin
-from mesibo_mock.mock_api.routes import health_router, router
+from mesibo_mock.mock_api.health import health_router
 from mesibo_mock.runtime import Runtime
-from mesibo_mock.ui.routes import HERE as UI_DIR
-from mesibo_mock.ui.routes import router as ui_router
 
 
 class AnyMethod:
@@ -29,6 +27,35 @@ class AnyMethod:
         self.app = request_response(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+UI_DIR = Path(__file__).resolve().parent / "ui" / "static"
+
+
+def include_mock_routes(api: FastAPI) -> None:
+    """The /_mock API and the dashboard, declared on first use: declaring their routes is most of what
+    FastAPI costs at start-up, and a health check needs none of them."""
+    if getattr(api.state, "mock_routes", False):
+        return
+    api.state.mock_routes = True
+    from mesibo_mock.mock_api.routes import router
+    from mesibo_mock.ui.routes import router as ui_router
+
+    api.include_router(router)
+    api.include_router(ui_router)
+
+
+class IncludeOnFirstUse:
+    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+        self.app = app
+        self.api = api
+        self.done = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.done and scope["type"] == "http" and scope["path"].startswith("/_mock"):
+            include_mock_routes(self.api)
+            self.done = True
         await self.app(scope, receive, send)
 
 
@@ -42,6 +69,7 @@ def document_backend(api: FastAPI) -> None:
             from mesibo_mock.backend.openapi import backend_paths
             from mesibo_mock.mock_api.answers import describe_answers
 
+            include_mock_routes(api)
             schema = build()
             schema["paths"].update(backend_paths())
             describe_answers(schema)
@@ -83,14 +111,12 @@ def create_app(rt: Runtime) -> FastAPI:
         api.router.routes.append(Route(path, AnyMethod(endpoint), methods=None))
     document_backend(api)
     api.include_router(health_router)
-    api.include_router(router)
-    api.include_router(ui_router)
     docs.install(api, rt.settings.mode)
-    api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR / "static")), name="ui-static")
+    api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR)), name="ui-static")
     problems.install(api)
+    api.add_middleware(IncludeOnFirstUse, api=api)
     allowed = frozenset(h.strip().lower() for h in rt.settings.allowed_hosts.split(",") if h.strip())
     api.add_middleware(MockGuard, max_body=rt.settings.max_upload_bytes, allowed_hosts=allowed)
-    api.add_middleware(BodyDeadline, seconds=rt.settings.body_timeout)
     if rt.settings.admin_token:
         api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
     return api

@@ -1,4 +1,5 @@
-"""/_mock routes: health, apps, webhooks, devices, pushes, faults, clock, webhook log, reset."""
+"""/_mock routes: apps, webhooks, devices, users, groups, pushes, messages, faults, clock, webhook log,
+reset. Included on the first /_mock request (see main.py), so that start-up does not pay for them."""
 
 # No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
 
@@ -8,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 
-from mesibo_mock import __version__
 from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import engine, faults, webhook
 from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
@@ -18,7 +18,6 @@ from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, OnlineIn, Web
 from mesibo_mock.services import apps, groups, messages, people
 from mesibo_mock.store import where
 
-health_router = APIRouter(prefix="/_mock", tags=["health"])
 # Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
 # each at import time, which alone cost 50 ms of start-up.
 router = APIRouter(prefix="/_mock")
@@ -26,11 +25,6 @@ MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
 CLOCK_EARLIEST = 946684800.0  # 2000-01-01
 CLOCK_LATEST = 221845392000.0  # 9000-01-01
-
-
-@health_router.get("/health")
-async def health(rt: RuntimeDep):
-    return json_response({"status": "ok", "mode": rt.settings.mode, "version": __version__})
 
 
 # --- apps -----------------------------------------------------------------------------------------
