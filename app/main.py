@@ -34,8 +34,8 @@ UI_DIR = Path(__file__).resolve().parent / "ui" / "static"
 
 
 def include_mock_routes(api: FastAPI) -> None:
-    """The /_mock API and the dashboard, declared on first use: declaring their routes is most of what
-    FastAPI costs at start-up, and a health check needs none of them."""
+    """The /_mock API and the dashboard, declared on first use (other than a health check): declaring
+    their routes is most of what FastAPI costs at start-up, and a health check needs none of them."""
     if getattr(api.state, "mock_routes", False):
         return
     api.state.mock_routes = True
@@ -53,7 +53,8 @@ class IncludeOnFirstUse:
         self.done = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.done and scope["type"] == "http" and scope["path"].startswith("/_mock"):
+        path = scope.get("path", "")
+        if not self.done and path.startswith("/_mock") and path != "/_mock/health":
             include_mock_routes(self.api)
             self.done = True
         await self.app(scope, receive, send)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 
 def dumps(body: Any) -> bytes:
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """orjson writes an answer several times faster than the json module; what it cannot write (an
+    integer past 64 bits, a lone surrogate sent as "\ud800") the json module writes, escaped."""
     try:
-        return text.encode()
-    except UnicodeEncodeError:  # a lone surrogate sent as "\ud800": echo it escaped, as valid JSON
+        return orjson.dumps(body)
+    except TypeError:
         return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
