@@ -93,38 +93,14 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self) -> Unit:
         """One unit of work, all or nothing; nested uses join the outer one.
 
         Committed at its end, unless the caller is `deferred()`: then it waits in the open
         transaction for `flush()`, which commits the work of every request ready at that moment
         in one COMMIT (group commit). Each unit is a savepoint, so a failure undoes only its own.
         """
-        with self.lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self.conn
-                finally:
-                    self._depth -= 1
-                return
-            if not self.conn.in_transaction:
-                self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("SAVEPOINT unit")
-            self._depth = 1
-            try:
-                yield self.conn
-            except BaseException:
-                # SQLite may have rolled the whole transaction back already (a full disk does):
-                # then there is no savepoint left, and the original error is the one to report.
-                self._quietly("ROLLBACK TO unit")
-                raise
-            finally:
-                self._quietly("RELEASE unit")
-                self._depth = 0
-                if not _deferring.get():
-                    self.commit()
+        return Unit(self)
 
     def commit(self) -> None:
         with self.lock:
@@ -276,6 +252,45 @@ def _tighten_companions(path: str) -> None:
         companion = path + suffix
         if os.path.exists(companion):
             os.chmod(companion, 0o600)
+
+
+class Unit:
+    """Store.tx() as a plain class: a generator-based context manager costs more on the hot path."""
+
+    __slots__ = ("store", "outer")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self.store
+        store.lock.acquire()
+        self.outer = store._depth == 0
+        if self.outer:
+            try:
+                if not store.conn.in_transaction:
+                    store.conn.execute("BEGIN IMMEDIATE")
+                store.conn.execute("SAVEPOINT unit")
+            except BaseException:
+                store.lock.release()
+                raise
+        store._depth += 1
+        return store.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        store = self.store
+        try:
+            store._depth -= 1
+            if self.outer:
+                if exc_type is not None:
+                    # SQLite may have rolled the whole transaction back already (a full disk does):
+                    # then there is no savepoint left, and the original error is the one to report.
+                    store._quietly("ROLLBACK TO unit")
+                store._quietly("RELEASE unit")
+                if not _deferring.get():
+                    store.commit()
+        finally:
+            store.lock.release()
 
 
 def disk_full(exc: BaseException) -> bool:

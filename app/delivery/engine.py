@@ -74,10 +74,10 @@ class Round:
         self.rt = rt
         self.app = app
         self.opts = apps.options(app)
-        self.creds = credentials.InUse(rt, app["id"])
+        self.creds = credentials.InUse(rt, app["id"], with_faults=True)
         self.now = rt.clock.now()
         self.debug = apps.debug_active(app, self.now)
-        self.faults_armed = faults.armed(rt)
+        self.faults_armed = self.creds.faults_armed
         self._pending: list[tuple[dict, dict | None, dict | None]] = []
 
     def add(

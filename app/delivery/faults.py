@@ -132,11 +132,6 @@ def add(
         )
 
 
-def armed(rt: Runtime) -> bool:
-    """Whether any fault waits at all: one cheap look per request instead of one per push."""
-    return rt.store.one("SELECT EXISTS (SELECT 1 FROM faults) AS armed")["armed"] == 1
-
-
 def take(rt: Runtime, app_token: str, device: sqlite3.Row, service: str) -> str | None:
     """The oldest matching fault of this service, used once (a count of null never runs out)."""
     row = rt.store.one(

@@ -51,12 +51,26 @@ class InUse:
     Made once per request, so a pushtest to several devices reads them once.
     """
 
-    def __init__(self, rt: Runtime, app_id: int) -> None:
-        rows = rt.store.all(
-            "SELECT platform, bundle, source, project_id, client_email, sandbox, production, expiry, topics, team_id"
-            f" FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}",
-            (app_id,),
-        )
+    COLUMNS = (
+        "platform, bundle, source, project_id, client_email, sandbox, production, expiry, topics, team_id"
+    )
+    # The same query also says whether any fault is armed (a row of platform 'faults'): on the
+    # pushtest path every statement counts (bench/).
+    WITH_FAULTS = (
+        f"SELECT {COLUMNS}, {SOURCE_RANK} AS rank FROM credentials WHERE app_id = ?"
+        " UNION ALL SELECT 'faults', '', '', NULL, NULL, 0, 0, NULL, '[]', NULL, 0"
+        " WHERE EXISTS (SELECT 1 FROM faults) ORDER BY platform, bundle, rank"
+    )
+
+    def __init__(self, rt: Runtime, app_id: int, *, with_faults: bool = False) -> None:
+        if with_faults:
+            rows = rt.store.all(self.WITH_FAULTS, (app_id,))
+            self.faults_armed = any(r["platform"] == "faults" for r in rows)
+        else:
+            rows = rt.store.all(
+                f"SELECT {self.COLUMNS} FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}",
+                (app_id,),
+            )
         self.fcm: sqlite3.Row | None = next((r for r in rows if r["platform"] == "fcm"), None)
         by_bundle: dict[str, sqlite3.Row] = {}
         for row in rows:

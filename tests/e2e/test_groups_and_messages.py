@@ -354,3 +354,45 @@ def test_users_and_groups_views_in_mock(mock):
         == 422
     )
     assert mock.client.put("/_mock/apps/nope/users/1/online", json={"online": True}).status_code == 404
+
+
+def test_message_pushes_follow_iosfcm_and_forceprod(mock):
+    upload_fcm(mock)
+    assert mock.upload_credential(cred("apns-universal.p12"), "apn")["result"] is True
+    mock.backend("useradd", user={"address": "ann"})
+    mock.register_device("bob", platform="ios", sandbox=True, appid="com.example.universal")
+    mid = mock.send_message("ann", "bob", "via apns")
+    [push] = mock.pushes(mid=mid)
+    assert push["service"] == "apn" and push["request"]["url"].startswith(
+        "https://api.sandbox.push.apple.com"
+    )
+    mock.backend("pushset", push={"forceprod": True, "ratelimit": False})
+    [push] = mock.pushes(mid=mock.send_message("ann", "bob", "to production"))
+    assert push["request"]["url"].startswith("https://api.push.apple.com/3/device/")
+    mock.backend("pushset", push={"iosfcm": True})
+    [push] = mock.pushes(mid=mock.send_message("ann", "bob", "via fcm"))
+    assert push["service"] == "fcm" and push["platform"] == "ios"
+    assert push["request"]["body"]["message"]["apns"]["payload"]["mesibo"]["body"] == "via fcm"
+
+
+def test_the_seed_gives_users_names_and_makes_groups(tmp_path):
+    from mesibo_mock.testing import MesiboMock
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "apps:\n"
+        "  - name: demo\n"
+        "    token: seeded\n"
+        "    users: [{address: '1', name: Ann}, {address: '2', name: Bob}]\n"
+        "    groups:\n"
+        "      - name: Team\n"
+        "        members: ['1', {address: '2', cr: false}, '3']\n"
+    )
+    with MesiboMock(seed=seed, app_token="seeded") as mock:
+        names = {u["address"]: u["name"] for u in mock.backend("usersget")["users"]}
+        assert names == {"1": "Ann", "2": "Bob", "3": ""}
+        [group] = mock.groups()
+        assert group["name"] == "Team"
+        assert [(m["address"], m["cr"]) for m in group["members"]] == [("1", True), ("2", False), ("3", True)]
+        mock.reset()  # a reset applies the seed again, once
+        assert [g["name"] for g in mock.groups()] == ["Team"]

@@ -647,3 +647,42 @@ def test_many_due_fallbacks_do_not_block_other_requests():
             prober.join()
         assert len(mock.pushes(kind="fallback", limit=1000)) == 1000
         assert max(waits) < 1.0, max(waits)  # health answered between the batches
+
+
+def test_each_credential_parser_runs_under_a_cpu_and_memory_limit():
+    import resource
+    import sys
+
+    from mesibo_mock.credentials import isolated
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource; print(resource.getrlimit(resource.RLIMIT_CPU)[0], resource.getrlimit(resource.RLIMIT_AS)[0])",
+        ],
+        preexec_fn=isolated._budget,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu, memory = map(int, done.stdout.split())
+    assert cpu == isolated.CPU_SECONDS and memory == isolated.MEMORY_BYTES
+    assert resource.getrlimit(resource.RLIMIT_CPU)[0] != cpu  # the server itself is not limited
+
+
+def test_connections_past_the_cap_get_503_until_the_idle_ones_are_shed(tmp_path):
+    import socket
+
+    proc, url = start_server(tmp_path, MESIBO_MOCK_MAX_CONNECTIONS="16", MESIBO_MOCK_HEADER_TIMEOUT="2")
+    port = int(url.rsplit(":", 1)[1])
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+    try:
+        time.sleep(0.3)
+        assert httpx.get(url + "/_mock/health", timeout=5).status_code == 503
+        time.sleep(3)  # past the header deadline the idle connections are closed
+        assert httpx.get(url + "/_mock/health", timeout=5).status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+        stop(proc)
