@@ -100,6 +100,30 @@ def optional_object(fields: dict, dotted: str, flat: str | None = None) -> dict 
     return value
 
 
+LARGEST_FLAG = 2**31 - 1
+
+
+def entity_fields(fields: dict, kind: str, *extra_whole: str) -> dict:
+    """The fields users and groups share (`name`, `active`, `flag`, `profile`, and `extra_whole`
+    numbers such as a group's `expiry`), nested under `kind` or flat, where given; each checked.
+    An empty name clears it; other empty values count as absent."""
+    out: dict = {}
+    name = pick(fields, f"{kind}.name", "name")
+    if name is not None:
+        out["name"] = "" if name == "" else as_text(f"{kind}.name", name, max_length=256)
+    active = pick(fields, f"{kind}.active", "active")
+    if active not in (None, ""):
+        out["active"] = as_bool(f"{kind}.active", active)
+    for number in ("flag", *extra_whole):
+        value = pick(fields, f"{kind}.{number}", number)
+        if value not in (None, ""):
+            out[number] = as_whole(f"{kind}.{number}", value, maximum=LARGEST_FLAG)
+    profile = optional_object(fields, f"{kind}.profile")
+    if profile is not None:
+        out["profile"] = profile
+    return out
+
+
 def required(fields: dict, dotted: str) -> Any:
     value = get_path(fields, dotted)
     if value is ABSENT or value is None:

@@ -70,21 +70,16 @@ def test_a_worker_planted_in_the_working_directory_never_runs(tmp_path):
     assert not marker.exists()
 
 
-def _der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
-
-
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _der_length(len(body)) + body
-
-
 def _children(body: bytes) -> list[tuple[int, bytes]]:
     from mesibo_mock.credentials.der import _items
 
     return _items(body)
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    from mesibo_mock.samples import _tlv as encode
+
+    return encode(tag, body)
 
 
 def with_mac_iterations(p12: bytes, iterations: int) -> bytes:

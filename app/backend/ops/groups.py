@@ -11,9 +11,9 @@ from mesibo_mock.services import groups
 from mesibo_mock.values import (
     as_address,
     as_bool,
-    as_text,
     as_whole,
     describe,
+    entity_fields,
     optional_object,
     pick,
     pick_id,
@@ -27,7 +27,7 @@ def groupadd(ctx: OpContext, fields: dict) -> dict:
     _group_object(fields)
     if pick(fields, "group.name", "name") in (None, ""):
         raise missing("group.name")
-    gid = groups.create(ctx.rt, ctx.app["id"], **_group_fields(fields))
+    gid = groups.create(ctx.rt, ctx.app["id"], **entity_fields(fields, "group", "expiry"))
     group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
     _apply_members(ctx, group, fields)
     return {"group": {"gid": gid}}
@@ -35,7 +35,7 @@ def groupadd(ctx: OpContext, fields: dict) -> dict:
 
 def groupset(ctx: OpContext, fields: dict) -> dict:
     group = _existing(ctx, fields)
-    groups.update(ctx.rt, group, **_group_fields(fields))
+    groups.update(ctx.rt, group, **entity_fields(fields, "group", "expiry"))
     _apply_members(ctx, group, fields)
     return {"group": {"gid": group["id"]}}
 
@@ -83,26 +83,6 @@ def _existing(ctx: OpContext, fields: dict) -> sqlite3.Row:
     if group is None:
         raise bad_value("gid", f"is not a group of this app: {gid}")
     return group
-
-
-def _group_fields(fields: dict) -> dict:
-    out: dict = {}
-    name = pick(fields, "group.name", "name")
-    if name not in (None, ""):
-        out["name"] = as_text("group.name", name, max_length=256)
-    flag = pick(fields, "group.flag", "flag")
-    if flag not in (None, ""):
-        out["flag"] = as_whole("group.flag", flag, maximum=2**31 - 1)
-    active = pick(fields, "group.active", "active")
-    if active not in (None, ""):
-        out["active"] = as_bool("group.active", active)
-    expiry = pick(fields, "group.expiry", "expiry")
-    if expiry not in (None, ""):
-        out["expiry"] = as_whole("group.expiry", expiry, maximum=2**31 - 1)
-    profile = optional_object(fields, "group.profile")
-    if profile is not None:
-        out["profile"] = profile
-    return out
 
 
 def _member_list(fields: dict) -> list[str] | None:

@@ -10,8 +10,8 @@ from mesibo_mock.services import people
 from mesibo_mock.values import (
     as_address,
     as_bool,
-    as_text,
     as_whole,
+    entity_fields,
     optional_object,
     pick,
     pick_id,
@@ -30,7 +30,7 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
         user = _existing(ctx, uid, None)
         address = user["address"]
     token_wanted = _token_request(fields)
-    user = people.add_user(ctx.rt, ctx.app["id"], address, **_user_fields(fields))
+    user = people.add_user(ctx.rt, ctx.app["id"], address, **entity_fields(fields, "user"))
     view = _short_view(user)
     if token_wanted is not None:
         view["token"] = people.issue_token(ctx.rt, user, *token_wanted)
@@ -39,7 +39,7 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
 
 def userset(ctx: OpContext, fields: dict) -> dict:
     user = _existing(ctx, *_who(fields))
-    changes = _user_fields(fields)
+    changes = entity_fields(fields, "user")
     token = optional_object(fields, "user.token")
     remove = token is not None and "remove" in token and as_bool("user.token.remove", token["remove"])
     with ctx.rt.store.tx():
@@ -100,24 +100,6 @@ def _existing(ctx: OpContext, uid: int | None, address: str | None) -> sqlite3.R
     if user is None:
         raise bad_value("user.address", f"is not a user of this app: {address!r}")
     return user
-
-
-def _user_fields(fields: dict) -> dict:
-    """name, active, flag and profile, where given; each checked."""
-    out: dict = {}
-    name = pick(fields, "user.name", "name")
-    if name is not None:
-        out["name"] = "" if name == "" else as_text("user.name", name, max_length=256)
-    active = pick(fields, "user.active", "active")
-    if active is not None:
-        out["active"] = as_bool("user.active", active)
-    flag = pick(fields, "user.flag", "flag")
-    if flag not in (None, ""):
-        out["flag"] = as_whole("user.flag", flag, maximum=2**31 - 1)
-    profile = optional_object(fields, "user.profile")
-    if profile is not None:
-        out["profile"] = profile
-    return out
 
 
 def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] | None:
