@@ -326,8 +326,17 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 def _upgrade_from_v1(conn: sqlite3.Connection) -> str:  # and from v2: columns added since
     """SQL that upgrades a store of mesibo-mock 0.1, where users kept their one access token in their
-    own row and push records knew no message. Nothing is dropped: users and tokens move over."""
+    own row and push records knew no message. Nothing is dropped: users and tokens move over. The
+    columns come first: the schema that follows indexes them."""
     script = []
+    for table, column, ddl in (
+        ("pushes", "mid", "mid INTEGER"),
+        ("pushes", "follows", "follows INTEGER"),
+        ("pushes", "injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
+        ("webhook_jobs", "claimed_until", "claimed_until FLOAT"),
+    ):
+        if _has_table(conn, table) and column not in _columns(conn, table):
+            script.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
     if "access_token" in _columns(conn, "users"):
         script += [
             "ALTER TABLE users RENAME TO users_v1;",
@@ -339,14 +348,6 @@ def _upgrade_from_v1(conn: sqlite3.Connection) -> str:  # and from v2: columns a
             " FROM users_v1 WHERE appid IS NOT NULL;",
             "DROP TABLE users_v1;",
         ]
-    for table, column, ddl in (
-        ("pushes", "mid", "mid INTEGER"),
-        ("pushes", "follows", "follows INTEGER"),
-        ("pushes", "injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
-        ("webhook_jobs", "claimed_until", "claimed_until FLOAT"),
-    ):
-        if column not in _columns(conn, table):
-            script.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
     return "\n".join(script)
 
 
