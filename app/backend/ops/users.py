@@ -147,6 +147,17 @@ USER_FIELDS = {
     "flag": integer("flags (flat: flag)", minimum=0),
     "profile": obj("profile: name, status, image, ...", {}),
 }
+USER_ANSWER = {
+    "uid": 1,
+    "address": "123456",
+    "name": "Ann",
+    "appid": "com.example.app",
+    "active": True,
+    "online": False,
+    "lastonline": None,
+    "flag": 0,
+    "profile": {"status": "busy"},
+}
 FLAT = {"addr": "user.address", "uid": "user.uid", "name": "user.name", "appid": "user.token.appid"}
 DOCS = {
     "useradd": OpDoc(
@@ -169,19 +180,7 @@ DOCS = {
         required=("user.address",),
         flat=FLAT,
         example={"user": {"address": "123456", "profile": {"status": "busy"}}},
-        answer={
-            "user": {
-                "uid": 1,
-                "address": "123456",
-                "name": "Ann",
-                "appid": "com.example.app",
-                "active": True,
-                "online": False,
-                "lastonline": None,
-                "flag": 0,
-                "profile": {"status": "busy"},
-            }
-        },
+        answer={"user": USER_ANSWER},
         errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
     ),
     "usertoken": OpDoc(
@@ -211,21 +210,7 @@ DOCS = {
         },
         flat={"addr": "user.address", "uid": "user.uid"},
         example={"addr": "1234*", "count": 20},
-        answer={
-            "users": [
-                {
-                    "uid": 1,
-                    "address": "123456",
-                    "name": "Ann",
-                    "appid": "com.example.app",
-                    "active": True,
-                    "online": False,
-                    "lastonline": None,
-                    "flag": 0,
-                    "profile": None,
-                }
-            ]
-        },
+        answer={"users": [USER_ANSWER]},
         errors=("BADVALUE",),
     ),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import app
+from app import main  # this project's own `app` package, beside the installed mesibo_mock
 from mesibo_mock import samples
 
 
@@ -13,7 +13,7 @@ from mesibo_mock import samples
 def client(mesibo_mock, monkeypatch):
     monkeypatch.setenv("MESIBO_API_URL", mesibo_mock.backend_url)
     monkeypatch.setenv("MESIBO_APP_TOKEN", mesibo_mock.app_token)
-    return TestClient(app)
+    return TestClient(main.app)
 
 
 def test_signup_gets_a_mesibo_token(client, mesibo_mock):
