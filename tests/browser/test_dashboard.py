@@ -451,6 +451,30 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         [message] = mock.messages(token="console-token")
         assert message["message"] == "hello from the console" and message["pushes"] == []  # bob is online
         settle()
+        page.click(f'{app} button.toggle-online[data-address="bob"]')  # and offline again
+        done("set bob offline: done")
+        assert {u["address"]: u["online"] for u in mock.users(token="console-token")}["bob"] is False
+        settle()
+
+        # ... and to a group, picked from the app's groups
+        mock.client.post(
+            "/backend",
+            json={
+                "op": "groupadd",
+                "token": "console-token",
+                "group": {"name": "pair", "members": {"m": "ann,bob"}},
+            },
+        )
+        page.goto(ui)
+        page.fill(f"{app} .message-form input[name=from]", "ann")
+        page.select_option(f"{app} .message-form select[name=gid]", label="pair (1)")
+        page.fill(f"{app} .message-form input[name=message]", "to the pair")
+        page.click(f"{app} .message-form button[type=submit]")
+        done("send a message: done")
+        group_message = mock.messages(token="console-token")[0]
+        assert group_message["gid"] == 1 and group_message["message"] == "to the pair"
+        assert [mock.push(p)["address"] for p in group_message["pushes"]] == ["bob"]  # not the sender
+        settle()
 
         # inject a fault aimed at an address with a count, list it, remove it; clear them all
         page.select_option("#fault-form select[name=error]", "QUOTA_EXCEEDED")
@@ -469,9 +493,17 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         page.click("#fault-form button[type=submit]")
         done("inject Unregistered: done")
         assert mock.client.get("/_mock/faults").json()["faults"][1]["count"] is None
+        page.uncheck("#fault-form input[name=forever]")
+        page.select_option("#fault-form select[name=error]", "UNAVAILABLE")
+        page.select_option("#fault-form select[name=target]", "push_token")
+        page.fill("#fault-form input[name=value]", "fcm-bob")
+        page.click("#fault-form button[type=submit]")
+        done("inject UNAVAILABLE: done")
+        third = mock.client.get("/_mock/faults").json()["faults"][2]
+        assert (third["push_token"], third["service"], third["count"]) == ("fcm-bob", "fcm", 2)
         page.click(f'#faults button.delete-fault[data-id="{fault["id"]}"]')
         done("remove the fault: done")
-        assert len(mock.client.get("/_mock/faults").json()["faults"]) == 1
+        assert len(mock.client.get("/_mock/faults").json()["faults"]) == 2
         page.click("#clear-faults")
         done("clear the faults: done")
         assert mock.client.get("/_mock/faults").json()["faults"] == []

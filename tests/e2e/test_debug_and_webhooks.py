@@ -140,6 +140,8 @@ def test_one_post_per_record_in_the_v2_envelope(hooked, receiver):
     app_id = event["aid"]
     assert event["server"] == "mesibo" and event["v"] == 2 and isinstance(app_id, int)
     assert event["secret"] == "s3cret" and isinstance(event["ts"], int)
+    now_ms = hooked.clock()["epoch"] * 1000  # webhook ts is in milliseconds, as Mesibo sends it
+    assert abs(event["ts"] - now_ms) < 60_000
     [item] = event["events"]
     assert item["type"] == "push"
     assert item["push"]["id"] == results[0]["id"] and item["push"]["status"] == "sent"
