@@ -92,9 +92,9 @@ class MockGuard:
     """/_mock is for tests and for the developer's own browser, never for other web pages:
 
     - a body over the upload limit is refused (413) before it is read whole;
-    - a POST must say `Content-Type: application/json`, which no cross-site form can send and no
-      cross-site fetch can send without a CORS preflight (which /_mock never grants; PUT and DELETE
-      need one anyway);
+    - a POST with a body must say `Content-Type: application/json`, which no cross-site form can
+      send and no cross-site fetch can send without a CORS preflight (which /_mock never grants; PUT
+      and DELETE need one anyway); a browser must say it even with no body;
     - a request with an `Origin` must come from the emulator's own origin;
     - a browser's request (it sends `Origin` or `Sec-Fetch-Site`) must name the emulator by a
       loopback name, an IP address or one of MESIBO_MOCK_ALLOWED_HOSTS in `Host`: a DNS-rebinding page
@@ -160,11 +160,10 @@ class MockGuard:
             return 403, "requests to /_mock from an opaque origin are refused"
         if scope["method"] in SIMPLE_STATE_CHANGING:
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if media != "application/json":
-                return (
-                    415,
-                    "a POST to /_mock must send Content-Type: application/json (and a JSON body, {} at least)",
-                )
+            # A form (any Content-Type but JSON) is refused from anyone; a browser must say JSON even
+            # with no body. A bare POST from a test or curl (no Content-Type, no Origin) is not a form.
+            if media != "application/json" and (media or browser):
+                return 415, "a POST to /_mock must send its body as JSON (Content-Type: application/json)"
         return None
 
     async def _read_capped(self, receive: Receive) -> tuple[bytes, bool]:

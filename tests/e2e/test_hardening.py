@@ -392,11 +392,20 @@ def test_only_the_backend_answers_other_origins(mock):
         assert "access-control-allow-origin" not in mock.client.get(path).headers, path
 
 
+def test_a_bare_post_from_a_test_client_still_works(mock):
+    """No body, no Content-Type, no Origin: curl -X POST or a test's client, not a form."""
+    assert mock.client.post("/_mock/reset").status_code == 200
+    browser_like = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
+    assert mock.client.post("/_mock/reset", headers=browser_like).status_code == 415
+
+
 def test_a_post_to_mock_without_json_is_refused(mock):
+    """What a cross-site form can send: urlencoded, multipart or text/plain bodies."""
+    plain = {"content-type": "text/plain"}
     for path, kwargs in (
-        ("/_mock/reset", {}),
         ("/_mock/reset", {"data": {"a": "1"}}),
-        ("/_mock/apps", {"content": b'{"name":"x"}'}),
+        ("/_mock/reset", {"files": {"a": ("a.txt", b"x")}}),
+        ("/_mock/apps", {"content": b'{"name":"x"}', "headers": plain}),
     ):
         assert mock.client.post(path, **kwargs).status_code == 415, path
     assert [a["name"] for a in mock.apps()] == ["default"]

@@ -79,7 +79,7 @@ def test_bad_flags_are_one_line_and_exit_2(args, words):
     assert_one_line_error(run_cli(*args), words)
 
 
-def test_python_dash_m_app_is_the_same_cli(tmp_path):
+def test_python_dash_m_mesibo_mock_is_the_same_cli(tmp_path):
     import sys
 
     version = subprocess.run(
