@@ -12,7 +12,7 @@ import contextlib
 
 MAX_DEPTH = 32
 MAX_NODES = 20_000
-SEQUENCE, SET, INTEGER, OCTET_STRING = 0x30, 0x31, 0x02, 0x04
+SEQUENCE, INTEGER, OCTET_STRING = 0x30, 0x02, 0x04
 
 
 class DerError(ValueError):

@@ -185,7 +185,7 @@ async def clear_pushes(rt: RuntimeDep, token: str | None = None):
 @router.get("/apps/{token}/users", tags=["users"])
 async def list_users(app: AppDep, rt: RuntimeDep):
     """Every user of the app, with the app ids and expiry of their access tokens."""
-    rows = rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (app["id"],))
+    rows = people.users_of(rt, app["id"])
     tokens: dict[int, list[dict]] = {}
     for t in rt.store.all("SELECT * FROM user_tokens WHERE app_id = ? ORDER BY id", (app["id"],)):
         tokens.setdefault(t["user_id"], []).append({"appid": t["appid"], "expires": iso(t["expires"])})

@@ -101,6 +101,11 @@ def delete_user(rt: Runtime, user: sqlite3.Row) -> None:
             conn.execute(statement, (user["id"],))
 
 
+def users_of(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
+    """Every user of an app, oldest first (the /_mock view and the dashboard)."""
+    return rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (app_id,))
+
+
 def find_users(
     rt: Runtime, app_id: int, pattern: str | None, uid: int | None, count: int
 ) -> list[sqlite3.Row]:

@@ -47,10 +47,7 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
         for entry in view["credentials"]["apn"]:
             entry["note"] = expiry_note(entry["expiry"], now)
         view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]
-        view["users"] = [
-            people.user_view(u)
-            for u in rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (row["id"],))
-        ]
+        view["users"] = [people.user_view(u) for u in people.users_of(rt, row["id"])]
         view["groups"] = [
             groups.group_view(g, [groups.member_view(m) for m in groups.members(rt, g)])
             for g in groups.list_groups(rt, row["id"])
