@@ -37,7 +37,7 @@ async def health() -> dict:
 def main() -> None:
     import uvicorn
 
-    from mesibo_mock.serving import bind, clean_exit_server
+    from mesibo_mock.server.serving import bind, clean_exit_server
 
     port = int(sys.argv[1])
     sock = bind("127.0.0.1", port)

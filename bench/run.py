@@ -176,7 +176,7 @@ def measure_both(seconds: float, connections: int, tmp: str) -> dict[str, dict]:
 # --- the record query at 1k and 1M ------------------------------------------------------------------
 def build_records_db(path: str, count: int) -> None:
     """A store holding `count` push records, written straight into SQLite (the API would take hours)."""
-    from mesibo_mock.store import Store
+    from mesibo_mock.store.db import Store
 
     store = Store(path)
     request = json.dumps(

@@ -7,9 +7,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from mesibo_mock.config import Settings
 from mesibo_mock.lifecycle import build_runtime
 from mesibo_mock.main import create_app
+from mesibo_mock.server.settings import Settings
 
 runtime = build_runtime(Settings(db=":memory:", app_token="schema-token", log_level="warning"))
 app = create_app(runtime)

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from mesibo_mock.clock import Clock, iso, parse_iso
-from mesibo_mock.config import Settings, parse_limit
+from mesibo_mock.server.settings import Settings, parse_limit
 
 
 def test_clock_advance_moves_now_forward():

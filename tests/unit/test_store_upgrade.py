@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from mesibo_mock.store import SCHEMA_VERSION, Store
+from mesibo_mock.store.db import SCHEMA_VERSION, Store
 
 V1 = Path(__file__).resolve().parent.parent / "data" / "schema_v1.sql"
 

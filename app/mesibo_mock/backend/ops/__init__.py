@@ -1,0 +1,54 @@
+"""One module per backend op. Each handler takes (OpContext, fields) and returns the response fields;
+each module also documents its ops (OpDoc), next to the code that validates them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from mesibo_mock.server.runtime import Runtime
+
+
+@dataclass
+class OpContext:
+    rt: Runtime
+    app: sqlite3.Row
+    outbox: Any = None  # events.webhook.Outbox: where the pushes and events the op causes go
+
+
+@dataclass(frozen=True)
+class OpDoc:
+    """What /openapi.json says of an op. `required` names the fields (dotted, nested form) whose absence
+    the op refuses with MISSINGPARAMS; tests/e2e/test_openapi.py removes each from `example` and checks
+    that the server names it, and sends every example, so the documentation cannot drift from the code."""
+
+    summary: str
+    fields: dict  # JSON Schema properties of the op's own fields, nested form
+    example: dict  # the op's fields in an example request (besides op and token)
+    answer: dict  # the fields of the example's answer (besides op and result)
+    required: tuple[str, ...] = ()
+    flat: dict[str, str] = field(default_factory=dict)  # flat /api.php name -> nested path
+    errors: tuple[str, ...] = ("MISSINGPARAMS", "BADVALUE")
+
+
+def string(description: str, **extra) -> dict:
+    return {"type": "string", "description": description, **extra}
+
+
+def boolean(description: str, default: bool | None = None) -> dict:
+    schema: dict = {"type": "boolean", "description": description}
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
+def integer(description: str, **extra) -> dict:
+    return {"type": "integer", "description": description, **extra}
+
+
+def obj(description: str, properties: dict, required: list[str] | None = None) -> dict:
+    schema: dict = {"type": "object", "description": description, "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema

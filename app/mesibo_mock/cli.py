@@ -1,0 +1,170 @@
+"""`mesibo-mock serve`: flags over MESIBO_MOCK_* variables; bad input is one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import re
+import sys
+
+from pydantic import ValidationError
+
+from mesibo_mock import __version__
+from mesibo_mock.server.serving import UsageError, bind, clean_exit_server
+from mesibo_mock.server.settings import LOG_LEVELS, Settings
+
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints the whole usage; we print one line
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="mesibo-mock", description="A local emulator of Mesibo's push-notification API."
+    )
+    parser.add_argument("--version", action="version", version=f"mesibo-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    serve = commands.add_parser("serve", help="start the emulator")
+    serve.add_argument("--host", help="address to listen on (MESIBO_MOCK_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on; 0 picks a free one (MESIBO_MOCK_PORT, 8000)"
+    )
+    serve.add_argument("--db", help="SQLite file, or :memory: (MESIBO_MOCK_DB, ./mesibo-mock.db)")
+    serve.add_argument("--mode", choices=["cloud", "onprem"], type=str.lower, help="MESIBO_MOCK_MODE, cloud")
+    serve.add_argument("--seed", help="YAML or JSON seed file (MESIBO_MOCK_SEED)")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, type=str.lower, help="MESIBO_MOCK_LOG_LEVEL, info")
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value for key, value in vars(args).items() if key in Settings.model_fields and value is not None
+    }
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "setting"
+        flag = f"--{name.replace('_', '-')}" if name in overrides else f"MESIBO_MOCK_{name.upper()}"
+        raise UsageError(f"invalid {flag}: {err['msg']}") from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
+    logging.getLogger("uvicorn.access").addFilter(redact_admin_token)
+
+
+SECRET_PARAM = re.compile(r"(admin_token=)[^&\s]*")
+
+
+def redact_admin_token(record: logging.LogRecord) -> bool:
+    """The dashboard may be opened as /_mock/ui?admin_token=...: the access log never shows the token."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            SECRET_PARAM.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+        )
+    return True
+
+
+def uvicorn_config(api, settings: Settings, **extra):
+    """The server settings `mesibo-mock serve` and MesiboMock share: deadlines, the connection cap."""
+    import uvicorn
+
+    from mesibo_mock.backend.http import slow_body_answer
+    from mesibo_mock.server.guards import connection_cap, guarded_protocol
+
+    return uvicorn.Config(
+        api,
+        log_level=settings.log_level,
+        access_log=settings.log_level in ("info", "debug"),
+        timeout_graceful_shutdown=8,
+        log_config=None,
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout, slow_body_answer),
+        limit_concurrency=connection_cap(settings.max_connections),
+        **extra,
+    )
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from mesibo_mock.errors import SeedError
+    from mesibo_mock.lifecycle import open_runtime, start_runtime
+    from mesibo_mock.main import create_app
+    from mesibo_mock.store.db import StoreError
+
+    configure_logging(settings.log_level)
+    # Flags (above), the seed file and the database path are checked before the port is taken, so
+    # each mistake is reported as itself even when the port is busy (SPEC section 1); nothing of the
+    # user's is written to the store until the port is ours.
+    try:
+        rt = open_runtime(settings)
+    except (StoreError, SeedError) as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        sock = bind(settings.host, settings.port)
+    except UsageError:
+        rt.store.close()
+        raise
+    try:
+        start_runtime(rt)
+    except (StoreError, SeedError) as exc:
+        sock.close()
+        raise UsageError(str(exc)) from None
+    host, port = sock.getsockname()[:2]
+    logging.getLogger("mesibo_mock").info(
+        "mesibo-mock %s (%s mode) listening on http://%s:%d  backend: http://%s:%d/backend",
+        __version__,
+        settings.mode,
+        host,
+        port,
+        host,
+        port,
+    )
+    api = create_app(rt)
+    # Everything made so far lives as long as the process: keep the cyclic collector from scanning
+    # it again and again (it was turned off for the start-up, see main()).
+    gc.freeze()
+    gc.enable()
+    config = uvicorn_config(api, settings)
+    server = clean_exit_server(uvicorn.Server)(config)
+    server.on_exit = rt.stopping.set  # pending long-polls answer at once, so the exit is quick
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        rt.store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # start-up allocates ~half a million long-lived objects: no collections meanwhile
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command != "serve":
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        settings = load_settings(args)
+        return serve(settings)
+    except UsageError as exc:
+        print(f"mesibo-mock: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        gc.enable()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

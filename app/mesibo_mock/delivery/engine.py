@@ -1,0 +1,355 @@
+"""One push to one device: route, render, decide the outcome, record it, schedule what follows.
+
+The order of decisions: injected faults and tokens already invalidated, then the built-in checks:
+credentials (none: no request at all), the `ratelimit` throttle, then the checks the real services
+make themselves (expiry, environment, token format, payload size).
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import random
+import sqlite3
+
+import orjson
+
+from mesibo_mock.clock import iso
+from mesibo_mock.delivery import apns, faults, fcm
+from mesibo_mock.delivery.content import DEFAULT_BODY, DEFAULT_TITLE, Push
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import apps, credentials, messages
+from mesibo_mock.store.db import loads
+
+log = logging.getLogger("mesibo_mock.push")
+HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def push_type_for(device: sqlite3.Row, service: str, background: bool, kind: str) -> str:
+    if device["platform"] == "ios" and device["voip"] and service == "apn":
+        return "voip"
+    if kind == "fallback" or not background:
+        return "alert"
+    return "background"
+
+
+def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
+    return "fcm" if device["platform"] == "android" or iosfcm else "apn"
+
+
+RECORD_COLUMNS = (
+    "ts",
+    "app_token",
+    "app_name",
+    "address",
+    "device_id",
+    "push_token",
+    "platform",
+    "service",
+    "push_type",
+    "kind",
+    "status",
+    "reason",
+    "debug",
+    "request",
+    "response",
+    "acked",
+    "fallback_due",
+    "mid",
+    "follows",
+    "injected",
+)
+RECORD_VALUES = operator.itemgetter(*RECORD_COLUMNS)  # a record dict -> its row, in C
+INSERT_RECORD = (
+    f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
+)
+
+
+class Round:
+    """The pushes of one request (a test push, a message, due fallbacks): the app, its options,
+    credentials and "is any fault armed" are read once however many devices there are, and the
+    records are written together by `send()`, inside the caller's transaction."""
+
+    def __init__(self, rt: Runtime, app: sqlite3.Row, outbox=None) -> None:
+        self.rt = rt
+        self.app = app
+        # Where the records' events go (events.webhook.Outbox): handed in, so the engine imports nothing
+        # of the events module.
+        self.outbox = outbox
+        self.opts = apps.options(app)
+        self.creds = credentials.InUse(rt, app["id"], with_faults=True)
+        self.now = rt.clock.now()
+        self.debug = apps.debug_active(app, self.now)
+        self.faults_armed = self.creds.faults_armed
+        self._pending: list[tuple[dict, dict | None, dict | None]] = []
+
+    def add(
+        self,
+        device: sqlite3.Row,
+        kind: str,
+        body: str | None = None,
+        *,
+        title: str | None = None,
+        mid: int | None = None,
+        follows: int | None = None,
+    ) -> None:
+        """Decide one push to one device; nothing is written until send()."""
+        opts = self.opts
+        service = service_for(device, opts["iosfcm"])
+        push = Push(
+            push_type=push_type_for(device, service, opts["background"], kind),
+            kind=kind,
+            message_id=fake_id(16),
+            title=title or DEFAULT_TITLE,
+            body=DEFAULT_BODY if body is None else body,
+            collapse=opts["collapse"],
+            sound=opts["sound"],
+            mid=mid,
+        )
+        request, response, status, reason, injected = _outcome(self, device, service, push)
+        record = {
+            "ts": self.now,
+            "app_token": self.app["token"],
+            "app_name": self.app["name"],
+            "address": device["address"],
+            "device_id": device["id"],
+            "push_token": device["push_token"],
+            "platform": device["platform"],
+            "service": service,
+            "push_type": push.push_type,
+            "kind": kind,
+            "status": status,
+            "reason": reason,
+            "debug": self.debug,
+            "request": _json_text(request),
+            "response": _json_text(response),
+            "acked": False,
+            "fallback_due": _fallback_due(self.rt, opts, device, push, self.now),
+            "mid": mid,
+            "follows": follows,
+            "injected": injected,
+        }
+        self._pending.append((record, request, response))
+
+    def send(self) -> list[dict]:
+        """Write every record decided so far; -> one result per push, in the order they were added."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        rt, app = self.rt, self.app
+        with rt.store.tx() as conn:
+            conn.executemany(INSERT_RECORD, [RECORD_VALUES(r) for r, _, _ in pending])
+            # One connection under one lock: the new ids are the last ones, in order.
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            first = last - len(pending) + 1
+            sent = [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
+            if sent:
+                marks = ", ".join("?" for _ in sent)
+                conn.execute(f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *sent])
+            for record, _, _ in pending:
+                if record["reason"] in faults.INVALIDATING:
+                    conn.execute(
+                        "UPDATE devices SET invalid_reason = ? WHERE id = ?",
+                        (record["reason"], record["device_id"]),
+                    )
+            if self.outbox is not None and self.outbox.wants_pushes(app):
+                views = [
+                    view_of({**r, "id": first + i}, req, resp) for i, (r, req, resp) in enumerate(pending)
+                ]
+                self.outbox.pushes(app, views)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "\n".join(
+                    _log_line(first + i, app["name"], record) for i, (record, _, _) in enumerate(pending)
+                )
+            )
+        rt.pushes_changed()  # wakes long-polls
+        return [
+            {
+                "id": first + i,
+                "service": record["service"],
+                "platform": record["platform"],
+                "status": record["status"],
+                "reason": record["reason"],
+                "device": record["device_id"],
+            }
+            for i, (record, _, _) in enumerate(pending)
+        ]
+
+
+def _json_text(value: dict | None) -> str | None:
+    """Records are stored as JSON text; orjson writes it about ten times faster than the json module,
+    which matters when one message fans out to thousands of devices."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _log_line(record_id: int, app_name: str, record: dict) -> str:
+    """One readable line per record, for a person watching the logs."""
+    mid = f" mid={record['mid']}" if record["mid"] is not None else ""
+    return (
+        f"push #{record_id} app={app_name} address={record['address']} service={record['service']}"
+        f" type={record['push_type']} kind={record['kind']}{mid} status={record['status']}"
+        f" reason={record['reason'] or '-'}"
+    )
+
+
+def fake_id(digits: int) -> str:
+    """Message ids only need to be unique-looking, not secret: no system entropy on the hot path."""
+    return f"{random.getrandbits(digits * 4):0{digits}x}"
+
+
+def _outcome(
+    rnd: Round, device: sqlite3.Row, service: str, push: Push
+) -> tuple[dict | None, dict | None, str, str | None, bool]:
+    """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5)."""
+    rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
+    use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
+    if service == "fcm":
+        cred = rnd.creds.fcm
+        project_id = cred["project_id"] if cred is not None else fcm.ANY_PROJECT
+        ios = device["platform"] == "ios"
+        request = fcm.render(push, device["push_token"], project_id, ios=ios, topic=device["appid"])
+    else:
+        cred = rnd.creds.apn_for(device["appid"])
+        request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
+
+    injected = faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
+    dead = device["invalid_reason"] if device["invalid_reason"] in faults.INVALIDATING else None
+    if injected is not None or dead is not None:
+        reason = injected or dead
+        apns_id = apns.new_apns_id() if service == "apn" else None
+        return request, faults.fault_response(reason, now, apns_id), "failed", reason, injected is not None
+
+    if cred is None:  # no credential: no request is made at all
+        reason = "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
+        return None, None, "failed", reason, False
+
+    if opts["ratelimit"] and _throttled(rt, device, now):
+        return request, None, "throttled", None, False
+
+    if service == "fcm":
+        if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
+            response = _fcm_error("INVALID_ARGUMENT", "Message is too big", now)
+            return request, response, "failed", "INVALID_ARGUMENT", False
+        message_id = f"0:{int(now * 1000)}%{push.message_id}"
+        return request, fcm.success(cred["project_id"], message_id), "sent", None, False
+
+    apns_id = apns.new_apns_id()
+    reason = _apns_refusal(cred, device, use_sandbox, push, request, now)
+    if reason is not None:
+        return request, apns.error(faults.FAULTS[reason].status, reason, apns_id), "failed", reason, False
+    return request, apns.success(apns_id), "sent", None, False
+
+
+def _apns_refusal(
+    cred: sqlite3.Row, device: sqlite3.Row, use_sandbox: bool, push: Push, request: dict, now: float
+) -> str | None:
+    if cred["expiry"] is not None and cred["expiry"] <= now:
+        return "BadCertificate"
+    if not (cred["sandbox"] if use_sandbox else cred["production"]):
+        return "BadCertificateEnvironment"
+    token = device["push_token"]
+    if not token or not set(token) <= HEX:
+        return "BadDeviceToken"
+    limit = apns.payload_limit(push)
+    if not push.surely_fits(limit) and apns.payload_size(request) > limit:
+        return "PayloadTooLarge"
+    return None
+
+
+def _fcm_error(code: str, message: str, now: float) -> dict:
+    response = faults.fault_response(code, now)
+    response["body"]["error"]["message"] = message
+    return response
+
+
+def _throttled(rt: Runtime, device: sqlite3.Row, now: float) -> bool:
+    last = device["last_sent"]
+    return last is not None and now - last < rt.settings.push_interval
+
+
+def _fallback_due(rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, now: float) -> float | None:
+    """A background push to a device that will not answer earns an alert fallback later, whatever
+    became of the push itself (a device that never got it does not answer either)."""
+    wanted = opts["fallback"] and push.push_type == "background" and push.kind in ("test", "message")
+    if wanted and not device["responds"]:
+        return now + rt.settings.fallback_seconds
+    return None
+
+
+def record_view(row: sqlite3.Row) -> dict:
+    """A stored record as the API shows it."""
+    return view_of(row, loads(row["request"]), loads(row["response"]))
+
+
+def view_of(row, request: dict | None, response: dict | None) -> dict:
+    """A record's public shape; `row` is a stored row or the values just inserted."""
+    return {
+        "id": row["id"],
+        "ts": iso(row["ts"]),
+        "app": row["app_token"],
+        "app_name": row["app_name"],
+        "address": row["address"],
+        "device": row["device_id"],
+        "push_token": row["push_token"],
+        "platform": row["platform"],
+        "service": row["service"],
+        "push_type": row["push_type"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "debug": bool(row["debug"]),
+        "acked": bool(row["acked"]),
+        "fallback_due": iso(row["fallback_due"]),
+        "mid": row["mid"],
+        "follows": row["follows"],
+        "injected": bool(row["injected"]),
+        "request": request,
+        "response": response,
+    }
+
+
+FALLBACK_BATCH = 500
+
+
+def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) -> bool:
+    """Make up to `limit` fallbacks whose time has come; -> whether more are due. Called by the
+    scheduler, batch after batch, so that requests get through in between."""
+    now = rt.clock.now()
+    with rt.store.tx():
+        due = rt.store.all(
+            "SELECT p.id, p.app_token, p.device_id, p.mid, m.message, m.title, m.from_address, u.name"
+            " FROM pushes p LEFT JOIN messages m ON m.id = p.mid"
+            " LEFT JOIN users u ON u.app_id = m.app_id AND u.address = m.from_address"
+            " WHERE p.fallback_due IS NOT NULL AND p.fallback_due <= ? ORDER BY p.fallback_due LIMIT ?",
+            (now, limit + 1),
+        )
+        batch = due[:limit]
+        if not batch:
+            return False
+        marks = ", ".join("?" for _ in batch)
+        rt.store.run(f"UPDATE pushes SET fallback_due = NULL WHERE id IN ({marks})", [r["id"] for r in batch])
+        rounds: dict[str, Round | None] = {}
+        for row in batch:
+            if row["app_token"] not in rounds:
+                app = apps.by_token(rt, row["app_token"])
+                rounds[row["app_token"]] = Round(rt, app, outbox) if app is not None else None
+            rnd = rounds[row["app_token"]]
+            device = rt.store.one("SELECT * FROM devices WHERE id = ?", (row["device_id"],))
+            if rnd is not None and device is not None:
+                title = (
+                    messages.push_title(row["title"], row["name"], row["from_address"])
+                    if row["mid"]
+                    else None
+                )
+                rnd.add(device, "fallback", row["message"], title=title, mid=row["mid"], follows=row["id"])
+        for rnd in rounds.values():
+            if rnd is not None:
+                rnd.send()
+    return len(due) > limit
+
+
+def acknowledge(rt: Runtime, push_id: int) -> sqlite3.Row | None:
+    with rt.store.tx():
+        rt.store.run("UPDATE pushes SET acked = 1, fallback_due = NULL WHERE id = ?", (push_id,))
+        return rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))

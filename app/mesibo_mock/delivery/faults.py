@@ -1,0 +1,162 @@
+"""Every injectable APNs reason and FCM errorCode, with its real HTTP status and body: one table."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from mesibo_mock.server.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    service: str  # "apn" | "fcm"
+    status: int
+    message: str = ""  # FCM's error.message
+    grpc_status: str = ""  # FCM's error.status
+
+
+def _apns(status: int) -> FaultKind:
+    return FaultKind("apn", status)
+
+
+def _fcm(status: int, grpc: str, message: str) -> FaultKind:
+    return FaultKind("fcm", status, message, grpc)
+
+
+FAULTS: dict[str, FaultKind] = {
+    # APNs reasons (Apple: "Handling notification responses from APNs")
+    **{
+        reason: _apns(400)
+        for reason in (
+            "BadCollapseId",
+            "BadDeviceToken",
+            "BadExpirationDate",
+            "BadMessageId",
+            "BadPriority",
+            "BadTopic",
+            "DeviceTokenNotForTopic",
+            "DuplicateHeaders",
+            "IdleTimeout",
+            "InvalidPushType",
+            "MissingDeviceToken",
+            "MissingTopic",
+            "PayloadEmpty",
+            "TopicDisallowed",
+        )
+    },
+    **{
+        reason: _apns(403)
+        for reason in (
+            "BadCertificate",
+            "BadCertificateEnvironment",
+            "ExpiredProviderToken",
+            "Forbidden",
+            "InvalidProviderToken",
+            "MissingProviderToken",
+        )
+    },
+    "BadPath": _apns(404),
+    "MethodNotAllowed": _apns(405),
+    "Unregistered": _apns(410),
+    "ExpiredToken": _apns(410),
+    "PayloadTooLarge": _apns(413),
+    "TooManyProviderTokenUpdates": _apns(429),
+    "TooManyRequests": _apns(429),
+    "InternalServerError": _apns(500),
+    "ServiceUnavailable": _apns(503),
+    "Shutdown": _apns(503),
+    # FCM HTTP v1 errorCodes (Firebase: "ErrorCode")
+    "INVALID_ARGUMENT": _fcm(400, "INVALID_ARGUMENT", "Request contains an invalid argument."),
+    "UNREGISTERED": _fcm(404, "NOT_FOUND", "Requested entity was not found."),
+    "SENDER_ID_MISMATCH": _fcm(403, "PERMISSION_DENIED", "SenderId mismatch"),
+    "QUOTA_EXCEEDED": _fcm(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "Quota exceeded for quota metric 'Send requests' of service fcm.googleapis.com.",
+    ),
+    "UNAVAILABLE": _fcm(503, "UNAVAILABLE", "The service is currently unavailable."),
+    "INTERNAL": _fcm(500, "INTERNAL", "Internal error encountered."),
+    "THIRD_PARTY_AUTH_ERROR": _fcm(401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service"),
+}
+
+# After these the token is dead until the device registers again.
+INVALIDATING = frozenset({"Unregistered", "ExpiredToken", "UNREGISTERED"})
+
+
+def fault_response(name: str, now: float, apns_id: str | None = None) -> dict:
+    """The status, headers and body the real service answers with for this error."""
+    kind = FAULTS[name]
+    if kind.service == "apn":
+        body: dict = {"reason": name}
+        if kind.status == 410:
+            body["timestamp"] = int(now * 1000)
+        return {"status": kind.status, "headers": {"apns-id": apns_id} if apns_id else {}, "body": body}
+    return {
+        "status": kind.status,
+        "headers": {"content-type": "application/json; charset=UTF-8"},
+        "body": {
+            "error": {
+                "code": kind.status,
+                "message": kind.message,
+                "status": kind.grpc_status,
+                "details": [
+                    {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": name}
+                ],
+            }
+        },
+    }
+
+
+def add(
+    rt: Runtime,
+    error: str,
+    *,
+    token: str | None,
+    address: str | None,
+    push_token: str | None,
+    count: int | None,
+) -> int:
+    with rt.store.tx():
+        return rt.store.insert(
+            "faults",
+            {
+                "app_token": token,
+                "address": address,
+                "push_token": push_token,
+                "error": error,
+                "service": FAULTS[error].service,
+                "remaining": count,
+                "created": rt.clock.now(),
+            },
+        )
+
+
+def take(rt: Runtime, app_token: str, device: sqlite3.Row, service: str) -> str | None:
+    """The oldest matching fault of this service, used once (a count of null never runs out)."""
+    row = rt.store.one(
+        "SELECT id, error, remaining FROM faults WHERE service = ?"
+        " AND (app_token IS NULL OR app_token = ?) AND (address IS NULL OR address = ?)"
+        " AND (push_token IS NULL OR push_token = ?) ORDER BY id LIMIT 1",
+        (service, app_token, device["address"], device["push_token"]),
+    )
+    if row is None:
+        return None
+    if row["remaining"] is not None:
+        if row["remaining"] <= 1:
+            rt.store.run("DELETE FROM faults WHERE id = ?", (row["id"],))
+        else:
+            rt.store.run("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
+    return row["error"]
+
+
+def view(row: sqlite3.Row) -> dict:
+    return {
+        "id": row["id"],
+        "token": row["app_token"],
+        "address": row["address"],
+        "push_token": row["push_token"],
+        "error": row["error"],
+        "service": row["service"],
+        "count": row["remaining"],
+    }

@@ -1,0 +1,124 @@
+"""create_app(runtime) -> FastAPI: the backend routes, the /_mock API, CORS and the timer loop."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mesibo_mock import __version__
+from mesibo_mock.backend.http import PATHS, make_endpoint
+from mesibo_mock.mock_api import problems
+from mesibo_mock.mock_api.guard import MockGuard, RequireAdmin
+from mesibo_mock.mock_api.health import health_router
+from mesibo_mock.scheduler import Timers
+from mesibo_mock.server import docs
+from mesibo_mock.server.runtime import Runtime
+
+
+class AnyMethod:
+    """An endpoint as an ASGI object: Starlette limits function endpoints to GET when no methods are given."""
+
+    def __init__(self, endpoint) -> None:
+        self.app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+UI_DIR = Path(__file__).resolve().parent / "ui" / "static"
+
+
+def include_mock_routes(api: FastAPI) -> None:
+    """The /_mock API and the dashboard, declared on first use (other than a health check): declaring
+    their routes is most of what FastAPI costs at start-up, and a health check needs none of them."""
+    if getattr(api.state, "mock_routes", False):
+        return
+    api.state.mock_routes = True
+    from mesibo_mock.mock_api.routes import router
+    from mesibo_mock.ui.routes import router as ui_router
+
+    api.include_router(router)
+    api.include_router(ui_router)
+
+
+class IncludeOnFirstUse:
+    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+        self.app = app
+        self.api = api
+        self.done = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if not self.done and path.startswith("/_mock") and path != "/_mock/health":
+            include_mock_routes(self.api)
+            self.done = True
+        await self.app(scope, receive, send)
+
+
+def document_backend(api: FastAPI) -> None:
+    """Put /backend (every op, with examples) and the /_mock answers into the OpenAPI schema, built only
+    when it is first asked for, so start-up pays nothing for it."""
+    build = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            from mesibo_mock.backend.openapi import backend_paths
+            from mesibo_mock.mock_api.answers import describe_answers
+
+            include_mock_routes(api)
+            schema = build()
+            schema["paths"].update(backend_paths())
+            describe_answers(schema)
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    timers = Timers(rt)
+    rt.timers = timers
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        rt.loop = asyncio.get_running_loop()
+        timers.start()
+        try:
+            yield
+        finally:
+            await timers.stop()
+
+    api = FastAPI(
+        title="mesibo-mock",
+        version=__version__,
+        description="A local emulator of Mesibo's backend push-notification API. "
+        "The Mesibo endpoint is POST /backend; the emulator's own API is under /_mock.",
+        lifespan=lifespan,
+        docs_url=None,  # served by mesibo_mock.docs from local files, not a CDN
+        redoc_url=None,
+    )
+    api.state.runtime = rt
+    # The Mesibo endpoint is a plain Starlette route: it reads its own body in any encoding, so
+    # FastAPI's per-request dependency and validation machinery would only cost time there.
+    endpoint = make_endpoint(rt)
+    for path in PATHS:
+        # An ASGI object, not a function, so that methods=None means every method: even PATCH gets
+        # the JSON envelope rather than a plain-text 405.
+        api.router.routes.append(Route(path, AnyMethod(endpoint), methods=None))
+    document_backend(api)
+    api.include_router(health_router)
+    docs.install(api, rt.settings.mode)
+    api.mount("/_mock/ui/static", StaticFiles(directory=str(UI_DIR)), name="ui-static")
+    problems.install(api)
+    api.add_middleware(IncludeOnFirstUse, api=api)
+    allowed = frozenset(h.strip().lower() for h in rt.settings.allowed_hosts.split(",") if h.strip())
+    api.add_middleware(MockGuard, max_body=rt.settings.max_upload_bytes, allowed_hosts=allowed)
+    if rt.settings.admin_token:
+        api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
+    return api

@@ -1,0 +1,355 @@
+"""/_mock routes: apps, webhooks, devices, users, groups, pushes, messages, faults, clock, webhook log,
+reset. Included on the first /_mock request (see main.py), so that start-up does not pay for them."""
+
+# No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
+
+import asyncio
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+
+from mesibo_mock.clock import iso, parse_iso
+from mesibo_mock.delivery import engine, faults
+from mesibo_mock.events import webhook
+from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
+from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, OnlineIn, WebhookIn
+from mesibo_mock.server.responses import json_response
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import apps, groups, messages, people
+from mesibo_mock.store.db import where
+
+# Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
+# each at import time, which alone cost 50 ms of start-up.
+router = APIRouter(prefix="/_mock")
+MAX_WAIT_SECONDS = 60.0
+MAX_LIMIT = 1000
+CLOCK_EARLIEST = 946684800.0  # 2000-01-01
+CLOCK_LATEST = 221845392000.0  # 9000-01-01
+
+
+# --- apps -----------------------------------------------------------------------------------------
+@router.get("/apps", tags=["apps"])
+async def list_apps(rt: RuntimeDep):
+    return json_response({"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]})
+
+
+@router.post("/apps", status_code=201, tags=["apps"])
+async def create_app(body: AppIn, rt: RuntimeDep):
+    try:
+        app = apps.create(rt, body.name, body.token)
+    except apps.AppExists:
+        raise HTTPException(409, f"an app with token {body.token!r} already exists") from None
+    return json_response(apps.public_view(rt, app), 201)
+
+
+@router.get("/apps/{token}", tags=["apps"])
+async def get_app(app: AppDep, rt: RuntimeDep):
+    return json_response(apps.public_view(rt, app))
+
+
+@router.delete("/apps/{token}", status_code=204, tags=["apps"])
+async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
+    apps.delete(rt, app)
+    return Response(status_code=204)
+
+
+@router.put("/apps/{token}/webhook", tags=["apps"])
+async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
+    apps.set_webhook(rt, app, body.url, body.secret)
+    return json_response({"webhook": {"url": body.url}})
+
+
+@router.delete("/apps/{token}/webhook", status_code=204, tags=["apps"])
+async def delete_webhook(app: AppDep, rt: RuntimeDep) -> Response:
+    apps.set_webhook(rt, app, None, None)
+    return Response(status_code=204)
+
+
+# --- devices --------------------------------------------------------------------------------------
+@router.post("/apps/{token}/devices", status_code=201, tags=["devices"])
+async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep):
+    device, _created = people.register_device(rt, app["id"], body.model_dump())
+    return json_response(people.device_view(device), 201)
+
+
+@router.get("/apps/{token}/devices", tags=["devices"])
+async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None):
+    return json_response(
+        {"devices": [people.device_view(d) for d in people.devices_of(rt, app["id"], address)]}
+    )
+
+
+@router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
+async def delete_device(device_id: RowId, app: AppDep, rt: RuntimeDep) -> Response:
+    device = people.device_by_id(rt, app["id"], device_id)
+    if device is None:
+        raise HTTPException(404, f"no device {device_id} in this app")
+    people.delete_device(rt, device)
+    return Response(status_code=204)
+
+
+# --- pushes ---------------------------------------------------------------------------------------
+def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> list[dict]:
+    clause, args = where(filters, ("id > ?", after))
+    rows = rt.store.all(f"SELECT * FROM pushes{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+    return [engine.record_view(r) for r in rows]
+
+
+@router.get("/pushes", tags=["pushes"])
+async def list_pushes(
+    request: Request,
+    rt: RuntimeDep,
+    token: str | None = None,
+    address: str | None = None,
+    push_token: str | None = None,
+    service: Literal["fcm", "apn"] | None = None,
+    status: Literal["sent", "failed", "throttled"] | None = None,
+    kind: Literal["test", "message", "fallback"] | None = None,
+    mid: AfterId = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    filters = {
+        "app_token": token,
+        "address": address,
+        "push_token": push_token,
+        "service": service,
+        "status": status,
+        "kind": kind,
+        "mid": mid,
+    }
+    found = await long_poll(rt, request, wait, lambda: query_pushes(rt, filters, after, limit))
+    return json_response({"pushes": found})
+
+
+DISCONNECT_CHECK_SECONDS = 1.0
+
+
+async def long_poll(rt: Runtime, request: Request, wait: float, query):
+    """Run `query` until it finds something or `wait` seconds pass; woken by every new record. It ends
+    early when its client has gone (checked every second) or the server is stopping."""
+    deadline = time.monotonic() + wait
+    while True:
+        signal = rt.push_signal()
+        found = query()
+        remaining = deadline - time.monotonic()
+        if found or remaining <= 0 or rt.stopping.is_set():
+            return found
+        try:
+            async with asyncio.timeout(min(remaining, DISCONNECT_CHECK_SECONDS)):
+                await _first(signal.wait(), rt.stopping.wait())
+        except TimeoutError:
+            if await request.is_disconnected():
+                return found
+
+
+async def _first(*waits) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _push_row(rt: Runtime, push_id: int):
+    row = rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))
+    if row is None:
+        raise HTTPException(404, f"no push record {push_id}")
+    return row
+
+
+@router.get("/pushes/{push_id}", tags=["pushes"])
+async def get_push(push_id: RowId, rt: RuntimeDep):
+    return json_response(engine.record_view(_push_row(rt, push_id)))
+
+
+@router.post("/pushes/{push_id}/ack", tags=["pushes"])
+async def ack_push(push_id: RowId, rt: RuntimeDep):
+    _push_row(rt, push_id)
+    return json_response(engine.record_view(engine.acknowledge(rt, push_id)))
+
+
+@router.delete("/pushes", tags=["pushes"])
+async def clear_pushes(rt: RuntimeDep, token: str | None = None):
+    with rt.store.tx():
+        if token is None:
+            deleted = rt.store.run("DELETE FROM pushes").rowcount
+        else:
+            deleted = rt.store.run("DELETE FROM pushes WHERE app_token = ?", (token,)).rowcount
+    return json_response({"deleted": deleted})
+
+
+# --- users, groups, messages, OTPs ------------------------------------------------------------------
+@router.get("/apps/{token}/users", tags=["users"])
+async def list_users(app: AppDep, rt: RuntimeDep):
+    """Every user of the app, with the app ids and expiry of their access tokens."""
+    rows = people.users_of(rt, app["id"])
+    tokens: dict[int, list[dict]] = {}
+    for t in rt.store.all("SELECT * FROM user_tokens WHERE app_id = ? ORDER BY id", (app["id"],)):
+        tokens.setdefault(t["user_id"], []).append({"appid": t["appid"], "expires": iso(t["expires"])})
+    users = []
+    for row in rows:
+        mine = tokens.get(row["id"], [])
+        users.append(people.user_view(row, mine[-1]["appid"] if mine else None) | {"tokens": mine})
+    return json_response({"users": users})
+
+
+@router.put("/apps/{token}/users/{address}/online", tags=["users"])
+async def set_online(address: str, body: OnlineIn, app: AppDep, rt: RuntimeDep):
+    """An online user gets messages over its real-time connection, so no push; creates the user if absent."""
+    with rt.store.tx():
+        user = people.set_online(rt, people.ensure_user(rt, app["id"], address), body.online)
+    return json_response(people.user_view(user))
+
+
+@router.get("/apps/{token}/groups", tags=["groups"])
+async def list_groups(app: AppDep, rt: RuntimeDep):
+    views = [
+        groups.group_view(row, [groups.member_view(m) for m in groups.members(rt, row)])
+        for row in groups.list_groups(rt, app["id"])
+    ]
+    return json_response({"groups": views})
+
+
+@router.get("/messages", tags=["messages"])
+async def list_messages(
+    request: Request,
+    rt: RuntimeDep,
+    token: str | None = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    gid: AfterId = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    filters = {"app_token": token, "from_address": from_, "to_address": to, "gid": gid}
+    found = await long_poll(rt, request, wait, lambda: messages.find(rt, filters, after, limit))
+    return json_response({"messages": found})
+
+
+@router.get("/messages/{mid}", tags=["messages"])
+async def get_message(mid: RowId, rt: RuntimeDep):
+    row = rt.store.one("SELECT * FROM messages WHERE id = ?", (mid,))
+    if row is None:
+        raise HTTPException(404, f"no message {mid}")
+    return json_response(messages.views(rt, [row])[0])
+
+
+@router.get("/otps", tags=["users"])
+async def list_otps(rt: RuntimeDep, token: str | None = None):
+    sql = "SELECT o.*, a.token FROM otps o JOIN apps a ON a.id = o.app_id"
+    rows = rt.store.all(
+        sql + (" WHERE a.token = ?" if token else "") + " ORDER BY o.id DESC", (token,) if token else ()
+    )
+    return json_response(
+        {
+            "otps": [
+                {
+                    "app": r["token"],
+                    "address": r["address"],
+                    "otp": r["code"],
+                    "tries": r["tries"],
+                    "expires": iso(r["expires"]),
+                    "created": iso(r["created"]),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+# --- faults ---------------------------------------------------------------------------------------
+@router.post("/faults", status_code=201, tags=["faults"])
+async def add_fault(body: FaultIn, rt: RuntimeDep):
+    if body.error not in faults.FAULTS:
+        raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
+    # count defaults to 1; an explicit null means "until removed"
+    fault_id = faults.add(
+        rt, body.error, token=body.token, address=body.address, push_token=body.push_token, count=body.count
+    )
+    return json_response(faults.view(rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,))), 201)
+
+
+@router.get("/faults", tags=["faults"])
+async def list_faults(rt: RuntimeDep):
+    return json_response(
+        {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
+    )
+
+
+@router.delete("/faults", tags=["faults"])
+async def clear_faults(rt: RuntimeDep):
+    with rt.store.tx():
+        deleted = rt.store.run("DELETE FROM faults").rowcount
+    return json_response({"deleted": deleted})
+
+
+@router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
+async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
+    with rt.store.tx():
+        if not rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount:
+            raise HTTPException(404, f"no fault {fault_id}")
+    return Response(status_code=204)
+
+
+# --- clock ----------------------------------------------------------------------------------------
+@router.get("/clock", tags=["clock"])
+async def get_clock(rt: RuntimeDep):
+    return json_response(rt.clock.state())
+
+
+@router.post("/clock", tags=["clock"])
+async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
+    given = body.model_fields_set
+    if len(given) != 1:
+        raise HTTPException(422, "give exactly one of 'advance', 'set', 'freeze', 'real'")
+    if body.advance is not None:
+        _within_range(rt.clock.now() + body.advance)
+        rt.clock.advance(body.advance)
+    elif body.set is not None:
+        try:
+            instant = parse_iso(body.set)
+        except (ValueError, OverflowError):
+            raise HTTPException(422, f"'set' must be an ISO 8601 date-time, got {body.set[:40]!r}") from None
+        _within_range(instant)
+        rt.clock.set(instant)
+    elif body.freeze is not None:
+        rt.clock.freeze(body.freeze)
+    elif body.real:
+        rt.clock.real()
+    else:
+        raise HTTPException(422, "'real' must be true")
+    await rt.timers.run_due()  # fallbacks and retries the move made due happen now
+    return json_response(rt.clock.state())
+
+
+def _within_range(instant: float) -> None:
+    """Every timestamp must stay representable (ISO 8601, four-digit years) however the clock moves."""
+    if not CLOCK_EARLIEST <= instant < CLOCK_LATEST:
+        raise HTTPException(422, f"the clock must stay between {iso(CLOCK_EARLIEST)} and {iso(CLOCK_LATEST)}")
+
+
+# --- webhook log, reset ---------------------------------------------------------------------------
+@router.get("/webhooks", tags=["webhooks"])
+async def list_webhook_attempts(
+    rt: RuntimeDep,
+    token: str | None = None,
+    push_id: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+):
+    clause, args = where({"app_token": token, "push_id": push_id})
+    rows = rt.store.all(f"SELECT * FROM webhook_attempts{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+    pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_jobs")["n"]
+    return json_response({"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending})
+
+
+@router.post("/reset", tags=["reset"])
+async def reset(rt: RuntimeDep):
+    from mesibo_mock.lifecycle import reset_state
+
+    token = reset_state(rt)
+    return json_response({"reset": True, "app_token": token})

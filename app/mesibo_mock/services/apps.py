@@ -1,0 +1,107 @@
+"""Apps: creation, lookup by token, options, debug windows and the public view of an app."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+from mesibo_mock.clock import iso
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import credentials
+
+OPTION_DEFAULTS: dict[str, bool] = {
+    "background": True,
+    "fallback": True,
+    "ratelimit": True,
+    "collapse": False,
+    "sound": False,
+    "forceprod": False,
+    "iosfcm": False,
+}
+DEBUG_MAX_SECONDS = 3 * 3600
+DEBUG_EVERY_SECONDS = 8 * 3600
+ONPREM_DEBUG_MAX_SECONDS = 365 * 24 * 3600
+
+
+class AppExists(Exception):
+    pass
+
+
+def new_token() -> str:
+    return secrets.token_hex(22)
+
+
+def by_token(rt: Runtime, token: str) -> sqlite3.Row | None:
+    return rt.store.one("SELECT * FROM apps WHERE token = ?", (token,))
+
+
+def create(rt: Runtime, name: str, token: str | None = None, options: dict | None = None) -> sqlite3.Row:
+    token = token or new_token()
+    values = {"name": name, "token": token, "created": rt.clock.now(), **OPTION_DEFAULTS, **(options or {})}
+    with rt.store.tx():
+        if by_token(rt, token):
+            raise AppExists(token)
+        app_id = rt.store.insert("apps", values)
+    return rt.store.one("SELECT * FROM apps WHERE id = ?", (app_id,))
+
+
+def delete(rt: Runtime, app: sqlite3.Row) -> None:
+    """Remove an app and what belongs to it; its push records and messages stay as history."""
+    with rt.store.tx() as conn:
+        conn.execute(
+            "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE app_id = ?)",
+            (app["id"],),
+        )
+        for table in ("devices", "user_tokens", "users", "groups", "otps", "credentials", "testpushes"):
+            conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],))
+        for table in ("webhook_jobs", "faults"):
+            conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
+        conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
+
+
+def options(app: sqlite3.Row) -> dict[str, bool]:
+    return {key: bool(app[key]) for key in OPTION_DEFAULTS}
+
+
+def set_options(rt: Runtime, app: sqlite3.Row, changes: dict[str, bool]) -> dict[str, bool]:
+    if changes:
+        with rt.store.tx():
+            rt.store.update("apps", app["id"], changes)
+    return {**options(app), **changes}
+
+
+def set_webhook(rt: Runtime, app: sqlite3.Row, url: str | None, secret: str | None) -> None:
+    with rt.store.tx():
+        rt.store.update("apps", app["id"], {"webhook_url": url, "webhook_secret": secret})
+
+
+def debug_active(app: sqlite3.Row, now: float) -> bool:
+    start, end = app["debug_start"], app["debug_end"]
+    return start is not None and end is not None and start <= now < end
+
+
+def debug_view(rt: Runtime, app: sqlite3.Row) -> dict:
+    start, end = app["debug_start"], app["debug_end"]
+    next_allowed = start + DEBUG_EVERY_SECONDS if (rt.cloud and start is not None) else None
+    return {
+        "active": debug_active(app, rt.clock.now()),
+        "start": iso(start),
+        "end": iso(end),
+        "next_allowed": iso(next_allowed),
+    }
+
+
+def public_view(rt: Runtime, app: sqlite3.Row) -> dict:
+    """An app as GET /_mock/apps/{token} shows it: never a key, only what identifies one."""
+    return {
+        "name": app["name"],
+        "token": app["token"],
+        "push": options(app),
+        "credentials": credentials.summary(rt, app["id"]),
+        "debug": debug_view(rt, app) if app["debug_start"] is not None else None,
+        "webhook": {"url": app["webhook_url"]} if app["webhook_url"] else None,
+    }
+
+
+def list_all(rt: Runtime) -> list[sqlite3.Row]:
+    return rt.store.all("SELECT * FROM apps ORDER BY id")

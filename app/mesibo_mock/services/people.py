@@ -1,0 +1,204 @@
+"""Users (the backend API's user ops), their access tokens and online state, and their devices (what\nthe client SDK registers)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from typing import Any
+
+from mesibo_mock.clock import iso
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.store.db import loads
+
+DEVICE_FIELDS = ("address", "platform", "appid", "push_token", "voip", "sandbox", "responds")
+
+
+def user_by_address(rt: Runtime, app_id: int, address: str) -> sqlite3.Row | None:
+    return rt.store.one("SELECT * FROM users WHERE app_id = ? AND address = ?", (app_id, address))
+
+
+def user_by_uid(rt: Runtime, app_id: int, uid: int) -> sqlite3.Row | None:
+    return rt.store.one("SELECT * FROM users WHERE app_id = ? AND id = ?", (app_id, uid))
+
+
+def ensure_user(rt: Runtime, app_id: int, address: str) -> sqlite3.Row:
+    """The user with this address, created with defaults if absent (a device registration, a group member)."""
+    return user_by_address(rt, app_id, address) or add_user(rt, app_id, address)
+
+
+def add_user(rt: Runtime, app_id: int, address: str, **fields: Any) -> sqlite3.Row:
+    """Adding an existing address keeps its uid and updates what is given (name, active, flag, profile)."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if "profile" in given:
+        given["profile"] = json.dumps(given["profile"])
+    with rt.store.tx():
+        existing = user_by_address(rt, app_id, address)
+        if existing is None:
+            uid = rt.store.insert(
+                "users",
+                {"name": "", "active": True, "flag": 0, "online": False}
+                | given
+                | {"app_id": app_id, "address": address, "created": rt.clock.now()},
+            )
+        else:
+            uid = existing["id"]
+            if given:
+                rt.store.update("users", uid, given)
+    return user_by_uid(rt, app_id, uid)
+
+
+def update_user(rt: Runtime, user: sqlite3.Row, **fields: Any) -> sqlite3.Row:
+    return add_user(rt, user["app_id"], user["address"], **fields)
+
+
+def issue_token(rt: Runtime, user: sqlite3.Row, appid: str, expiry_minutes: int, renew: bool) -> str:
+    """The same user and appid get the same token back while it is unexpired, unless `renew` [real]."""
+    now = rt.clock.now()
+    with rt.store.tx():
+        if not renew:
+            current = rt.store.one(
+                "SELECT token FROM user_tokens WHERE user_id = ? AND appid = ? AND expires > ?"
+                " ORDER BY id DESC LIMIT 1",
+                (user["id"], appid, now),
+            )
+            if current is not None:
+                return current["token"]
+        token = secrets.token_hex(24)
+        rt.store.run("DELETE FROM user_tokens WHERE user_id = ? AND appid = ?", (user["id"], appid))
+        rt.store.insert(
+            "user_tokens",
+            {
+                "app_id": user["app_id"],
+                "user_id": user["id"],
+                "appid": appid,
+                "token": token,
+                "expires": now + expiry_minutes * 60,
+                "created": now,
+            },
+        )
+    return token
+
+
+def remove_tokens(rt: Runtime, user: sqlite3.Row) -> None:
+    with rt.store.tx():
+        rt.store.run("DELETE FROM user_tokens WHERE user_id = ?", (user["id"],))
+
+
+# What belongs to a user and goes with it: one statement per table, so that a new kind of membership
+# is one more line here.
+USER_CASCADE = (
+    "DELETE FROM devices WHERE user_id = ?",
+    "DELETE FROM user_tokens WHERE user_id = ?",
+    "DELETE FROM group_members WHERE user_id = ?",
+    "DELETE FROM users WHERE id = ?",
+)
+
+
+def delete_user(rt: Runtime, user: sqlite3.Row) -> None:
+    with rt.store.tx() as conn:
+        for statement in USER_CASCADE:
+            conn.execute(statement, (user["id"],))
+
+
+def users_of(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
+    """Every user of an app, oldest first (the /_mock view and the dashboard)."""
+    return rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (app_id,))
+
+
+def find_users(
+    rt: Runtime, app_id: int, pattern: str | None, uid: int | None, count: int
+) -> list[sqlite3.Row]:
+    """Newest first. `pattern` is an exact address or one where `*` matches any run of characters."""
+    sql, args = "SELECT * FROM users WHERE app_id = ?", [app_id]
+    if uid is not None:
+        sql += " AND id = ?"
+        args.append(uid)
+    if pattern is not None and pattern != "*":
+        if "*" in pattern:
+            # GLOB is case-sensitive, as addresses are; only its `*` is meant, so `?` and `[` are quoted
+            sql += " AND address GLOB ?"
+            args.append(pattern.replace("[", "[[]").replace("?", "[?]"))
+        else:
+            sql += " AND address = ?"
+            args.append(pattern)
+    return rt.store.all(sql + " ORDER BY id DESC LIMIT ?", [*args, count])
+
+
+def newest_appids(rt: Runtime, user_ids: list[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    marks = ", ".join("?" for _ in user_ids)
+    rows = rt.store.all(
+        f"SELECT user_id, appid FROM user_tokens WHERE user_id IN ({marks}) ORDER BY id", user_ids
+    )
+    return {row["user_id"]: row["appid"] for row in rows}  # the last, newest, wins
+
+
+def set_online(rt: Runtime, user: sqlite3.Row, online: bool) -> sqlite3.Row:
+    """`lastonline` is the last moment the user was seen online: set when it goes offline, or comes on."""
+    with rt.store.tx():
+        rt.store.update("users", user["id"], {"online": online, "lastonline": rt.clock.now()})
+    return user_by_uid(rt, user["app_id"], user["id"])
+
+
+def user_view(user: sqlite3.Row, appid: str | None = None) -> dict:
+    """A user as usersget answers it (SPEC section 4)."""
+    return {
+        "uid": user["id"],
+        "address": user["address"],
+        "name": user["name"],
+        "appid": appid,
+        "active": bool(user["active"]),
+        "online": bool(user["online"]),
+        "lastonline": iso(user["lastonline"]),
+        "flag": user["flag"],
+        "profile": loads(user["profile"]),
+    }
+
+
+def register_device(rt: Runtime, app_id: int, device: dict) -> tuple[sqlite3.Row, bool]:
+    """Upsert by push token, as a phone re-registering would; clears an invalid mark. -> (row, created)."""
+    with rt.store.tx():
+        user = ensure_user(rt, app_id, device["address"])
+        values = {k: device[k] for k in DEVICE_FIELDS} | {"user_id": user["id"], "invalid_reason": None}
+        existing = rt.store.one(
+            "SELECT id FROM devices WHERE app_id = ? AND push_token = ?", (app_id, device["push_token"])
+        )
+        if existing is None:
+            device_id = rt.store.insert("devices", values | {"app_id": app_id, "created": rt.clock.now()})
+        else:
+            device_id = existing["id"]
+            rt.store.update("devices", device_id, values)
+    return device_by_id(rt, app_id, device_id), existing is None
+
+
+def device_by_id(rt: Runtime, app_id: int, device_id: int) -> sqlite3.Row | None:
+    return rt.store.one("SELECT * FROM devices WHERE app_id = ? AND id = ?", (app_id, device_id))
+
+
+def devices_of(rt: Runtime, app_id: int, address: str | None = None) -> list[sqlite3.Row]:
+    if address is None:
+        return rt.store.all("SELECT * FROM devices WHERE app_id = ? ORDER BY id", (app_id,))
+    return rt.store.all(
+        "SELECT * FROM devices WHERE app_id = ? AND address = ? ORDER BY id", (app_id, address)
+    )
+
+
+def delete_device(rt: Runtime, device: sqlite3.Row) -> None:
+    with rt.store.tx():
+        rt.store.run("DELETE FROM devices WHERE id = ?", (device["id"],))
+
+
+def device_view(device: sqlite3.Row) -> dict:
+    return {
+        "id": device["id"],
+        "address": device["address"],
+        "platform": device["platform"],
+        "appid": device["appid"],
+        "push_token": device["push_token"],
+        "voip": bool(device["voip"]),
+        "sandbox": bool(device["sandbox"]),
+        "responds": bool(device["responds"]),
+        "invalid": device["invalid_reason"],
+    }

@@ -1,0 +1,328 @@
+"""State in SQLite: one serialised connection in WAL mode, over the tables of store/tables.py.
+
+Queries go straight to the DB-API connection: an ORM session per request costs more than the whole
+request budget of the hot path (see bench/). The schema comes from schema.sql, generated from the
+SQLModel tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mesibo_mock.store.upgrade import upgrade_script
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
+WIPE_ORDER = [
+    "webhook_attempts",
+    "webhook_jobs",
+    "faults",
+    "testpushes",
+    "pushes",
+    "messages",
+    "otps",
+    "group_members",
+    "groups",
+    "devices",
+    "user_tokens",
+    "users",
+    "credentials",
+    "apps",
+]
+# PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
+SCHEMA_VERSION = 3
+
+
+_deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written."""
+
+
+class Store:
+    """One SQLite connection shared by the process; a lock makes every transaction atomic."""
+
+    def __init__(self, path: str, wal_limit: int = 64 * 1024 * 1024) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._depth = 0
+        self._waiters: list[asyncio.Future] = []
+        memory = path == ":memory:"
+        try:
+            if not memory:
+                _create_private(path)
+            self.conn = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, cached_statements=256
+            )
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            if not memory:
+                mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError(f"cannot use the WAL journal on {path} (got {mode})")
+            # NORMAL in WAL mode: a commit is in the WAL file before we answer, so a killed
+            # process loses nothing; only a power cut could drop the last commits.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=OFF")
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            schema = SCHEMA_FILE.read_text()
+            upgrade = upgrade_script(self.conn, version, SCHEMA_VERSION, schema)
+            # One script, one transaction (executescript commits whatever was open before it).
+            self.conn.executescript(
+                f"BEGIN;\n{upgrade}\n{schema}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            )
+            self.checkpointer: Checkpointer | None = None
+            if not memory:
+                _tighten_companions(path)
+                # Checkpoints (the only step that waits for the disk) run in their own thread, so
+                # that no request pays for one; a commit is durable once it is in the WAL.
+                self.conn.execute("PRAGMA wal_autocheckpoint=0")
+                # After a checkpoint SQLite cuts the WAL file back to this size; the checkpointer
+                # truncates it outright when it grows past it anyway.
+                self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
+                self.checkpointer = Checkpointer(path, wal_limit)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
+
+    def tx(self) -> Unit:
+        """One unit of work, all or nothing; nested uses join the outer one.
+
+        Committed at its end, unless the caller is `deferred()`: then it waits in the open
+        transaction for `flush()`, which commits the work of every request ready at that moment
+        in one COMMIT (group commit). Each unit is a savepoint, so a failure undoes only its own.
+        """
+        return Unit(self)
+
+    def commit(self) -> None:
+        with self.lock:
+            if not self.conn.in_transaction:
+                return
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._quietly("ROLLBACK")
+                raise
+
+    def _quietly(self, statement: str) -> None:
+        """Undo what is still open, if anything is: an error here would hide the one that matters."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute(statement)
+
+    @staticmethod
+    @contextmanager
+    def deferred() -> Iterator[None]:
+        """Units of work inside stay uncommitted until `flush()`."""
+        token = _deferring.set(True)
+        try:
+            yield
+        finally:
+            _deferring.reset(token)
+
+    async def flush(self) -> None:
+        """Return once everything written so far is committed; one COMMIT serves every waiter."""
+        if not self.conn.in_transaction:
+            return
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) == 1:
+            loop.call_soon(self._commit_waiting)
+        await waiter
+
+    def _commit_waiting(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        error: Exception | None = None
+        try:
+            self.commit()
+        except sqlite3.Error as exc:
+            error = exc
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    cause = (
+                        "database or disk is full"
+                        if disk_full(error)
+                        else f"the write could not be committed: {error}"
+                    )
+                    waiter.set_exception(StoreError(cause))
+
+    def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self.conn.execute(sql, args).fetchone()
+
+    def all(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def run(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, args)
+
+    def insert(self, table: str, values: dict[str, Any]) -> int:
+        with self.lock:
+            cur = self.conn.execute(_insert_sql(table, tuple(values)), list(values.values()))
+            return int(cur.lastrowid)
+
+    def update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self.lock:
+            self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), row_id])
+
+    def wipe(self) -> None:
+        with self.tx() as conn:
+            for table in WIPE_ORDER:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
+
+    def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+        with self.lock:
+            try:
+                self.commit()
+                if self.path != ":memory:":
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self.conn.close()
+
+
+@functools.cache
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+class Checkpointer:
+    """Copies the WAL into the database file from a thread of its own, every half second."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, path: str, wal_limit: int) -> None:
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._wal = path + "-wal"
+        self._wal_limit = wal_limit
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.INTERVAL):
+            with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do it
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if _size(self._wal) > self._wal_limit:  # readers kept it from restarting: cut it back
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._conn.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _create_private(path: str) -> None:
+    """Create the database file with mode 0600 before SQLite does: it holds credentials."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise StoreError(f"cannot open database {path}: directory {directory} does not exist")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _tighten_companions(path: str) -> None:
+    for suffix in ("-wal", "-shm"):
+        companion = path + suffix
+        if os.path.exists(companion):
+            os.chmod(companion, 0o600)
+
+
+class Unit:
+    """Store.tx() as a plain class: a generator-based context manager costs more on the hot path."""
+
+    __slots__ = ("store", "outer")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self.store
+        store.lock.acquire()
+        self.outer = store._depth == 0
+        if self.outer:
+            try:
+                if not store.conn.in_transaction:
+                    store.conn.execute("BEGIN IMMEDIATE")
+                store.conn.execute("SAVEPOINT unit")
+            except BaseException:
+                store.lock.release()
+                raise
+        store._depth += 1
+        return store.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        store = self.store
+        try:
+            store._depth -= 1
+            if self.outer:
+                if exc_type is not None:
+                    # SQLite may have rolled the whole transaction back already (a full disk does):
+                    # then there is no savepoint left, and the original error is the one to report.
+                    store._quietly("ROLLBACK TO unit")
+                store._quietly("RELEASE unit")
+                if not _deferring.get():
+                    store.commit()
+        finally:
+            store.lock.release()
+
+
+def disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+
+
+def _explain(path: str, exc: Exception) -> str:
+    """SQLite's own words name no cause; say what is wrong and what to do."""
+    text = str(exc)
+    directory = os.path.dirname(os.path.abspath(path))
+    if "unable to open database file" in text or "readonly database" in text:
+        return (
+            f"cannot create or write files in {directory} (SQLite keeps its -wal and -shm files beside the "
+            "database); make the directory writable or choose another --db"
+        )
+    if isinstance(exc, PermissionError):
+        return f"permission denied ({exc.filename or path}); make it writable or choose another --db"
+    if "file is not a database" in text:
+        return f"{path} is not an SQLite database; choose another --db"
+    return text
+
+
+def where(filters: dict[str, Any], *extra: tuple[str, Any]) -> tuple[str, list]:
+    """Equality filters (None means "any") plus extra (condition, value) pairs -> ' WHERE ...', args."""
+    conditions = [(f"{column} = ?", value) for column, value in filters.items() if value is not None]
+    conditions += [(sql, value) for sql, value in extra if value is not None]
+    if not conditions:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in conditions), [value for _, value in conditions]
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

@@ -1,0 +1,6 @@
+"""For users' test suites: MesiboMock (a real server on a free port), the pytest plugin and sample
+credentials. `from mesibo_mock.testing import MesiboMock` is the public path."""
+
+from mesibo_mock.testing.mock import MesiboMock, free_port, serve_command
+
+__all__ = ["MesiboMock", "free_port", "serve_command"]

@@ -1,0 +1,394 @@
+"""MesiboMock: a real emulator server on a free port with a throw-away database, for test suites.
+
+    with MesiboMock() as m:
+        m.register_device("123", push_token="tok-1")
+        httpx.post(m.backend_url, json={"op": "pushtest", "token": m.app_token, "push": {"address": "123"}})
+        [push] = m.wait_for_pushes(address="123")
+
+By default the server runs in a thread of this process (it starts in a few milliseconds once imported);
+`subprocess=True` runs `python -m mesibo_mock serve` instead, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess as sp
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from mesibo_mock.server.settings import Settings
+
+ENV_PREFIX = "MESIBO_MOCK_"
+
+
+def serve_command() -> list[str]:
+    """The `mesibo-mock` console script beside this interpreter, else `python -m mesibo_mock`."""
+    script = os.path.join(os.path.dirname(sys.executable), "mesibo-mock")
+    return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "mesibo_mock"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class MesiboMock:
+    def __init__(
+        self,
+        mode: str = "cloud",
+        seed: str | os.PathLike | None = None,
+        env: dict[str, str] | None = None,
+        *,
+        app_token: str | None = "mesibo-mock-test-token",
+        subprocess: bool = False,
+        db: str | None = None,
+        log_level: str = "warning",
+        startup_timeout: float = 20.0,
+    ) -> None:
+        self.mode = mode
+        self.seed = os.fspath(seed) if seed is not None else None
+        self.env = {
+            k if k.startswith(ENV_PREFIX) else ENV_PREFIX + k.upper(): str(v) for k, v in (env or {}).items()
+        }
+        self.subprocess = subprocess
+        self.log_level = log_level
+        self.startup_timeout = startup_timeout
+        self._app_token = app_token
+        self._db = db
+        self._tmpdir: str | None = None
+        self._proc: sp.Popen | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.runtime: Any = None
+        self.port = 0
+        self.host = "127.0.0.1"
+        self.client: httpx.Client | None = None
+        self._log_path: str | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def backend_url(self) -> str:
+        return self.url + "/backend"
+
+    @property
+    def app_token(self) -> str:
+        return self.app()["token"] if self._app_token is None else self._app_token
+
+    def __enter__(self) -> MesiboMock:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _db_path(self) -> str:
+        self._tmpdir = tempfile.mkdtemp(prefix="mesibo-mock-")
+        return self._db or os.path.join(self._tmpdir, "mock.db")
+
+    def _settings_env(self) -> dict[str, str]:
+        env = dict(self.env)
+        env.setdefault(ENV_PREFIX + "MODE", self.mode)
+        env.setdefault(ENV_PREFIX + "LOG_LEVEL", self.log_level)
+        if self.seed:
+            env.setdefault(ENV_PREFIX + "SEED", self.seed)
+        if self._app_token:
+            env.setdefault(ENV_PREFIX + "APP_TOKEN", self._app_token)
+        return env
+
+    def start(self) -> None:
+        self.port = free_port(self.host)
+        db = self._db_path()
+        if self.subprocess:
+            self._start_process(db)
+        else:
+            self._start_thread(db)
+        admin = self.env.get(ENV_PREFIX + "ADMIN_TOKEN")
+        headers = {"authorization": f"Bearer {admin}"} if admin else {}
+        self.client = httpx.Client(base_url=self.url, timeout=30, headers=headers)
+        self._wait_healthy()
+        if self._app_token is None:
+            self._app_token = self.apps()[0]["token"]
+
+    def _start_thread(self, db: str) -> None:
+        import uvicorn
+
+        from mesibo_mock.cli import configure_logging, uvicorn_config
+        from mesibo_mock.lifecycle import build_runtime
+        from mesibo_mock.main import create_app
+
+        fields = {}
+        for key, value in self._settings_env().items():
+            fields[key[len(ENV_PREFIX) :].lower()] = value
+        settings = Settings(**{**fields, "db": db, "host": self.host, "port": self.port})
+        if not logging.getLogger().handlers:
+            configure_logging(settings.log_level)
+        self.runtime = build_runtime(settings)
+        config = uvicorn_config(
+            create_app(self.runtime), settings, host=self.host, port=self.port, lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="mesibo-mock", daemon=True)
+        self._thread.start()
+
+    def _start_process(self, db: str) -> None:
+        env = {
+            **os.environ,
+            **self._settings_env(),
+            ENV_PREFIX + "DB": db,
+            ENV_PREFIX + "PORT": str(self.port),
+            ENV_PREFIX + "HOST": self.host,
+        }
+        self._log_path = os.path.join(self._tmpdir, "server.log")
+        # a file, not a pipe: an undrained pipe would block the server; closed in stop()
+        self._log_file = open(self._log_path, "wb")  # noqa: SIM115
+        self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=self._log_file, stderr=sp.STDOUT)
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"mesibo-mock exited with {self._proc.returncode}: {self.logs().strip()}")
+            try:
+                if self.client.get("/_mock/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError(f"mesibo-mock did not become healthy within {self.startup_timeout} s")
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except sp.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._log_file.close()
+            self._proc = None
+        if self._server is not None:
+            self.runtime.loop_call(self.runtime.stopping.set)
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self.runtime.store.close()
+            self._server = None
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def logs(self) -> str:
+        """What the server process has logged so far (subprocess mode)."""
+        if not self._log_path or not os.path.exists(self._log_path):
+            return ""
+        with open(self._log_path, "rb") as fh:
+            return fh.read().decode(errors="replace")
+
+    # --- the Mesibo backend -----------------------------------------------------------------------
+    def backend(self, op: str, **fields: Any) -> dict:
+        """POST one op as JSON with this app's token; returns the envelope."""
+        body = {"op": op, "token": self.app_token, **fields}
+        return self._ok(self.client.post("/backend", json=body))
+
+    # --- helpers over /_mock ----------------------------------------------------------------------
+    def _ok(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise AssertionError(
+                f"{response.request.method} {response.request.url.path} -> "
+                f"{response.status_code}: {response.text}"
+            )
+        return response.json() if response.content else None
+
+    def health(self) -> dict:
+        return self._ok(self.client.get("/_mock/health"))
+
+    def apps(self) -> list[dict]:
+        return self._ok(self.client.get("/_mock/apps"))["apps"]
+
+    def app(self, token: str | None = None) -> dict:
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}"))
+
+    def create_app(self, name: str, token: str | None = None) -> dict:
+        body = {"name": name} | ({"token": token} if token else {})
+        return self._ok(self.client.post("/_mock/apps", json=body))
+
+    def register_device(
+        self,
+        address: str,
+        platform: str = "android",
+        push_token: str | None = None,
+        appid: str = "com.example.app",
+        *,
+        token: str | None = None,
+        **extra: Any,
+    ) -> dict:
+        """Stand in for the client SDK. iOS tokens default to 64 hex digits, as APNs issues them."""
+        if push_token is None:
+            push_token = os.urandom(32).hex() if platform == "ios" else "fcm-" + os.urandom(12).hex()
+        body = {"address": address, "platform": platform, "appid": appid, "push_token": push_token, **extra}
+        return self._ok(self.client.post(f"/_mock/apps/{token or self.app_token}/devices", json=body))
+
+    def devices(self, address: str | None = None, *, token: str | None = None) -> list[dict]:
+        params = {"address": address} if address else {}
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/devices", params=params))[
+            "devices"
+        ]
+
+    def pushes(self, **filters: Any) -> list[dict]:
+        """Push records, newest first; filters: token, address, push_token, service, status, kind, after, limit."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._ok(self.client.get("/_mock/pushes", params=params))["pushes"]
+
+    def wait_for_pushes(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
+        """Block until at least `count` matching records exist (long-polls the server)."""
+        return self._wait_for(self.pushes, "push(es)", "id", count, timeout, filters)
+
+    def _wait_for(
+        self, listing, what: str, key: str, count: int, timeout: float, filters: dict
+    ) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = listing(**filters)
+            remaining = deadline - time.monotonic()
+            if len(found) >= count or remaining <= 0:
+                if len(found) < count:
+                    raise AssertionError(f"expected {count} {what} matching {filters}, found {len(found)}")
+                return found
+            newest = found[0][key] if found else filters.get("after")
+            listing(**{**filters, "after": newest, "wait": min(remaining, 30), "limit": 1})
+
+    def push(self, push_id: int) -> dict:
+        return self._ok(self.client.get(f"/_mock/pushes/{push_id}"))
+
+    def ack(self, push_id: int) -> dict:
+        return self._ok(self.client.post(f"/_mock/pushes/{push_id}/ack", json={}))
+
+    def clear_pushes(self) -> None:
+        self._ok(self.client.delete("/_mock/pushes"))
+
+    def inject_fault(self, error: str, **target: Any) -> dict:
+        """target: token, address, push_token, count (None = until removed)."""
+        return self._ok(self.client.post("/_mock/faults", json={"error": error, **target}))
+
+    def clear_faults(self) -> None:
+        self._ok(self.client.delete("/_mock/faults"))
+
+    def clock(self) -> dict:
+        return self._ok(self.client.get("/_mock/clock"))
+
+    def advance(self, seconds: float) -> dict:
+        return self._ok(self.client.post("/_mock/clock", json={"advance": seconds}))
+
+    def set_clock(self, iso_time: str) -> dict:
+        return self._ok(self.client.post("/_mock/clock", json={"set": iso_time}))
+
+    def freeze(self, frozen: bool = True) -> dict:
+        return self._ok(self.client.post("/_mock/clock", json={"freeze": frozen}))
+
+    def real_time(self) -> dict:
+        return self._ok(self.client.post("/_mock/clock", json={"real": True}))
+
+    def set_webhook(self, url: str, secret: str | None = None, *, token: str | None = None) -> dict:
+        body = {"url": url} | ({"secret": secret} if secret else {})
+        return self._ok(self.client.put(f"/_mock/apps/{token or self.app_token}/webhook", json=body))
+
+    def webhook_deliveries(self, token: str | None = None) -> list[dict]:
+        params = {"token": token} if token else {}
+        return self._ok(self.client.get("/_mock/webhooks", params=params))["deliveries"]
+
+    def wait_for_deliveries(
+        self, count: int = 1, timeout: float = 10.0, token: str | None = None
+    ) -> list[dict]:
+        """Block until the webhook log holds at least `count` attempts (newest first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.webhook_deliveries(token)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} webhook attempt(s), found {len(found)}")
+            time.sleep(0.02)
+
+    def pushdebug(self, duration: int | None = None) -> dict:
+        push = {} if duration is None else {"duration": duration}
+        return self.backend("pushdebug", push=push)
+
+    # --- chat: users, groups, messages -------------------------------------------------------------
+    def send_message(
+        self,
+        from_: str,
+        to: str | None = None,
+        message: str = "",
+        *,
+        gid: int | None = None,
+        **extra: Any,
+    ) -> int:
+        """Send a message through the backend API, as a chat backend would; -> its mid."""
+        body = {"from": from_, "message": message, **extra}
+        body |= {"to": to} if to is not None else {"gid": gid}
+        answer = self.backend("message", message=body)
+        if not answer["result"]:
+            raise AssertionError(f"message refused: {answer}")
+        return answer["message"]["mid"]
+
+    def set_online(self, address: str, online: bool = True, *, token: str | None = None) -> dict:
+        """Mark a user online (messages reach it without a push) or offline."""
+        path = f"/_mock/apps/{token or self.app_token}/users/{address}/online"
+        return self._ok(self.client.put(path, json={"online": online}))
+
+    def messages(self, **filters: Any) -> list[dict]:
+        """Message records, newest first; filters: token, from_ (or "from"), to, gid, after, limit."""
+        params = {("from" if k == "from_" else k): v for k, v in filters.items() if v is not None}
+        return self._ok(self.client.get("/_mock/messages", params=params))["messages"]
+
+    def message(self, mid: int) -> dict:
+        return self._ok(self.client.get(f"/_mock/messages/{mid}"))
+
+    def wait_for_messages(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
+        """Block until at least `count` matching message records exist (long-polls the server)."""
+        return self._wait_for(self.messages, "message(s)", "mid", count, timeout, filters)
+
+    def groups(self, *, token: str | None = None) -> list[dict]:
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/groups"))["groups"]
+
+    def users(self, *, token: str | None = None) -> list[dict]:
+        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/users"))["users"]
+
+    def upload_credential(
+        self, credential: str | os.PathLike | bytes, type: str | None = None, *, filename: str | None = None
+    ) -> dict:
+        """A real multipart `pushupload`, as Mesibo's upload form sends it; -> the envelope.
+
+        `credential` is a path, or the file's bytes (then `type`, or a `filename` ending in .json or .p12,
+        says which it is)."""
+        if isinstance(credential, bytes):
+            content = credential
+            name = filename or {"fcm": "credential.json", "apn": "credential.p12"}.get((type or "").lower())
+            if name is None:
+                raise ValueError("give type='fcm' or 'apn' (or a filename) with credential bytes")
+        else:
+            path = os.fspath(credential)
+            with open(path, "rb") as fh:
+                content = fh.read()
+            name = filename or os.path.basename(path)
+        data = {"op": "pushupload", "token": self.app_token} | ({"type": type} if type else {})
+        return self._ok(self.client.post("/backend", data=data, files={"file": (name, content)}))
+
+    def reset(self) -> None:
+        self._ok(self.client.post("/_mock/reset", json={}))

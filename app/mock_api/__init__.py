@@ -1,5 +1,0 @@
-"""The emulator's own API under /_mock: inspect and steer state. Never goes through the op parser."""
-
-from mesibo_mock import fastapi_compat
-
-fastapi_compat.apply()  # before any route here is declared: see app/fastapi_compat.py
