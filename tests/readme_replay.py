@@ -33,6 +33,9 @@ TIME_KEYS = {
     "expires",
     "created",
     "retry_after",
+    "cts",
+    "ats",
+    "ets",
 }
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 LONG_HEX = re.compile(r"[0-9a-fA-F]{16,}")

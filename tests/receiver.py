@@ -13,6 +13,7 @@ class Receiver:
         self.requests: list[dict] = []
         self.statuses: list[int] = []  # answers to give, in order; then `default_status`
         self.default_status = 200
+        self.ok_body = b"MESIBO OK"  # what a 2xx answer carries
         self.hold = threading.Event()  # cleared: handlers wait (a slow receiver)
         self.hold.set()
         self.hang_seconds = 0.0
@@ -29,7 +30,7 @@ class Receiver:
                     {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
-                payload = b"MESIBO OK" if status < 300 else b"no"
+                payload = receiver.ok_body if status < 300 else b"no"
                 try:
                     self.send_response(status)
                     self.send_header("content-length", str(len(payload)))

@@ -180,3 +180,37 @@ def test_a_reset_keeps_the_default_apps_random_token():
         mock.reset()
         assert [a["token"] for a in mock.apps()] == [token]
         assert mock.backend("usersget")["result"] is True
+
+
+STRICT = Path(__file__).resolve().parent.parent / "examples" / "strict-user"
+
+
+def test_strict_mode_fails_the_typo_test_and_a_failed_test_reports_its_backend_calls(pytester):
+    pytester.makeini((STRICT / "pytest.ini").read_text())
+    pytester.makepyfile(test_calls=(STRICT / "tests" / "test_backend_calls.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_a_typo_mesibo_would_ignore_fails_at_teardown*",
+            "*'push.sounds' is not a field of pushset: ignored, as Mesibo ignores it (did you mean 'push.sound'?)*",
+            "*mesibo-mock: backend calls during this test*",
+            "*op=userdel (json) -> INVALIDVALUE 400*",
+            "*note:   [[]refused[]] 'user.address' is not a user of this app: '654321'*",
+        ]
+    )
+
+
+def test_without_strict_mode_a_typo_only_shows_in_the_journal(pytester):
+    pytester.makepyfile(test_calls=(STRICT / "tests" / "test_backend_calls.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_mesibo_mock_strict_flag_and_mistakes(tmp_path):
+    with MesiboMock(strict=True) as mock:
+        mock.backend("pushset", push={"sounds": True})
+        mock.backend("nosuchop")
+        mock.backend("useradd", user={"address": "1", "otp": "123"})  # a Mesibo parameter, not a mistake
+        found = [(entry["op"], note["field"]) for entry, note in mock.mistakes()]
+        assert mock.strict and found == [("pushset", "push.sounds"), ("nosuchop", "op")]

@@ -139,7 +139,7 @@ def serve(settings: Settings) -> int:
     gc.enable()
     config = uvicorn_config(api, settings)
     server = clean_exit_server(uvicorn.Server)(config)
-    server.on_exit = rt.stopping.set  # pending long-polls answer at once, so the exit is quick
+    server.on_exit = rt.stop  # pending long-polls answer at once, so the exit is quick
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:

@@ -1,5 +1,11 @@
-"""Mesibo's error codes and the response envelope (SPEC section 2): one row per error, so no op ever
-writes a status number or an action by hand."""
+"""Mesibo's error table and the response envelope (SPEC section 2).
+
+One row per error, read from the real backend's own table: its name, its code, its `cause` and its
+`action` word for word (some rows have no action), and whether it lists `properties`. No op writes a
+text or a number by hand. What the emulator can say more precisely (which field, which value, what
+was expected) is the error's `problems`: it goes to the log line and the request journal, never into
+Mesibo's envelope.
+"""
 
 from __future__ import annotations
 
@@ -7,83 +13,167 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-BADPAYLOAD = "BADPAYLOAD"
-MISSINGPARAMS = "MISSINGPARAMS"
-AUTHFAIL = "AUTHFAIL"
-BADVALUE = "BADVALUE"
-BADREQ = "BADREQ"
-RATELIMITED = "RATELIMITED"
-BADORIGIN = "BADORIGIN"
+LARGEST_ID = 2**63 - 1  # a 64-bit integer: the largest request id the envelope echoes
 
 
 @dataclass(frozen=True)
-class ErrorKind:
+class Row:
+    error: str  # the name in the envelope's "error"
     code: int  # an HTTP status number, carried in the body; the HTTP answer itself stays 200
-    action: str
+    cause: str
+    action: str | None  # None: the real table gives this row no action, so the envelope has none
+    properties: bool  # whether the envelope lists the fields at fault
 
 
-# The actions of MISSINGPARAMS and BADVALUE are Mesibo's own words (the on-premise backend's table).
-ERRORS: dict[str, ErrorKind] = {
-    BADPAYLOAD: ErrorKind(400, "Send the request as a JSON object, form fields or a query string"),
-    MISSINGPARAMS: ErrorKind(
-        400, "Refer to the mesibo backend API documentation to learn about required parameters"
-    ),
-    BADVALUE: ErrorKind(
-        400,
-        "Refer to the mesibo backend API documentation to learn about required parameters and expected values",
-    ),
-    AUTHFAIL: ErrorKind(
-        401, "Use the app token from the mesibo console (the emulator lists them at /_mock/apps)"
-    ),
-    BADREQ: ErrorKind(400, "Fix the request so that its fields agree with each other"),
-    RATELIMITED: ErrorKind(503, "Wait retry_after seconds before trying again"),
-    BADORIGIN: ErrorKind(502, "Invoke the backend API from your own server, never from a client app"),
-}
-
-# Texts the real backend gives word for word (SPEC section 2).
-NOT_JSON_CAUSE = "The input request is not a valid JSON object"
-UNKNOWN_OP_CAUSE = (
-    "Invalid API method (op) received. Refer to the mesibo backend API documentation to learn more."
+ACTION_REQUIRED = "Refer to the mesibo backend API documentation to learn about required parameters"
+ACTION_CORRECT = "Refer to the mesibo backend API documentation to learn about correct parameters"
+ACTION_VALUES = (
+    "Refer to the mesibo backend API documentation to learn about required parameters and expected values"
 )
-AUTHFAIL_CAUSE = "Invalid or expired app token"
-BOTH_UID_AND_ADDRESS_CAUSE = "Both uid and address are specified"
-BOTH_UID_AND_ADDRESS_ACTION = "Specify either uid or address"
+ACTION_COMBINATIONS = (
+    "Refer to the mesibo backend API documentation to learn about required parameters, expected values, "
+    "and combinations"
+)
+APPID_CAUSE = (
+    "appid should be non-numeric and dotted (for example, com.example.xyz). For Android, it should be your "
+    "Android package name declared in the AndroidManifest.xml. For iOS, it should be the bundle id declared "
+    "in the Xcode project. For other platforms, make sure it is non-numeric and pass the same app id to the "
+    "setAppName API function"
+)
 TESTPUSH_LIMIT_CAUSE = (
     "This OP is for testing only and hence rate limited. However, if you are using on-premise, "
     "you can host the backend and no such limit will apply"
 )
-BADORIGIN_CAUSE = (
-    "The backend API MUST NOT be invoked from the client. "
-    "Refer to the Security Note in the backend API documentation"
-)
+
+# The keys are this module's names for the rows; two rows share the name BADVALUE and two BADREQ.
+BADPAYLOAD = "BADPAYLOAD"
+MISSINGPARAMS = "MISSINGPARAMS"
+UNKNOWN_OP = "UNKNOWN_OP"
+BADORIGIN = "BADORIGIN"
+AUTHFAIL = "AUTHFAIL"
+BADVALUE = "BADVALUE"
+BADAPPID = "BADAPPID"
+INVALIDVALUE = "INVALIDVALUE"
+BADREQ = "BADREQ"
+BOTH_UID_AND_ADDRESS = "BOTH_UID_AND_ADDRESS"
+RATELIMITED = "RATELIMITED"
+CREDITSEXCEEDED = "CREDITSEXCEEDED"
+QUOTAEXCEEDED = "QUOTAEXCEEDED"
+UNUSEDTRIALUSERS = "UNUSEDTRIALUSERS"
+
+ROWS: dict[str, Row] = {
+    BADPAYLOAD: Row("BADPAYLOAD", 400, "The input request is not a valid JSON object", None, False),
+    MISSINGPARAMS: Row(
+        "MISSINGPARAMS",
+        400,
+        "One or more required properties for this operation type are missing. Refer to the properties array "
+        "in the response to learn more.",
+        ACTION_REQUIRED,
+        True,
+    ),
+    UNKNOWN_OP: Row(
+        "BADVALUE",
+        501,
+        "Invalid API method (op) received. Refer to the mesibo backend API documentation to learn more.",
+        ACTION_CORRECT,
+        True,
+    ),
+    BADORIGIN: Row(
+        "BADORIGIN",
+        502,
+        "The backend API MUST NOT be invoked from the client. Refer to the Security Note in the backend API "
+        "documentation",
+        None,
+        False,
+    ),
+    AUTHFAIL: Row("AUTHFAIL", 401, "Invalid or expired app token", None, True),
+    BADVALUE: Row(
+        "BADVALUE",
+        400,
+        "One or more properties contain bad values. Refer to the properties array in the response to learn "
+        "more.",
+        ACTION_VALUES,
+        True,
+    ),
+    BADAPPID: Row("BADVALUE", 400, APPID_CAUSE, "fix and send correct appid", True),
+    INVALIDVALUE: Row(
+        "INVALIDVALUE",
+        400,
+        "One or more properties contain invalid values. Refer to the properties array in the response to "
+        "learn more.",
+        ACTION_VALUES,
+        True,
+    ),
+    BADREQ: Row("BADREQ", 400, "bad request", ACTION_COMBINATIONS, True),
+    BOTH_UID_AND_ADDRESS: Row(
+        "BADREQ", 400, "Both uid and address are specified", "Specify either uid or address", True
+    ),
+    RATELIMITED: Row("RATELIMITED", 503, TESTPUSH_LIMIT_CAUSE, None, False),
+    CREDITSEXCEEDED: Row(
+        "CREDITSEXCEEDED",
+        402,
+        "Your account credits have expired, or the free limit has been reached",
+        "Login to the mesibo console to add the required credits to your account.",
+        False,
+    ),
+    QUOTAEXCEEDED: Row("QUOTAEXCEEDED", 503, "You account resource limit(s) has been reached", None, False),
+    UNUSEDTRIALUSERS: Row(
+        "UNUSEDTRIALUSERS",
+        503,
+        "You have created many users using backend API but used only a few. Upgrade to a paid account to "
+        "remove this restriction.",
+        None,
+        False,
+    ),
+}
+# The rows a backend fault may be named by: the error names, each meaning its generic row.
+BY_ERROR_NAME: dict[str, str] = {}
+for _key, _row in ROWS.items():
+    BY_ERROR_NAME.setdefault(_row.error, _key)
+BY_ERROR_NAME["BADVALUE"] = BADVALUE  # not the unknown-op row, which happens to come first
 
 
 class MesiboError(Exception):
-    """A refusal that becomes `{"result": false, "error", "code", "cause", "action", ...}`.
+    """A refusal: `{"result": false, "error", "code", "cause", "action"?, "properties"?}` from its row.
 
     `properties` may be given as dotted paths (`push.address`); the envelope carries the bare names.
+    `problems` are the emulator's own explanation, `[{"field"?, "problem"}]`, for the log and the journal.
     """
 
     def __init__(
         self,
-        error: str,
-        cause: str,
+        row: str,
+        problem: str | None = None,
         properties: Iterable[str] | None = None,
         *,
-        code: int | None = None,
-        action: str | None = None,
+        field: str | None = None,
+        problems: list[dict] | None = None,
         retry_after: int | None = None,
         http_status: int = 200,
     ) -> None:
-        super().__init__(cause)
-        kind = ERRORS[error]
-        self.error = error
-        self.code = kind.code if code is None else code
-        self.cause = cause
-        self.action = kind.action if action is None else action
+        self.row = ROWS[row]
+        super().__init__(problem or self.row.cause)
+        self.error = self.row.error
+        self.code = self.row.code
+        self.cause = self.row.cause
+        self.action = self.row.action
         self.properties = [p.rsplit(".", 1)[-1] for p in properties] if properties is not None else None
+        if problems is None:
+            problems = [_problem(field, problem)] if problem else []
+        self.problems = problems
         self.retry_after = retry_after
         self.http_status = http_status
+
+    @property
+    def explanation(self) -> str:
+        """The precise words, one line: what the log and the journal say."""
+        return "; ".join(
+            f"'{p['field']}' {p['problem']}" if p.get("field") else p["problem"] for p in self.problems
+        )
+
+
+def _problem(field: str | None, problem: str) -> dict:
+    return {"field": field, "problem": problem} if field else {"problem": problem}
 
 
 class SeedError(Exception):
@@ -92,21 +182,27 @@ class SeedError(Exception):
 
 def missing(*names: str) -> MesiboError:
     listed = " or ".join(f"'{n}'" for n in names)
-    return MesiboError(MISSINGPARAMS, f"missing required parameter {listed}", names)
+    return MesiboError(MISSINGPARAMS, f"the required field {listed} is missing", names)
 
 
 def bad_value(name: str, why: str) -> MesiboError:
-    return MesiboError(BADVALUE, f"'{name}' {why}", [name])
+    """A value of the wrong type or form."""
+    return MesiboError(BADVALUE, why, [name], field=name)
+
+
+def invalid_value(name: str, why: str, properties: Iterable[str] | None = None) -> MesiboError:
+    """A well-formed value that names nothing (an unknown uid, gid, address or sender)."""
+    return MesiboError(INVALIDVALUE, why, properties or [name], field=name)
 
 
 def both_uid_and_address() -> MesiboError:
     return MesiboError(
-        BADREQ, BOTH_UID_AND_ADDRESS_CAUSE, ["uid", "address"], action=BOTH_UID_AND_ADDRESS_ACTION
+        BOTH_UID_AND_ADDRESS, "name the user by uid or by address, not both", ["uid", "address"]
     )
 
 
 def echoed_id(value: Any) -> int | None:
-    """Only a whole number other than 0 (a JSON number or a string of digits) is echoed, as a number."""
+    """Only a whole number from 1 to 2^63-1 (a JSON number or a string of digits) is echoed, as a number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -117,12 +213,12 @@ def echoed_id(value: Any) -> int | None:
         or isinstance(value, str)
         and value.isascii()
         and value.isdigit()
-        and len(value) <= 30
+        and len(value) <= 19
     ):
         number = int(value)
     else:
         return None
-    return number if number > 0 else None
+    return number if 0 < number <= LARGEST_ID else None
 
 
 def envelope(op: Any, request_id: Any = None, *, error: MesiboError | None = None, **fields: Any) -> dict:
@@ -134,8 +230,9 @@ def envelope(op: Any, request_id: Any = None, *, error: MesiboError | None = Non
         body["error"] = error.error
         body["code"] = error.code
         body["cause"] = error.cause
-        body["action"] = error.action
-        if error.properties is not None:
+        if error.action is not None:
+            body["action"] = error.action
+        if error.row.properties and error.properties is not None:
             body["properties"] = error.properties
         if error.retry_after is not None:
             body["retry_after"] = error.retry_after

@@ -45,10 +45,13 @@ def build_runtime(settings: Settings) -> Runtime:
 def reset_state(rt: Runtime) -> str:
     """Wipe everything (the clock included), then re-apply the seed and the default app, with its token."""
     rt.clock.real()
+    rt.generation += 1
     rt.store.wipe()
+    rt.backend_faults_changed()
     _apply_seed(rt)
     rt.default_token = ensure_default_app(rt, keep=rt.default_token)
-    rt.pushes_changed()
+    for kind in ("pushes", "messages", "events", "deliveries", "requests"):
+        rt.records_changed(kind)
     return rt.default_token
 
 

@@ -1,5 +1,6 @@
-"""The one place that owns timers: fallbacks whose time has come, webhook jobs that are due (first
-attempts and retries) and retention passes.
+"""The one place that owns timers: fallbacks whose time has come, messages whose time has come
+(`when`, and the later batches of a large group), webhook deliveries that are due (first attempts and
+retries) and retention passes.
 
 It calls the delivery engine and the events module; neither of them calls the other back, and neither
 keeps a timer of its own. Everything runs on the emulator clock: moving it (`POST /_mock/clock`) runs
@@ -14,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from mesibo_mock.delivery.engine import fire_due_fallbacks
+from mesibo_mock.delivery.fanout import deliver_due
 from mesibo_mock.events import webhook
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.retention import Retention
@@ -30,7 +32,7 @@ class Timers:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # job id -> (app token, attempt)
+        self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # delivery id -> (app token, attempt)
         self.client: httpx.AsyncClient | None = None
         self._task: asyncio.Task | None = None
         self.retention = Retention(rt.store, rt.settings.retention)
@@ -45,7 +47,7 @@ class Timers:
         if self.in_flight:
             tasks = [task for _, task in self.in_flight.values()]
             await asyncio.wait(tasks, timeout=2)
-            unfinished = [job_id for job_id, (_, task) in self.in_flight.items() if not task.done()]
+            unfinished = [key for key, (_, task) in self.in_flight.items() if not task.done()]
             for task in tasks:
                 task.cancel()
             if unfinished:  # give them back at once: the next start need not wait for the claims to lapse
@@ -55,24 +57,34 @@ class Timers:
             await self.client.aclose()
 
     async def run_due(self) -> None:
-        """Due fallbacks in batches (requests get through between them), then due webhook jobs."""
+        """Due fallbacks and messages in batches, each its own transaction with its events (requests
+        get through between them), then due webhook deliveries."""
         rt = self.rt
-        while fire_due_fallbacks(rt, webhook.Outbox(rt)):
-            await asyncio.sleep(0)
+        for step in (fire_due_fallbacks, deliver_due):
+            while self._round(step):
+                await asyncio.sleep(0)
         if self.retention.due():
             self.retention.prune_batch()
         per_app: dict[str, int] = {}
         for app_token, _ in self.in_flight.values():
             per_app[app_token] = per_app.get(app_token, 0) + 1
-        jobs = webhook.claim_due_jobs(rt, per_app)
-        if jobs and self.client is None:  # httpx loads with the first webhook, not at start-up
+        due = webhook.claim_due(rt, per_app)
+        if due and self.client is None:  # httpx loads with the first webhook, not at start-up
             import httpx
 
             self.client = httpx.AsyncClient(follow_redirects=False)
-        for job in jobs:
-            task = asyncio.create_task(webhook.attempt(rt, self.client, job))
-            self.in_flight[job["id"]] = (job["app_token"], task)
-            task.add_done_callback(lambda _t, job_id=job["id"]: self.in_flight.pop(job_id, None))
+        for delivery in due:
+            task = asyncio.create_task(webhook.attempt(rt, self.client, delivery))
+            self.in_flight[delivery["id"]] = (delivery["app_token"], task)
+            task.add_done_callback(lambda _t, key=delivery["id"]: self.in_flight.pop(key, None))
+
+    def _round(self, step) -> bool:
+        """One batch of `step` and the events it raised, committed together; -> whether more is due."""
+        outbox = webhook.Outbox(self.rt)
+        with self.rt.store.tx():
+            more = step(self.rt, outbox)
+            outbox.flush()
+        return more
 
     async def _loop(self) -> None:
         while True:

@@ -39,19 +39,41 @@ class AppIn(BaseModel):
     token: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~-]+$")
 
 
+EventKind = Literal["push", "message", "user"]
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
     secret: str | None = Field(default=None, max_length=500)
+    events: list[EventKind] = Field(
+        default=["push", "message", "user"], description="the kinds of event the webhook gets; all by default"
+    )
 
 
 class FaultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    error: str
-    token: str | None = None
-    address: Address | None = None
-    push_token: str | None = None
+    error: str = Field(max_length=64)
+    token: str | None = Field(default=None, max_length=200)
+    address: Address | None = Field(default=None, max_length=256)
+    push_token: str | None = Field(default=None, max_length=4096)
     count: int | None = Field(default=1, ge=1)
+
+
+class BackendFaultIn(BaseModel):
+    """Make the next backend calls that match `op` and `token` fail (SPEC section 6)."""
+
+    model_config = ConfigDict(extra="forbid")
+    op: str | None = Field(default=None, max_length=64, description="only calls of this op; any when absent")
+    token: str | None = Field(default=None, max_length=200, description="only calls with this app token")
+    error: str | None = Field(
+        default=None, max_length=32, description="answer with this row of the error table"
+    )
+    http: Literal[500, 502, 503, 504] | None = Field(
+        default=None, description="answer with a bare HTTP status"
+    )
+    delay: float | None = Field(default=None, ge=0, le=60, description="seconds to wait before answering")
+    count: int | None = Field(default=1, ge=1, description="how many calls; null: until removed")
 
 
 class ClockIn(BaseModel):

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mesibo_mock.credentials import CredentialError, ParsedCredential, isolated
-from mesibo_mock.errors import SeedError
-from mesibo_mock.schemas import Address, DeviceIn, WebhookIn
+from mesibo_mock.errors import BY_ERROR_NAME, SeedError
+from mesibo_mock.schemas import Address, BackendFaultIn, DeviceIn, WebhookIn
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import apps, credentials, groups, people
+from mesibo_mock.services import apps, backend_faults, credentials, groups, people
 
 log = logging.getLogger("mesibo_mock")
 
@@ -67,6 +67,7 @@ class SeedApp(BaseModel):
 class SeedFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     apps: list[SeedApp] = []
+    backend_faults: list[BackendFaultIn] = []
 
 
 @dataclass
@@ -108,6 +109,13 @@ def load_seed(path: str, now: float, max_credential_bytes: int) -> Seed:
                 raise SeedError(
                     f"seed file {path}: app {app.name!r} has unknown push options {sorted(unknown)}"
                 )
+        for index, fault in enumerate(spec.backend_faults):
+            if fault.error is not None and fault.error not in BY_ERROR_NAME:
+                raise SeedError(
+                    f"seed file {path}: backend_faults.{index}.error: unknown error {fault.error!r}"
+                )
+            if fault.error is None and fault.http is None and fault.delay is None:
+                raise SeedError(f"seed file {path}: backend_faults.{index}: give error, http or delay")
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -206,7 +214,7 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
             if app is None:
                 app = apps.create(rt, spec.name, spec.token, spec.push)
                 if spec.webhook:
-                    apps.set_webhook(rt, app, spec.webhook.url, spec.webhook.secret)
+                    apps.set_webhook(rt, app, spec.webhook.url, spec.webhook.secret, spec.webhook.events)
             rt.store.run("DELETE FROM credentials WHERE app_id = ? AND source = 'seed'", (app["id"],))
             for parsed, rel in seed.creds.get(index, []):
                 credentials.save(rt, app["id"], parsed, "seed", os.path.basename(rel))
@@ -227,6 +235,9 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
             for group in spec.groups:
                 _seed_group(rt, app, group)
             log.info("seed: app %r ready (token: %s)", spec.name, app["token"])
+        if seed.spec.backend_faults and rt.store.one("SELECT 1 FROM backend_faults") is None:
+            for fault in seed.spec.backend_faults:
+                backend_faults.add(rt, **fault.model_dump())
 
 
 def _seed_group(rt: Runtime, app, group: SeedGroup) -> None:

@@ -60,6 +60,11 @@ def as_text(name: str, value: Any, *, max_length: int = 1024, empty: bool = Fals
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise bad_value(name, f"must be a string, got {describe(value)}")
     text = str(value) if empty else str(value).strip()
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" in JSON: no store, page or answer could carry it
+            raise bad_value(name, "is not valid Unicode text (it holds a lone surrogate)") from None
     if not text and not empty:
         raise bad_value(name, "must not be empty")
     if len(text) > max_length:
@@ -74,27 +79,31 @@ def as_address(name: str, value: Any) -> str:
     return as_text(name, value, max_length=256)
 
 
-def pick(fields: dict, dotted: str, flat: str | None = None) -> Any:
-    """A field in its nested form, else in its flat /api.php spelling (the nested one wins); None if absent.
+def pick(fields: dict, dotted: str, *flat: str) -> Any:
+    """A field in its nested form, else in one of its flat /api.php spellings (the nested one wins);
+    None if absent (JSON null counts as absent too).
 
-    SPEC section 4: older clients send `addr=...&appid=...` where newer ones nest `user.address`.
+    SPEC section 4: older clients send `addr=...&appid=...` where newer ones nest `user.address`, and
+    Mesibo's form-mode PHP helper flattens `user.address` to `address=`.
     """
     value = get_path(fields, dotted)
-    if value is ABSENT and flat is not None:
-        value = fields.get(flat, ABSENT)
+    for name in flat:
+        if value is not ABSENT and value is not None:
+            break
+        value = fields.get(name, ABSENT)
     return None if value is ABSENT else value
 
 
-def pick_id(fields: dict, dotted: str, flat: str | None = None) -> int | None:
+def pick_id(fields: dict, dotted: str, *flat: str) -> int | None:
     """A uid, gid or mid: 0 and "" count as absent (Mesibo's PHP helpers send gid=0 for a new group)."""
-    value = pick(fields, dotted, flat)
+    value = pick(fields, dotted, *flat)
     if value is None or value == "" or value == 0 or value == "0":
         return None
     return as_whole(dotted, value, minimum=1)
 
 
-def optional_object(fields: dict, dotted: str, flat: str | None = None) -> dict | None:
-    value = pick(fields, dotted, flat)
+def optional_object(fields: dict, dotted: str, *flat: str) -> dict | None:
+    value = pick(fields, dotted, *flat)
     if value is not None and not isinstance(value, dict):
         raise bad_value(dotted, f"must be an object, got {describe(value)}")
     return value
@@ -103,10 +112,37 @@ def optional_object(fields: dict, dotted: str, flat: str | None = None) -> dict 
 LARGEST_FLAG = 2**31 - 1
 
 
+MAX_STORED_DEPTH = 8  # a profile is a few levels at most; a deeper one is refused at the door
+MAX_STORED_BYTES = 16 * 1024
+
+
+def as_stored_object(name: str, value: Any) -> dict:
+    """An object the emulator keeps (a user's or group's profile): bounded in depth and size, so
+    that every page and answer that shows it later can."""
+    if not isinstance(value, dict):
+        raise bad_value(name, f"must be an object, got {describe(value)}")
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_STORED_DEPTH:
+            raise bad_value(name, f"is nested more than {MAX_STORED_DEPTH} levels deep")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    import json
+
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError):
+        raise bad_value(name, "cannot be stored as JSON") from None
+    if size > MAX_STORED_BYTES:
+        raise bad_value(name, f"is larger than {MAX_STORED_BYTES} bytes as JSON")
+    return value
+
+
 def entity_fields(fields: dict, kind: str, *extra_whole: str) -> dict:
-    """The fields users and groups share (`name`, `active`, `flag`, `profile`, and `extra_whole`
-    numbers such as a group's `expiry`), nested under `kind` or flat, where given; each checked.
-    An empty name clears it; other empty values count as absent."""
+    """The fields users and groups share (`name`, `active`, `flag` or `flags`, `profile`, and
+    `extra_whole` numbers such as a group's `expiry`), nested under `kind` or flat, where given; each
+    checked. An empty name clears it; other empty values count as absent."""
     out: dict = {}
     name = pick(fields, f"{kind}.name", "name")
     if name is not None:
@@ -116,11 +152,13 @@ def entity_fields(fields: dict, kind: str, *extra_whole: str) -> dict:
         out["active"] = as_bool(f"{kind}.active", active)
     for number in ("flag", *extra_whole):
         value = pick(fields, f"{kind}.{number}", number)
+        if value in (None, "") and number == "flag":  # Mesibo's PHP helpers send `flags`
+            value = pick(fields, f"{kind}.flags", "flags")
         if value not in (None, ""):
             out[number] = as_whole(f"{kind}.{number}", value, maximum=LARGEST_FLAG)
-    profile = optional_object(fields, f"{kind}.profile")
+    profile = pick(fields, f"{kind}.profile")
     if profile is not None:
-        out["profile"] = profile
+        out["profile"] = as_stored_object(f"{kind}.profile", profile)
     return out
 
 

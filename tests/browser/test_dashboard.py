@@ -405,10 +405,15 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
 
         # set and remove the webhook
         page.fill(f"{app} .webhook-form input[name=url]", "http://127.0.0.1:9/hook")
+        page.uncheck(f"{app} .webhook-form input[name=events][value=push]")  # only message and user events
         page.click(f"{app} .webhook-form button[type=submit]")
         done("set the webhook: done")
-        assert mock.app("console-token")["webhook"] == {"url": "http://127.0.0.1:9/hook"}
-        settle()
+        assert mock.app("console-token")["webhook"] == {
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["message", "user"],
+        }
+        page.goto(ui)
+        assert "HTTPS only" in page.inner_text(app)  # what Mesibo's cloud would say of an http:// URL
         page.click(f"{app} .remove-webhook")
         done("remove the webhook: done")
         assert mock.app("console-token")["webhook"] is None
@@ -436,7 +441,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         # an error is shown with the envelope's error, code and cause
         page.fill(f"{app} .pushtest-form input[name=address]", "nobody")
         page.click(f"{app} .pushtest-form button[type=submit]")
-        done("pushtest refused: BADVALUE (code 400): 'push.address' is not a user of this app")
+        done("pushtest refused: INVALIDVALUE (code 400): 'push.address' is not a user of this app")
 
         # mark a user online, then send a message from one user to another
         page.click(f'{app} button.toggle-online[data-address="bob"]')

@@ -109,12 +109,13 @@ def hooked(mock, receiver):
     upload(mock, "fcm-service-account.json")
     mock.backend("pushset", push={"ratelimit": False})
     mock.register_device("1", "android")
-    assert mock.set_webhook(receiver.url, "s3cret") == {"webhook": {"url": receiver.url}}
+    answer = mock.set_webhook(receiver.url, "s3cret")["webhook"]
+    assert (answer["url"], answer["events"]) == (receiver.url, ["push", "message", "user"])
     return mock
 
 
 def test_webhook_is_set_shown_and_removed(hooked, receiver):
-    assert hooked.app()["webhook"] == {"url": receiver.url}
+    assert hooked.app()["webhook"] == {"url": receiver.url, "events": ["push", "message", "user"]}
     assert "s3cret" not in hooked.client.get(f"/_mock/apps/{hooked.app_token}").text
     assert hooked.client.delete(f"/_mock/apps/{hooked.app_token}/webhook").status_code == 204
     assert hooked.app()["webhook"] is None
@@ -130,22 +131,23 @@ def test_bad_webhook_bodies_are_422(mock):
     assert mock.client.put("/_mock/apps/nope/webhook", json={"url": "http://x"}).status_code == 404
 
 
-def test_one_post_per_record_in_the_v2_envelope(hooked, receiver):
+def test_the_events_of_one_request_travel_in_one_post_in_the_v2_envelope(hooked, receiver):
     hooked.register_device("1", "android", push_token="second")
     results = hooked.backend("pushtest", push={"address": "1"})["push"]["results"]
-    posts = receiver.wait_for(2)
-    by_id = {p["json"]["id"]: p["json"] for p in posts}
-    assert sorted(by_id) == sorted(r["id"] for r in results)
-    event = by_id[results[0]["id"]]
+    [post] = receiver.wait_for(1)
+    event = post["json"]
     app_id = event["aid"]
-    assert event["server"] == "mesibo" and event["v"] == 2 and isinstance(app_id, int)
+    assert list(event) == ["server", "id", "v", "aid", "ts", "secret", "events"]
+    assert event["server"] == "mesibo" and event["v"] == 2 and isinstance(app_id, int) and event["id"] == 1
     assert event["secret"] == "s3cret" and isinstance(event["ts"], int)
     now_ms = hooked.clock()["epoch"] * 1000  # webhook ts is in milliseconds, as Mesibo sends it
     assert abs(event["ts"] - now_ms) < 60_000
-    [item] = event["events"]
-    assert item["type"] == "push"
-    assert item["push"]["id"] == results[0]["id"] and item["push"]["status"] == "sent"
-    assert "request" not in item["push"] and "response" not in item["push"]  # not debugging
+    assert [e["type"] for e in event["events"]] == ["push", "push"]
+    assert [e["push"]["id"] for e in event["events"]] == [r["id"] for r in results]
+    first = event["events"][0]["push"]
+    assert first["status"] == "sent" and "request" not in first and "response" not in first  # not debugging
+    hooked.backend("pushtest", push={"address": "1"})
+    assert receiver.wait_for(2)[1]["json"]["id"] == 2  # the id grows with each POST to the app
 
 
 def test_request_and_response_travel_only_while_debugging(hooked, receiver):
@@ -188,10 +190,13 @@ def test_failed_deliveries_are_retried_with_backoff_at_most_three_times(hooked, 
     hooked.advance(60)
     assert len(hooked.webhook_deliveries()) == 3 and len(receiver.requests) == 3
     assert [a["attempt"] for a in attempts] == [3, 2, 1]
+    push_id = hooked.pushes()[0]["id"]
     for attempt in attempts:
         assert attempt["status_code"] == 500 and attempt["ok"] is False
-        assert "500" in attempt["error"] and attempt["duration_ms"] >= 0
-        assert attempt["push_id"] == hooked.pushes()[0]["id"] and attempt["url"] == receiver.url
+        assert "500" in attempt["error"] and attempt["duration_ms"] >= 0 and attempt["url"] == receiver.url
+        [event] = hooked.events(delivery=attempt["delivery"])
+        assert event["push"]["id"] == push_id
+    assert len(hooked.client.get("/_mock/webhooks", params={"push_id": push_id}).json()["deliveries"]) == 3
 
 
 def test_a_retry_that_succeeds_stops_the_attempts(hooked, receiver):
@@ -261,6 +266,6 @@ def test_webhook_from_the_seed_file(tmp_path, receiver):
         "    users: [{address: '1', devices: [{platform: android, appid: a, push_token: t1}]}]\n"
     )
     with MesiboMock(seed=seed, app_token="hook-app") as mock:
-        assert mock.app()["webhook"] == {"url": receiver.url}
+        assert mock.app()["webhook"] == {"url": receiver.url, "events": ["push", "message", "user"]}
         mock.backend("pushtest", push={"address": "1"})
         assert receiver.wait_for(1)[0]["json"]["secret"] == "from-seed"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from mesibo_mock import samples
-from tests.conftest import cred
+from tests.conftest import cred, said
 
 HEX_TOKEN = "a1" * 32
 
@@ -237,12 +237,14 @@ def test_pushtest_lists_one_result_per_device(app):
     assert all(isinstance(r["id"], int) for r in push["results"])
 
 
-def test_pushtest_unknown_user_or_no_device_is_badvalue(app):
+def test_pushtest_unknown_user_or_no_device_is_invalidvalue(app):
     body = app.backend("pushtest", push={"address": "nobody"})
-    assert body["error"] == "BADVALUE" and body["properties"] == ["address"]
+    assert body["error"] == "INVALIDVALUE" and body["properties"] == ["address"]
+    assert "is not a user of this app" in said(app)
     app.backend("useradd", user={"address": "lonely"})
     body = app.backend("pushtest", push={"address": "lonely"})
-    assert body["error"] == "BADVALUE" and "no registered device" in body["cause"]
+    assert body["error"] == "INVALIDVALUE" and body["properties"] == ["address"]
+    assert "no registered device" in said(app)
     assert app.backend("pushtest", push={})["properties"] == ["address"]
 
 

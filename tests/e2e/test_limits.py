@@ -41,7 +41,7 @@ def test_refused_calls_are_not_counted_and_the_window_rolls(user):
 
 def test_bad_requests_do_not_count(user):
     for _ in range(12):
-        assert user.backend("pushtest", push={"address": "ghost"})["error"] == "BADVALUE"
+        assert user.backend("pushtest", push={"address": "ghost"})["error"] == "INVALIDVALUE"
     assert user.backend("pushtest", push={"address": "1"})["result"] is True
 
 

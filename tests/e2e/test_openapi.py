@@ -75,6 +75,19 @@ def test_each_example_answers_as_documented(mock, document, op):
     assert answer["result"] is True, answer
     expected = documented["answer"]
     assert loose(shape(answer), shape(expected)), (answer, expected)
+    # the documentation's own example names no field the op does not read: the hints come from it
+    [entry] = mock.requests(limit=1)
+    assert [n for n in entry["diagnosis"] if n["kind"] == "unknown field"] == []
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_every_documented_flat_name_is_read_by_the_op(mock, document, op):
+    """A flat name the OpDoc lists is never diagnosed as a field no op reads."""
+    documented = document["paths"]["/backend"]["post"]["x-mesibo-ops"][op]
+    fields = {name: "1" for name in documented["flat"]}
+    mock.client.get("/api.php", params={**fields, "op": op, "token": mock.app_token})
+    [entry] = mock.requests(limit=1)
+    assert [n for n in entry["diagnosis"] if n["kind"] == "unknown field"] == [], entry["diagnosis"]
 
 
 @pytest.mark.parametrize(

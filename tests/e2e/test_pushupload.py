@@ -11,7 +11,7 @@ import pytest
 
 from mesibo_mock import samples
 from mesibo_mock.testing import MesiboMock
-from tests.conftest import CREDS, cred
+from tests.conftest import CREDS, cred, said
 
 
 def upload(mock, filename: str | None, data: bytes | None, **fields) -> dict:
@@ -114,12 +114,12 @@ def test_fcm_defects_are_badvalue_with_a_specific_cause(mock, change, words):
     account = {k: v for k, v in account.items() if v is not None}
     body = upload(mock, "sa.json", json.dumps(account).encode())
     assert body["error"] == "BADVALUE" and body["properties"] == ["file"]
-    assert words in body["cause"]
+    assert words in said(mock)
 
 
 def test_fcm_file_that_is_not_json(mock):
     body = upload(mock, "sa.json", b"\x00\x01binary")
-    assert body["error"] == "BADVALUE" and "not valid JSON" in body["cause"]
+    assert body["error"] == "BADVALUE" and "not valid JSON" in said(mock)
 
 
 @pytest.mark.parametrize(
@@ -150,13 +150,13 @@ def test_apn_topics_come_from_apples_extension(mock):
     [
         ("apns-password.p12", "password-protected"),
         ("apns-expired.p12", "expired"),
-        ("fcm-service-account.json", "not a PKCS#12"),
+        ("fcm-service-account.json", "looks like an FCM service-account JSON"),
     ],
 )
 def test_apn_refusals_say_which(mock, name, words):
     body = upload(mock, "cert.p12", cred(name))
     assert body["error"] == "BADVALUE" and body["properties"] == ["file"]
-    assert words in body["cause"]
+    assert words in said(mock)
 
 
 def test_apn_expiry_is_judged_by_the_emulator_clock(mock):
@@ -164,7 +164,7 @@ def test_apn_expiry_is_judged_by_the_emulator_clock(mock):
     data = samples.apn_p12("com.example.soon", not_after=soon)
     mock.advance(31 * 86400)
     body = upload(mock, "soon.p12", data)
-    assert body["error"] == "BADVALUE" and "expired" in body["cause"]
+    assert body["error"] == "BADVALUE" and "expired" in said(mock)
     mock.real_time()
     assert upload(mock, "soon.p12", data)["result"] is True
 

@@ -49,11 +49,11 @@ def test_json_text_that_is_not_an_object_stays_text():
     assert parsing.nest([("push", "{not json")]) == {"push": "{not json"}
 
 
-def test_nest_refuses_a_scalar_and_nested_fields_for_the_same_name():
-    with pytest.raises(MesiboError) as exc:
-        parsing.nest([("push", "x"), ("push.address", "1")])
-    assert exc.value.error == BADPAYLOAD
-    assert "push" in exc.value.cause
+def test_nest_lets_the_later_of_a_value_and_nested_fields_for_one_name_stand():
+    """As everywhere in a query string, the later pair wins (the fuzzer met `file={}` then `file=`)."""
+    assert parsing.nest([("push", "x"), ("push.address", "1")]) == {"push": {"address": "1"}}
+    assert parsing.nest([("push.address", "1"), ("push", "x")]) == {"push": "x"}
+    assert parsing.nest([("file", "{}"), ("file", "")]) == {"file": ""}
 
 
 def test_later_flat_pairs_win():
@@ -115,6 +115,32 @@ def test_unparseable_bodies_are_badpayload_in_mesibos_words(body, content_type):
 )
 def test_trailing_commas_are_accepted_and_strings_untouched(body, expected):
     assert parsing.parse_body(body, None) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{'op': 'pushset'}",  # single quotes
+        b'{op: "pushset"}',  # a bare key
+        b'{"op": "pushset" /* a comment */}',
+        b'{"op": "pushset"} // a comment',
+        b'{"n": 0x10}',  # hex
+        b'{"n": +1}',
+        b"{,}",  # a comma with nothing before it is not a trailing comma
+        b'{"a": [1,,]}',
+        b'{"a": 1,,}',
+    ],
+)
+def test_only_a_trailing_comma_is_lenient(body):
+    """No evidence says Mesibo takes JSON5: only the push documentation's trailing comma is accepted."""
+    with pytest.raises(MesiboError) as exc:
+        parsing.parse_body(body, "application/json")
+    assert exc.value.error == BADPAYLOAD
+
+
+def test_trailing_comma_removal_is_linear_on_a_long_body():
+    body = b"[" + b"1," * 200_000 + b"]"
+    assert len(parsing.loads_lenient(body)) == 200_000
 
 
 def test_empty_body_is_no_fields():

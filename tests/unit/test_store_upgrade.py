@@ -1,4 +1,5 @@
-"""A store made by mesibo-mock 0.1 (schema v1) is upgraded in place when the new server opens it."""
+"""Stores made by older versions (schema v1 of mesibo-mock 0.1, v3 of the previous round) are upgraded
+in place when the new server opens them, keeping what users made."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 from mesibo_mock.store.db import SCHEMA_VERSION, Store
 
-V1 = Path(__file__).resolve().parent.parent / "data" / "schema_v1.sql"
+DATA = Path(__file__).resolve().parent.parent / "data"
+V1 = DATA / "schema_v1.sql"
+V3 = DATA / "schema_v3.sql"
 
 
 def make_v1_store(path: Path) -> None:
@@ -47,7 +50,8 @@ def test_a_v1_store_keeps_its_users_tokens_and_pushes(tmp_path):
         assert token["expires"] == 1000 + 60 * 60
         [push] = store.all("SELECT * FROM pushes")
         assert push["mid"] is None and push["injected"] == 0 and push["follows"] is None
-        assert "claimed_until" in {r[1] for r in store.all("PRAGMA table_info(webhook_jobs)")}
+        tables = {r[0] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "webhook_jobs" not in tables and {"webhook_deliveries", "webhook_events"} <= tables
     finally:
         store.close()
     again = Store(str(db))  # opening an upgraded store again changes nothing
@@ -55,3 +59,63 @@ def test_a_v1_store_keeps_its_users_tokens_and_pushes(tmp_path):
         assert len(again.all("SELECT * FROM user_tokens")) == 1
     finally:
         again.close()
+
+
+def make_v3_store(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V3.read_text())
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute(
+        "INSERT INTO apps (id, name, token, background, fallback, ratelimit, collapse, sound, forceprod, iosfcm,"
+        " webhook_url, created) VALUES (1, 'default', 'tok', 1, 1, 1, 0, 0, 0, 0, 'http://127.0.0.1:9/h', 0)"
+    )
+    conn.execute(
+        "INSERT INTO users (id, app_id, address, name, active, flag, online, created) VALUES (5, 1, 'a', '', 1, 0, 0, 0)"
+    )
+    conn.execute("INSERT INTO groups (id, app_id, name, flag, active, created) VALUES (3, 1, 'g', 0, 1, 0)")
+    conn.execute(
+        "INSERT INTO messages (id, ts, app_id, app_token, from_address, to_address, gid, type, message, flag)"
+        " VALUES (9, 100, 1, 'tok', 'a', 'b', NULL, 0, 'hi', 0)"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, ts, app_id, app_token, from_address, to_address, gid, type, message, flag, expiry)"
+        " VALUES (10, 101, 1, 'tok', 'a', NULL, 3, 0, 'all', 0, 60)"
+    )
+    conn.execute(
+        "INSERT INTO webhook_jobs (app_token, push_id, url, payload, attempts, next_at) VALUES"
+        " ('tok', 4, 'http://127.0.0.1:9/h', '{\"events\": []}', 1, 200)"
+    )
+    conn.execute(
+        "INSERT INTO webhook_attempts (app_token, push_id, url, attempt, status_code, duration_ms, ok, ts)"
+        " VALUES ('tok', 4, 'http://127.0.0.1:9/h', 1, 500, 3.0, 0, 150)"
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_a_v3_store_keeps_its_messages_owed_webhooks_and_attempts(tmp_path):
+    db = tmp_path / "v3.db"
+    make_v3_store(db)
+    store = Store(str(db))
+    try:
+        assert store.one("PRAGMA user_version")[0] == SCHEMA_VERSION
+        messages = {r["id"]: dict(r) for r in store.all("SELECT * FROM messages")}
+        assert messages[9]["to_list"] == '["b"]' and messages[9]["expiry"] == 31536000
+        assert messages[10]["to_list"] is None and messages[10]["gid"] == 3 and messages[10]["expiry"] == 60
+        assert not messages[9]["pending"] and messages[9]["skipped"] == "[]"
+        [delivery] = store.all("SELECT * FROM webhook_deliveries")
+        assert (delivery["seq"], delivery["attempts"], delivery["next_at"], delivery["state"]) == (
+            4,
+            1,
+            200,
+            "pending",
+        )
+        [attempt] = store.all("SELECT * FROM webhook_attempts")
+        assert (attempt["status_code"], attempt["delivery_id"]) == (500, 0)
+        app = store.one("SELECT * FROM apps")
+        assert (app["webhook_events"], app["webhook_seq"]) == ("push,message,user", 0)
+        assert store.one("SELECT offline_notified FROM users WHERE id = 5")[0] == 0
+        indexes = {r[0] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"ix_messages_app", "ix_messages_pending", "ix_attempts_delivery"} <= indexes
+    finally:
+        store.close()

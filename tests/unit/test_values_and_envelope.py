@@ -2,7 +2,7 @@
 
 import pytest
 
-from mesibo_mock.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, envelope, missing
+from mesibo_mock.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, bad_value, envelope, missing
 from mesibo_mock.values import as_address, as_bool, as_whole, object_field, required
 
 
@@ -49,7 +49,8 @@ def test_not_whole_numbers_are_badvalue(raw):
 def test_whole_number_above_maximum_is_badvalue():
     with pytest.raises(MesiboError) as exc:
         as_whole("push.duration", 10801, maximum=10800)
-    assert "between 0 and 10800" in exc.value.cause
+    assert "between 0 and 10800" in exc.value.explanation
+    assert exc.value.cause.startswith("One or more properties contain bad values.")  # Mesibo's own text
 
 
 def test_whole_numbers_beyond_sqlite_integers_are_badvalue():
@@ -100,26 +101,40 @@ def test_failure_envelope_has_error_code_cause_action_and_bare_properties():
         "result": False,
         "error": "MISSINGPARAMS",
         "code": 400,
-        "cause": "missing required parameter 'push.address'",
+        "cause": "One or more required properties for this operation type are missing. Refer to the "
+        "properties array in the response to learn more.",
         "action": "Refer to the mesibo backend API documentation to learn about required parameters",
         "properties": ["address"],
     }
 
 
-def test_every_error_has_its_code_from_one_table():
-    from mesibo_mock.errors import ERRORS
+def test_the_precise_explanation_never_reaches_the_envelope():
+    error = bad_value("push.sound", "must be a boolean, got 'loud'")
+    body = envelope("pushset", None, error=error)
+    assert "loud" not in str(body) and "loud" in error.explanation
+    assert error.problems == [{"field": "push.sound", "problem": "must be a boolean, got 'loud'"}]
 
-    codes = {name: kind.code for name, kind in ERRORS.items()}
+
+def test_every_error_has_its_code_from_one_table():
+    from mesibo_mock.errors import ROWS
+
+    codes = {name: (row.error, row.code) for name, row in ROWS.items()}
     assert codes == {
-        "BADPAYLOAD": 400,
-        "MISSINGPARAMS": 400,
-        "BADVALUE": 400,
-        "AUTHFAIL": 401,
-        "BADREQ": 400,
-        "RATELIMITED": 503,
-        "BADORIGIN": 502,
+        "BADPAYLOAD": ("BADPAYLOAD", 400),
+        "MISSINGPARAMS": ("MISSINGPARAMS", 400),
+        "UNKNOWN_OP": ("BADVALUE", 501),
+        "BADORIGIN": ("BADORIGIN", 502),
+        "AUTHFAIL": ("AUTHFAIL", 401),
+        "BADVALUE": ("BADVALUE", 400),
+        "BADAPPID": ("BADVALUE", 400),
+        "INVALIDVALUE": ("INVALIDVALUE", 400),
+        "BADREQ": ("BADREQ", 400),
+        "BOTH_UID_AND_ADDRESS": ("BADREQ", 400),
+        "RATELIMITED": ("RATELIMITED", 503),
+        "CREDITSEXCEEDED": ("CREDITSEXCEEDED", 402),
+        "QUOTAEXCEEDED": ("QUOTAEXCEEDED", 503),
+        "UNUSEDTRIALUSERS": ("UNUSEDTRIALUSERS", 503),
     }
-    assert MesiboError("BADVALUE", "x", code=501).code == 501
 
 
 def test_ratelimited_envelope_has_retry_after():
@@ -129,4 +144,4 @@ def test_ratelimited_envelope_has_retry_after():
 
 
 def test_non_string_op_is_echoed_as_null():
-    assert envelope({"x": 1}, None, error=MesiboError("BADVALUE", "no", code=501))["op"] is None
+    assert envelope({"x": 1}, None, error=MesiboError("UNKNOWN_OP", "no", ["op"]))["op"] is None

@@ -1,26 +1,23 @@
-"""Fields -> envelope: the order of checks (payload, op, origin, token, the op's own fields) in one place."""
+"""Fields -> envelope: the order of checks (payload, op, origin, token, the op's own fields) in one place.
+
+What the emulator can say beyond Mesibo's fixed texts (why a field was refused, what was skipped) is
+collected as the call's `notes` and travels to the log line and the request journal, never into the
+envelope.
+"""
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Any
 
+from mesibo_mock.backend import fields as field_notes
 from mesibo_mock.backend.ops import OpContext
-from mesibo_mock.backend.registry import OPS
-from mesibo_mock.errors import (
-    AUTHFAIL,
-    AUTHFAIL_CAUSE,
-    BADORIGIN,
-    BADORIGIN_CAUSE,
-    BADREQ,
-    BADVALUE,
-    UNKNOWN_OP_CAUSE,
-    MesiboError,
-    envelope,
-    missing,
-)
+from mesibo_mock.backend.registry import DOCS, OPS, REAL_OPS_NOT_IMPLEMENTED
+from mesibo_mock.errors import AUTHFAIL, BADORIGIN, BADREQ, UNKNOWN_OP, MesiboError, envelope, missing
 from mesibo_mock.events.webhook import Outbox
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps
@@ -28,36 +25,85 @@ from mesibo_mock.store.db import disk_full
 
 log = logging.getLogger("mesibo_mock.backend")
 ASYNC_HANDLERS = frozenset(h for h in OPS.values() if inspect.iscoroutinefunction(h))
-# Mesibo refuses the backend API from a phone: its key must never ship inside an app [real].
-PHONE_MARKERS = ("Android", "Mobile")
+# Mesibo refuses the backend API from a phone: its key must never ship inside an app. The binary
+# searches the User-Agent without regard to letter case [real].
+PHONE_MARKERS = ("android", "mobile")
+INTERNAL_ERROR = "internal error"  # a note kind: a bug of the emulator, never the caller's mistake
 
 
-async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> tuple[int, dict]:
-    """-> (HTTP status, envelope). Never raises. Handlers are plain functions; one that must wait
-    for something outside the process (pushupload's parser) may be a coroutine."""
+@dataclass
+class Outcome:
+    """One backend call, answered: the HTTP status, the envelope, and what the emulator adds."""
+
+    status: int
+    body: dict
+    op: str | None
+    app: sqlite3.Row | None = None
+    error: MesiboError | None = None
+    notes: list[dict] = field(default_factory=list)  # the diagnosis: [{"field"?, "problem", "hint"?}]
+    outbox: Outbox | None = None
+    mid: int | None = None
+
+
+async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> Outcome:
+    """Never raises. Handlers are plain functions; one that must wait for something outside the
+    process (pushupload's parser) may be a coroutine."""
     op: Any = fields.get("op")
+    name = op.strip() if isinstance(op, str) else None
     request_id = fields.get("id")
+    app = None
+    ctx: OpContext | None = None
     try:
         handler = _handler(op)
-        if any(marker in user_agent for marker in PHONE_MARKERS):
-            raise MesiboError(BADORIGIN, BADORIGIN_CAUSE)
+        if any(marker in user_agent.lower() for marker in PHONE_MARKERS):
+            raise MesiboError(BADORIGIN, f"the User-Agent {user_agent[:80]!r} looks like a phone's")
         app = _authenticate(rt, fields.get("token"))
+        ctx = OpContext(rt, app, Outbox(rt))
         if handler in ASYNC_HANDLERS:
-            result = await handler(OpContext(rt, app, Outbox(rt)), fields)
+            result = await handler(ctx, fields)
+            with rt.store.tx():
+                ctx.outbox.flush()
         else:
             with rt.store.tx():  # one unit: an op that is refused half-way changes nothing
-                result = handler(OpContext(rt, app, Outbox(rt)), fields)
-        return 200, envelope(op, request_id, **result)
+                result = handler(ctx, fields)
+                ctx.outbox.flush()
+        notes = ctx.notes + _unread(name, fields)
+        return Outcome(
+            200, envelope(op, request_id, **result), name, app, notes=notes, outbox=ctx.outbox, mid=ctx.mid
+        )
     except MesiboError as exc:
-        return exc.http_status, envelope(op, request_id, error=exc)
+        error = exc
     except sqlite3.Error as exc:
         if disk_full(exc):
-            return 200, envelope(op, request_id, error=MesiboError(BADREQ, "database or disk is full"))
-        log.exception("op %r failed in the store", op if isinstance(op, str) else None)
-        return 200, envelope(op, request_id, error=MesiboError(BADREQ, f"the store failed: {exc}"))
+            log.warning("op %r refused: database or disk is full (free some space)", name)
+            error = MesiboError(BADREQ, "database or disk is full")
+        else:
+            log.exception("op %r failed in the store", name)
+            error = MesiboError(BADREQ, f"the store failed: {exc}")
     except Exception:  # a bug must still answer in the envelope, never a 5xx
-        log.exception("op %r failed", op if isinstance(op, str) else None)
-        return 200, envelope(op, request_id, error=MesiboError(BADREQ, "the request could not be processed"))
+        log.exception("op %r failed", name)
+        error = MesiboError(
+            BADREQ,
+            problems=[
+                {"problem": "the emulator failed on this request (see its log)", "kind": INTERNAL_ERROR}
+            ],
+        )
+    notes = [{**p, "kind": p.get("kind", "refused")} for p in error.problems]
+    if ctx is not None:
+        notes = ctx.notes + notes
+    notes += _unread(name, fields)
+    return Outcome(error.http_status, envelope(op, request_id, error=error), name, app, error, notes)
+
+
+def _unread(name: str | None, fields: dict) -> list[dict]:
+    """The fields the op does not read (a diagnosis must never cost the call its answer)."""
+    if name not in DOCS:
+        return []
+    try:
+        return field_notes.unread(name, DOCS[name], fields)
+    except Exception:
+        log.exception("the field check of %r failed", name)
+        return []
 
 
 def _handler(op: Any):
@@ -65,8 +111,37 @@ def _handler(op: Any):
         raise missing("op")
     handler = OPS.get(op.strip()) if isinstance(op, str) else None
     if handler is None:
-        raise MesiboError(BADVALUE, UNKNOWN_OP_CAUSE, ["op"], code=501)
+        raise MesiboError(UNKNOWN_OP, problems=[unknown_op_note(op)], properties=["op"])
     return handler
+
+
+def unknown_op_note(op: Any) -> dict:
+    """What the journal says of an op the emulator does not answer: a real one it lacks, or the
+    closest real names."""
+    if not isinstance(op, str):
+        return {"field": "op", "problem": f"must be a string, got {type(op).__name__}", "kind": "refused"}
+    name = op.strip()
+    if name in REAL_OPS_NOT_IMPLEMENTED:
+        return {
+            "field": "op",
+            "problem": f"names a real Mesibo op this emulator does not implement: {name!r}",
+            "kind": "not implemented",
+        }
+    note = {"field": "op", "problem": f"names no Mesibo op: {name[:60]!r}", "kind": field_notes.UNKNOWN_OP}
+    close = closest_ops(name)
+    if close:
+        note["hint"] = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return note
+
+
+def closest_ops(name: str) -> list[str]:
+    """The real ops a mistyped one most likely meant: the same letters in another order first
+    (`deluser` -> `userdel`), then the most similar spellings."""
+    real = [*OPS, *sorted(REAL_OPS_NOT_IMPLEMENTED)]
+    lowered = name.lower()
+    same_letters = [op for op in real if sorted(op) == sorted(lowered) and op != lowered]
+    similar = difflib.get_close_matches(lowered, real, n=3, cutoff=0.6)
+    return list(dict.fromkeys(same_letters + similar))[:3]
 
 
 def _authenticate(rt: Runtime, token: Any):
@@ -74,5 +149,17 @@ def _authenticate(rt: Runtime, token: Any):
         token = str(token)
     app = apps.by_token(rt, token.strip()) if isinstance(token, str) and token.strip() else None
     if app is None:
-        raise MesiboError(AUTHFAIL, AUTHFAIL_CAUSE, ["token"])
+        problem = "no token was sent" if token in (None, "") else "no app has this token"
+        raise MesiboError(AUTHFAIL, problem, ["token"], field="token")
     return app
+
+
+def notes_text(notes: list[dict]) -> str:
+    """The diagnosis in one line, as the log and a test report show it."""
+    parts = []
+    for note in notes:
+        text = f"'{note['field']}' {note['problem']}" if note.get("field") else note["problem"]
+        if note.get("hint"):
+            text += f" ({note['hint']})"
+        parts.append(text)
+    return "; ".join(parts)

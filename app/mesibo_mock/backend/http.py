@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import Headers, UploadFile
@@ -9,14 +12,18 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from mesibo_mock.backend import parsing
-from mesibo_mock.backend.dispatch import dispatch
-from mesibo_mock.errors import BADPAYLOAD, BADREQ, MesiboError, envelope
+from mesibo_mock.backend import journal, parsing
+from mesibo_mock.backend.dispatch import dispatch, notes_text
+from mesibo_mock.backend.fields import is_mistake
+from mesibo_mock.errors import AUTHFAIL, BADPAYLOAD, BADREQ, BY_ERROR_NAME, UNKNOWN_OP, MesiboError, envelope
+from mesibo_mock.events.webhook import cloud_note
 from mesibo_mock.server.guards import plain_slow_body_answer
 from mesibo_mock.server.responses import dumps
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import apps, backend_faults
 from mesibo_mock.store.db import StoreError
 
+log = logging.getLogger("mesibo_mock.backend")
 # /mesiboapi is where Mesibo's on-premise web server mounts the same backend [real].
 PATHS = ("/backend", "/backend/", "/api.php", "/mesiboapi", "/mesiboapi/")
 # Form framing around an upload: the body may exceed the file limit by this much.
@@ -80,15 +87,31 @@ async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
     return {**nested, **files}
 
 
-async def read_fields(request: Request, limit: int) -> dict:
-    fields = parsing.parse_query(request.scope.get("query_string", b""))
-    body = await read_body(request, limit)
+class Call:
+    """One request to the backend paths, as far as it was read: what the journal records of it."""
+
+    __slots__ = ("path", "user_agent", "encoding", "fields")
+
+    def __init__(self, request: Request) -> None:
+        self.path = request.url.path
+        self.user_agent = request.headers.get("user-agent", "")
+        self.encoding = "query"
+        self.fields: dict = {}
+
+
+async def read_fields(request: Request, call: Call, limit: int) -> dict:
     content_type = request.headers.get("content-type")
     if parsing.is_multipart(content_type):
+        call.encoding = "multipart"
+    call.fields = fields = parsing.parse_query(request.scope.get("query_string", b""))
+    body = await read_body(request, limit)
+    call.encoding = parsing.body_encoding(body, content_type)
+    if call.encoding == "multipart":
         from_body = await parse_multipart(request.headers, body, limit)
     else:
         from_body = parsing.parse_body(body, content_type)
-    return parsing.merge(fields, from_body)
+    call.fields = parsing.merge(fields, from_body)
+    return call.fields
 
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # only the backend answers other origins [real]
@@ -114,17 +137,151 @@ def make_endpoint(rt: Runtime):
     async def backend(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+        call = Call(request)
         try:
-            fields = await read_fields(request, rt.settings.max_upload_bytes)
+            fields = await read_fields(request, call, rt.settings.max_upload_bytes)
         except MesiboError as exc:
-            return answer(envelope(None, error=exc), exc.http_status)
+            notes = [{**p, "kind": "refused"} for p in exc.problems]
+            body = envelope(None, error=exc)
+            await record(rt, call, body, None, None, notes, error=exc)
+            return answer(body, exc.http_status)
+        fault = backend_faults.take(rt, _op(fields), _token(fields)) if rt.backend_faults_armed() else None
+        if fault is not None:
+            faulted = await answer_fault(rt, call, fields, fault)
+            if faulted is not None:
+                return faulted
         with rt.store.deferred():
-            status, body = await dispatch(rt, fields, request.headers.get("user-agent", ""))
+            outcome = await dispatch(rt, fields, call.user_agent)
+            outbox = outcome.outbox
+            notes = outcome.notes + _webhook_notes(rt, outcome)
+            if fault is not None:
+                notes.append(
+                    {
+                        "problem": f"delayed {fault['delay']:g} s by backend fault #{fault['id']}",
+                        "kind": "fault",
+                    }
+                )
+            with rt.store.tx():
+                journal.write(
+                    rt,
+                    path=call.path,
+                    encoding=call.encoding,
+                    user_agent=call.user_agent,
+                    fields=fields,
+                    answer=outcome.body,
+                    app=outcome.app,
+                    op=outcome.op,
+                    notes=notes,
+                    pushes=outbox.push_ids if outbox is not None else [],
+                    mid=outcome.mid,
+                    fault=fault is not None,
+                )
         try:
             await rt.store.flush()  # answer only once the write is durable
         except StoreError as exc:
             error = MesiboError(BADREQ, str(exc))
+            log.warning("%s op=%s -> BADREQ 400: %s", call.path, outcome.op or "-", exc)
             return answer(envelope(fields.get("op"), fields.get("id"), error=error), 200)
-        return answer(body, status)
+        if outcome.error is not None or notes:
+            log_call(call.path, outcome.op, outcome.app, outcome.error, notes)
+        return answer(outcome.body, outcome.status)
 
     return backend
+
+
+def _op(fields: dict) -> str | None:
+    op = fields.get("op")
+    return op.strip() if isinstance(op, str) else None
+
+
+def _token(fields: dict) -> str | None:
+    token = fields.get("token")
+    return token.strip() if isinstance(token, str) else str(token) if isinstance(token, int) else None
+
+
+def _webhook_notes(rt: Runtime, outcome) -> list[dict]:
+    """A call whose events go to a webhook Mesibo's cloud would refuse: the journal says so."""
+    if outcome.app is None or outcome.outbox is None or not outcome.outbox.delivered:
+        return []
+    note = cloud_note(rt, outcome.app["webhook_url"])
+    return [{"field": "webhook", "problem": note, "kind": "webhook"}] if note else []
+
+
+async def record(
+    rt: Runtime,
+    call: Call,
+    body: dict,
+    app,
+    op: str | None,
+    notes: list[dict],
+    *,
+    error: MesiboError | None = None,
+    fault: bool = False,
+) -> None:
+    """Journal a call that went no further than the door (or a fault), commit, and log it."""
+    with rt.store.deferred(), rt.store.tx():
+        journal.write(
+            rt,
+            path=call.path,
+            encoding=call.encoding,
+            user_agent=call.user_agent,
+            fields=call.fields,
+            answer=body,
+            app=app,
+            op=op,
+            notes=notes,
+            pushes=[],
+            mid=None,
+            fault=fault,
+        )
+    with contextlib.suppress(StoreError):
+        await rt.store.flush()
+    log_call(call.path, op, app, error, notes)
+
+
+PROXY_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1>"
+    "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response | None:
+    """A backend fault for this call: wait, then answer with its error row or HTTP status; None when
+    it only delays (the call then goes on as usual). A faulted call changes nothing."""
+    if fault["delay"]:
+        await asyncio.sleep(fault["delay"])
+    if fault["http"] is None and fault["error"] is None:
+        return None
+    op = fields.get("op")
+    app = apps.by_token(rt, _token(fields) or "") if _token(fields) else None
+    note = {"problem": f"answered by backend fault #{fault['id']}: it changed nothing", "kind": "fault"}
+    if fault["http"] is not None:
+        status = fault["http"]
+        page = PROXY_PAGE.format(status=status, reason=REASONS[status])
+        await record(rt, call, {"http": status, "body": page}, app, _op(fields), [note], fault=True)
+        return Response(page, status_code=status, media_type="text/html", headers=ANY_ORIGIN)
+    row = BY_ERROR_NAME[fault["error"]]
+    properties = {AUTHFAIL: ["token"], UNKNOWN_OP: ["op"]}.get(row)
+    error = MesiboError(row, properties=properties)
+    body = envelope(op, fields.get("id"), error=error)
+    await record(rt, call, body, app, _op(fields), [note], error=error, fault=True)
+    return answer(body, 200)
+
+
+def log_call(path: str, op: str | None, app, error: MesiboError | None, notes: list[dict]) -> None:
+    """One line for a call that was refused or has something to say: Mesibo's error, then the
+    emulator's own explanation (what the envelope never carries). A likely mistake (a field no op
+    reads, an op that does not exist) is a warning, so that it shows even in quiet logs."""
+    level = logging.WARNING if any(is_mistake(n) for n in notes) else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    result = f"{error.error} {error.code}" if error is not None else "ok"
+    who = f" app={app['name']}" if app is not None else ""
+    text = notes_text(notes)
+    log.log(level, "%s op=%s%s -> %s%s", path, op or "-", who, result, f": {text}" if text else "")

@@ -6,20 +6,21 @@ Built from the OpDoc each op module keeps next to its code, only when /openapi.j
 from __future__ import annotations
 
 from mesibo_mock.backend.registry import DOCS, OPS
-from mesibo_mock.errors import ERRORS
+from mesibo_mock.errors import MISSINGPARAMS, ROWS
 
 ENVELOPE = {
     "type": "object",
-    "description": "Always HTTP 200 (413 for an upload over the limit). Failures add error, code, cause, action "
-    "and, where fields are at fault, properties.",
+    "description": "Always HTTP 200 (413 for an upload over the limit). Failures add error, code, cause and, "
+    "where Mesibo's error table has them, action and properties. The emulator's own explanation of a "
+    "refusal is in the request journal (GET /_mock/requests), never here.",
     "properties": {
         "op": {"type": ["string", "null"]},
         "result": {"type": "boolean"},
         "id": {"type": "integer", "description": "the request's id, when a whole number other than 0"},
-        "error": {"type": "string", "enum": sorted(ERRORS)},
-        "code": {"type": "integer", "description": "an HTTP status number: 400, 401, 501, 502, 503"},
-        "cause": {"type": "string"},
-        "action": {"type": "string"},
+        "error": {"type": "string", "enum": sorted({row.error for row in ROWS.values()})},
+        "code": {"type": "integer", "description": "an HTTP status number: 400, 401, 402, 501, 502, 503"},
+        "cause": {"type": "string", "description": "Mesibo's own text for the error, word for word"},
+        "action": {"type": "string", "description": "Mesibo's own text; some errors have none"},
         "properties": {"type": "array", "items": {"type": "string"}, "description": "bare field names"},
         "retry_after": {"type": "integer", "description": "seconds (RATELIMITED)"},
     },
@@ -71,8 +72,8 @@ def backend_paths() -> dict:
             "result": False,
             "error": "MISSINGPARAMS",
             "code": 400,
-            "cause": "missing required parameter 'push.address'",
-            "action": ERRORS["MISSINGPARAMS"].action,
+            "cause": ROWS[MISSINGPARAMS].cause,
+            "action": ROWS[MISSINGPARAMS].action,
             "properties": ["address"],
         },
     }

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mesibo_mock.errors import BADPAYLOAD, NOT_JSON_CAUSE, MesiboError
+from mesibo_mock.errors import BADPAYLOAD, MesiboError
 
 _KEY_HEAD = re.compile(r"^([^.\[\]]+)")
 _KEY_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]*)\]")
 MAX_DEPTH = 16
-MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -67,27 +66,23 @@ def json_text_object(value: Any) -> Any:
 
 
 def nest(pairs: Iterable[tuple[str, Any]]) -> dict:
-    """Flat (key, value) pairs -> nested dict; later pairs win, as in a query string."""
+    """Flat (key, value) pairs -> nested dict; later pairs win, as in a query string, also where a
+    value and nested fields are given for one name (`push=x&push.address=1`: the later one stands)."""
     result: dict = {}
     for key, value in pairs:
         parts = split_key(key)
         if len(parts) > MAX_DEPTH:
             raise bad_payload(f"field '{key}' is nested too deeply")
         node = result
-        for i, part in enumerate(parts[:-1]):
+        for part in parts[:-1]:
             child = node.get(part)
-            if child is None:
+            if not isinstance(child, dict):
                 child = node[part] = {}
-            elif not isinstance(child, dict):
-                where = ".".join(parts[: i + 1])
-                raise bad_payload(f"field '{key}' conflicts with the value given for '{where}'")
             node = child
         leaf = parts[-1]
         value = json_text_object(value)
         if isinstance(node.get(leaf), dict) and isinstance(value, dict):
             node[leaf] = merge(node[leaf], value)
-        elif isinstance(node.get(leaf), dict) and not isinstance(value, dict):
-            raise bad_payload(f"field '{key}' conflicts with nested fields given for it")
         else:
             node[leaf] = value
     return result
@@ -128,56 +123,86 @@ def _finite(text: str) -> float:
     return value
 
 
-def _refuse_non_finite(value: Any) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("NaN and Infinity are not valid JSON")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
 _STRICT = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite)  # made once, not per request
+_CLOSERS = frozenset("}]")
+_OPENERS = frozenset("{[,")
+_SPACES = re.compile(r"\s*")
+
+
+def without_trailing_commas(text: str) -> str | None:
+    """The text with each comma that stands right before a `}` or `]` (whitespace between) removed,
+    outside strings; None when it has none. A comma after `{`, `[` or another comma is left alone,
+    so `[1,,]` and `{,}` stay invalid."""
+    out: list[str] = []
+    changed = False
+    in_string = escaped = False
+    last = ""  # the last character outside strings that is not whitespace
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                last = '"'
+            out.append(ch)
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch == "," and last not in _OPENERS:
+            after = _SPACES.match(text, i + 1).end()  # not a slice: a long body has many commas
+            if text[after : after + 1] in _CLOSERS:
+                changed = True
+                last = ","  # a second comma before the same closer stays (and fails)
+                continue
+        if not ch.isspace():
+            last = ch
+        out.append(ch)
+    return "".join(out) if changed else None
 
 
 def loads_lenient(text: str | bytes) -> Any:
     """JSON as Mesibo reads it: a trailing comma before `}` or `]` is accepted (the push documentation's
-    own examples have one). NaN and Infinity are refused: they could not be echoed back as JSON.
-
-    The standard parser takes every well-formed body (the hot path); only what it refuses is given to
-    pyjson5, a JSON5 parser written in Cython, which accepts trailing commas without any editing of
-    the text. Raises ValueError.
+    own examples have one); nothing else beyond strict JSON (no single quotes, comments, bare keys or
+    hex: no evidence says Mesibo takes them). NaN and Infinity are refused: they could not be echoed
+    back as JSON. The strict parser takes every well-formed body (the hot path); only a body it refuses
+    is looked at for trailing commas. Raises ValueError.
     """
+    decoded = text.decode("utf-8") if isinstance(text, bytes) else text
     try:
-        return _STRICT.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
+        return _STRICT.decode(decoded)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except ValueError as strict_error:
-        if isinstance(strict_error, UnicodeDecodeError):
+        relaxed = without_trailing_commas(decoded) if "," in decoded else None
+        if relaxed is None:
             raise
-        import pyjson5
-
         try:
-            decoded = text.decode("utf-8") if isinstance(text, bytes) else text
-            value = pyjson5.decode(decoded, maxdepth=MAX_JSON_DEPTH)
-        except (pyjson5.Json5Exception, UnicodeDecodeError, RecursionError):
+            return _STRICT.decode(relaxed)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        except ValueError:
             raise strict_error from None
-        _refuse_non_finite(value)
-        return value
+
+
+NOT_JSON = "the body is not a JSON object"
 
 
 def parse_json_object(body: bytes) -> dict:
-    """A body that is not a JSON object gets Mesibo's own words (SPEC section 2)."""
+    """A body that is not a JSON object: BADPAYLOAD (the log and the journal say where it broke)."""
     try:
         value = loads_lenient(body)
-    except ValueError:
-        raise bad_payload(NOT_JSON_CAUSE) from None
+    except ValueError as exc:
+        raise bad_payload(f"{NOT_JSON}: {_short(exc)}") from None
     if not isinstance(value, dict):
-        raise bad_payload(NOT_JSON_CAUSE)
+        raise bad_payload(f"{NOT_JSON}: it is {type(value).__name__ if value is not None else 'null'}")
     return value
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -189,16 +214,28 @@ def parse_form(body: bytes) -> dict:
         text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
-        raise bad_payload(NOT_JSON_CAUSE) from None
+        raise bad_payload("the body is neither JSON nor form fields (key=value&...) in UTF-8") from None
     return nest(pairs)
+
+
+def body_encoding(body: bytes, content_type: str | None) -> str:
+    """How a request's fields came: json, form, multipart, or (no body) the query string."""
+    if is_multipart(content_type):
+        return "multipart"
+    if not body.strip():
+        return "query"
+    kind = media_type(content_type)
+    if kind == "application/json" or kind.endswith("+json") or looks_like_json(body):
+        return "json"
+    return "form"
 
 
 def parse_body(body: bytes, content_type: str | None) -> dict:
     """Non-multipart bodies. JSON is recognised whatever the Content-Type says."""
-    if not body.strip():
+    encoding = body_encoding(body, content_type)
+    if encoding == "query":
         return {}
-    kind = media_type(content_type)
-    if kind == "application/json" or kind.endswith("+json") or looks_like_json(body):
+    if encoding == "json":
         return parse_json_object(body)
     return parse_form(body)
 

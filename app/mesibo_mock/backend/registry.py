@@ -31,6 +31,10 @@ OPS: dict[str, Handler] = {
     "otp": messages.otp,
 }
 
+# The real backend's op table has these too; their fields are not known, so the emulator answers them as
+# it answers any op it does not implement (BADVALUE 501), and the journal says which they are.
+REAL_OPS_NOT_IMPLEMENTED = frozenset({"usersync", "appadd", "appset", "appget", "appstats", "version"})
+
 DOCS: dict[str, OpDoc] = {
     **pushupload.DOCS,
     **pushset.DOCS,

@@ -46,6 +46,11 @@ def parse_apn(data: bytes, now: float) -> ParsedCredential:
 
 def _open(data: bytes):
     if not _looks_like_pfx(data):
+        if b'"service_account"' in data[:4096] and data.lstrip()[:1] == b"{":
+            raise CredentialError(
+                "the APN file is not a PKCS#12 (.p12) file: it looks like an FCM service-account JSON; "
+                "upload it as FCM (type=fcm, or keep its .json name)"
+            )
         raise CredentialError(
             "the APN file is not a PKCS#12 (.p12) file; export the certificate with its key"
         )

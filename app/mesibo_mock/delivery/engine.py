@@ -152,6 +152,8 @@ class Round:
                         "UPDATE devices SET invalid_reason = ? WHERE id = ?",
                         (record["reason"], record["device_id"]),
                     )
+            if self.outbox is not None:
+                self.outbox.pushed(range(first, last + 1))
             if self.outbox is not None and self.outbox.wants_pushes(app):
                 views = [
                     view_of({**r, "id": first + i}, req, resp) for i, (r, req, resp) in enumerate(pending)
@@ -163,7 +165,7 @@ class Round:
                     _log_line(first + i, app["name"], record) for i, (record, _, _) in enumerate(pending)
                 )
             )
-        rt.pushes_changed()  # wakes long-polls
+        rt.records_changed("pushes", [record for record, _, _ in pending])  # wakes the long-polls they match
         return [
             {
                 "id": first + i,
@@ -318,7 +320,8 @@ def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) ->
     now = rt.clock.now()
     with rt.store.tx():
         due = rt.store.all(
-            "SELECT p.id, p.app_token, p.device_id, p.mid, m.message, m.title, m.from_address, u.name"
+            "SELECT p.id, p.app_token, p.device_id, p.mid, m.message, m.title, m.from_address, m.ts AS m_ts,"
+            " m.expiry, u.name"
             " FROM pushes p LEFT JOIN messages m ON m.id = p.mid"
             " LEFT JOIN users u ON u.app_id = m.app_id AND u.address = m.from_address"
             " WHERE p.fallback_due IS NOT NULL AND p.fallback_due <= ? ORDER BY p.fallback_due LIMIT ?",
@@ -336,7 +339,10 @@ def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) ->
                 rounds[row["app_token"]] = Round(rt, app, outbox) if app is not None else None
             rnd = rounds[row["app_token"]]
             device = rt.store.one("SELECT * FROM devices WHERE id = ?", (row["device_id"],))
-            if rnd is not None and device is not None:
+            expired = (
+                row["mid"] is not None and row["m_ts"] is not None and now >= row["m_ts"] + row["expiry"]
+            )
+            if rnd is not None and device is not None and not expired:
                 title = (
                     messages.push_title(row["title"], row["name"], row["from_address"])
                     if row["mid"]

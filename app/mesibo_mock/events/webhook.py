@@ -1,17 +1,22 @@
-"""Webhook delivery of push records in Mesibo's v2 envelope: queued in the store, sent in the background.
+"""Mesibo's events and the webhook that carries them (SPEC section 5).
 
-A job row is written in the same transaction as its push record, so a delivery that is owed when the
-server stops is still owed after the next start. Up to 3 attempts, about 1 s and then 2 s apart.
+An `Outbox` collects the events of one request (or one timer round): users coming online or going
+offline, messages that reached an offline user, push results. `flush()` writes them, in the caller's
+transaction, as one delivery per app in Mesibo's v2 envelope, so a delivery owed when the server
+stops is still owed after the next start. The scheduler then POSTs it: a receiver must answer HTTP 200
+with `MESIBO OK`; anything else is a failed attempt, retried about 1 s and then 2 s later, 3 attempts
+in all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import time
 from typing import TYPE_CHECKING
+
+import orjson
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
@@ -23,85 +28,202 @@ log = logging.getLogger("mesibo_mock.webhook")
 MAX_ATTEMPTS = 3
 CLAIM_MARGIN = 5.0  # seconds a claim outlives its attempt's deadline
 BACKOFF_SECONDS = (1.0, 2.0)
+KINDS = ("push", "message", "user")
+RECEIVER_OK = "MESIBO OK"
+CLOUD_REFUSES = "Mesibo's cloud calls webhooks over HTTPS only: it would refuse this http:// URL"
 
 
-def payload(app: sqlite3.Row, record: dict, now: float) -> dict:
-    """`request` and `response` travel only when the push was made inside a debug window."""
-    push = dict(record)
-    if not record.get("debug"):
-        push.pop("request", None)
-        push.pop("response", None)
-    body: dict = {"server": "mesibo", "v": 2, "id": record["id"], "aid": app["id"], "ts": int(now * 1000)}
-    if app["webhook_secret"]:
-        body["secret"] = app["webhook_secret"]
-    body["events"] = [{"type": "push", "push": push}]
-    return body
+def wanted(app: sqlite3.Row, kind: str) -> bool:
+    return bool(app["webhook_url"]) and kind in app["webhook_events"].split(",")
+
+
+def cloud_note(rt: Runtime, url: str | None) -> str | None:
+    """What Mesibo's cloud would say of a webhook URL the emulator delivers to anyway."""
+    if rt.cloud and url and not url.lower().startswith("https://"):
+        return CLOUD_REFUSES
+    return None
 
 
 class Outbox:
-    """Where the delivery engine hands the push records of a round (it is given one, it imports nothing
-    of this module): their webhook jobs are written with the records, in the caller's transaction."""
+    """The events of one request or one timer round. The delivery engine is handed one (it imports
+    nothing of this module) and reports its push records to it; ops and the scheduler add the rest."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.push_ids: list[int] = []  # every push record made, for the request journal
+        self.delivered: list[int] = []  # the webhook deliveries written by flush()
+        self._events: dict[str, tuple[sqlite3.Row, list[dict]]] = {}  # app token -> (app, events)
+
+    # --- what raises events ----------------------------------------------------------------------
+    def pushed(self, ids: range) -> None:
+        self.push_ids.extend(ids)
 
     def wants_pushes(self, app: sqlite3.Row) -> bool:
-        return bool(app["webhook_url"])
+        return wanted(app, "push")
 
     def pushes(self, app: sqlite3.Row, records: list[dict]) -> None:
-        enqueue_many(self.rt, app, records)
+        """Push results; `request` and `response` travel only for pushes made in a debug window."""
+        events = self._of(app)
+        for record in records:
+            push = dict(record)
+            if not record.get("debug"):
+                push.pop("request", None)
+                push.pop("response", None)
+            events.append({"type": "push", "push": push})
+
+    def offline_message(self, app: sqlite3.Row, message: sqlite3.Row, recipients: list[sqlite3.Row]) -> None:
+        """One event per offline recipient, unless one was sent to that user since it was last online
+        [real: the webhook FAQ]."""
+        if not wanted(app, "message"):
+            return
+        uids = [r["uid"] for r in recipients]
+        fresh = set()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            fresh.update(
+                row["id"]
+                for row in self.rt.store.all(
+                    f"SELECT id FROM users WHERE id IN ({marks}) AND NOT offline_notified", chunk
+                )
+            )
+            self.rt.store.run(f"UPDATE users SET offline_notified = 1 WHERE id IN ({marks})", chunk)
+        body = message_body(message)
+        events = self._of(app)
+        for recipient in recipients:
+            if recipient["uid"] in fresh:
+                user = {"uid": recipient["uid"], "address": recipient["address"]}
+                events.append({"type": "message", "message": body, "user": user})
+
+    def user_status(self, app: sqlite3.Row, user: sqlite3.Row, online: bool) -> None:
+        if wanted(app, "user"):
+            self._of(app).append(
+                {
+                    "type": "user",
+                    "user": {"uid": user["id"], "address": user["address"]},
+                    "status": "online" if online else "offline",
+                }
+            )
+
+    def _of(self, app: sqlite3.Row) -> list[dict]:
+        entry = self._events.get(app["token"])
+        if entry is None:
+            entry = self._events[app["token"]] = (app, [])
+        return entry[1]
+
+    # --- one delivery per app ---------------------------------------------------------------------
+    def flush(self) -> list[int]:
+        """Write what was collected, one delivery per app, in the caller's transaction; -> their ids."""
+        if not self._events:
+            return []
+        pending, self._events = self._events, {}
+        rt = self.rt
+        now = rt.clock.now()
+        ids, announced = [], []
+        for app, events in pending.values():
+            if not events or not app["webhook_url"]:
+                continue
+            seq = rt.store.one(
+                "UPDATE apps SET webhook_seq = webhook_seq + 1 WHERE id = ? RETURNING webhook_seq",
+                (app["id"],),
+            )["webhook_seq"]
+            body: dict = {"server": "mesibo", "id": seq, "v": 2, "aid": app["id"], "ts": int(now * 1000)}
+            if app["webhook_secret"]:
+                body["secret"] = app["webhook_secret"]
+            body["events"] = events
+            delivery = rt.store.insert(
+                "webhook_deliveries",
+                {
+                    "app_token": app["token"],
+                    "seq": seq,
+                    "url": app["webhook_url"],
+                    "payload": orjson.dumps(body).decode(),
+                    "event_count": len(events),
+                    "attempts": 0,
+                    "next_at": now,
+                    "state": "pending",
+                    "note": cloud_note(rt, app["webhook_url"]),
+                    "created": now,
+                },
+            )
+            rt.store.conn.executemany(
+                "INSERT INTO webhook_events (delivery_id, app_token, type, body, push_id, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        delivery,
+                        app["token"],
+                        event["type"],
+                        orjson.dumps(event).decode(),
+                        event["push"]["id"] if event["type"] == "push" else None,
+                        now,
+                    )
+                    for event in events
+                ],
+            )
+            ids.append(delivery)
+            announced += [
+                {"app_token": app["token"], "type": e["type"], "delivery_id": delivery} for e in events
+            ]
+        if ids:
+            rt.wake_timers.set()
+            rt.records_changed("events", announced)
+        self.delivered += ids
+        return ids
 
 
-def enqueue_many(rt: Runtime, app: sqlite3.Row, records: list[dict]) -> None:
-    """One job per record, written with the records themselves (the caller's transaction)."""
-    now = rt.clock.now()
-    rt.store.conn.executemany(
-        "INSERT INTO webhook_jobs (app_token, push_id, url, payload, attempts, next_at) VALUES (?, ?, ?, ?, 0, ?)",
-        [
-            (app["token"], record["id"], app["webhook_url"], json.dumps(payload(app, record, now)), now)
-            for record in records
-        ],
-    )
-    rt.wake_timers.set()
+def message_body(message: sqlite3.Row) -> dict:
+    body = {
+        "mid": message["id"],
+        "from": message["from_address"],
+        "to": orjson.loads(message["to_list"]) if message["to_list"] is not None else None,
+        "gid": message["gid"],
+        "type": message["type"],
+        "ts": int(message["ts"] * 1000),
+        "message": message["message"],
+    }
+    if message["title"]:
+        body["title"] = message["title"]
+    if message["url"]:
+        body["url"] = message["url"]
+    return body
 
 
+# --- sending -----------------------------------------------------------------------------------------
 PER_APP_IN_FLIGHT = 4  # attempts under way for one app at once: one slow receiver holds up only its app
-CANDIDATES = 256
 
 
-def claim_due_jobs(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
-    """Due jobs that no attempt holds, at most PER_APP_IN_FLIGHT per app counting those under way,
-    each claimed in the store before it is sent: a second server on the same database skips it.
-
-    A claim lasts past the attempt's deadline; if the process dies, the job is free again after it.
-    """
+def claim_due(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
+    """Due deliveries that no attempt holds, app by app (a backlog in one app never hides another's),
+    at most PER_APP_IN_FLIGHT per app counting those under way, each claimed in the store before it is
+    sent: a second server on the same database skips it. A claim lasts past the attempt's deadline; if
+    the process dies, the delivery is free again after it."""
     wall = time.time()
     until = wall + rt.settings.webhook_timeout + CLAIM_MARGIN
+    now = rt.clock.now()
     chosen: list[sqlite3.Row] = []
     with rt.store.tx():
-        rows = rt.store.all(
-            "SELECT * FROM webhook_jobs WHERE next_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
-            " ORDER BY next_at LIMIT ?",
-            (rt.clock.now(), wall, CANDIDATES),
-        )
-        held = dict(in_flight_per_app)
-        for row in rows:
-            if held.get(row["app_token"], 0) >= PER_APP_IN_FLIGHT:
+        for app in rt.store.all("SELECT token FROM apps"):
+            room = PER_APP_IN_FLIGHT - in_flight_per_app.get(app["token"], 0)
+            if room <= 0:
                 continue
-            claimed = rt.store.run(
-                "UPDATE webhook_jobs SET claimed_until = ? WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)",
-                (until, row["id"], wall),
-            ).rowcount
-            if claimed:
-                held[row["app_token"]] = held.get(row["app_token"], 0) + 1
+            rows = rt.store.all(
+                "SELECT * FROM webhook_deliveries WHERE app_token = ? AND next_at IS NOT NULL AND next_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_at, id LIMIT ?",
+                (app["token"], now, wall, room),
+            )
+            for row in rows:
+                rt.store.run(
+                    "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?", (until, row["id"])
+                )
                 chosen.append(row)
     return chosen
 
 
-async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> None:
+async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row) -> None:
     import httpx
 
-    number = job["attempts"] + 1
+    generation = rt.generation  # a reset while the POST is under way makes its outcome moot
+    number = delivery["attempts"] + 1
     started = time.perf_counter()
     status_code: int | None = None
     error: str | None = None
@@ -111,16 +233,15 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> N
         # that trickles a byte at a time would otherwise hold the attempt forever.
         answer = await asyncio.wait_for(
             client.post(
-                job["url"],
-                content=job["payload"].encode(),
+                delivery["url"],
+                content=delivery["payload"].encode(),
                 headers={"content-type": "application/json", "user-agent": "mesibo-mock-webhook"},
                 timeout=deadline,
             ),
             deadline,
         )
         status_code = answer.status_code
-        if not 200 <= status_code < 300:
-            error = f"receiver answered HTTP {status_code}"
+        error = receiver_refusal(status_code, answer.content)
     except (httpx.TimeoutException, TimeoutError):
         error = f"timed out after {deadline:g} s"
     except (httpx.HTTPError, OSError, ValueError) as exc:
@@ -128,13 +249,16 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> N
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
     ok = error is None
     now = rt.clock.now()
+    if rt.generation != generation:
+        log.info("webhook #%d attempt %d finished after a reset: not recorded", delivery["seq"], number)
+        return
     with rt.store.tx():
         rt.store.insert(
             "webhook_attempts",
             {
-                "app_token": job["app_token"],
-                "push_id": job["push_id"],
-                "url": job["url"],
+                "app_token": delivery["app_token"],
+                "delivery_id": delivery["id"],
+                "url": delivery["url"],
                 "attempt": number,
                 "status_code": status_code,
                 "error": error,
@@ -143,23 +267,60 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, job: sqlite3.Row) -> N
                 "ts": now,
             },
         )
-        if ok or number >= MAX_ATTEMPTS:
-            rt.store.run("DELETE FROM webhook_jobs WHERE id = ?", (job["id"],))
-        else:
-            rt.store.update(
-                "webhook_jobs",
-                job["id"],
-                {"attempts": number, "next_at": now + BACKOFF_SECONDS[number - 1], "claimed_until": None},
-            )
+        done = ok or number >= MAX_ATTEMPTS
+        rt.store.update(
+            "webhook_deliveries",
+            delivery["id"],
+            {
+                "attempts": number,
+                "next_at": None if done else now + BACKOFF_SECONDS[number - 1],
+                "claimed_until": None,
+                "state": "delivered" if ok else "failed" if done else "pending",
+            },
+        )
     level = logging.INFO if ok else logging.WARNING
-    log.log(level, "webhook push #%d attempt %d -> %s", job["push_id"], number, status_code or error)
+    note = f" ({delivery['note']})" if delivery["note"] else ""
+    log.log(
+        level,
+        "webhook #%d (%d event%s) attempt %d -> %s%s",
+        delivery["seq"],
+        delivery["event_count"],
+        "" if delivery["event_count"] == 1 else "s",
+        number,
+        "MESIBO OK" if ok else error,
+        note,
+    )
 
 
+def receiver_refusal(status_code: int, body: bytes) -> str | None:
+    """Why an answer is not what Mesibo wants (HTTP 200 and the plain text MESIBO OK); None if it is."""
+    if status_code != 200:
+        return f"receiver answered HTTP {status_code} (Mesibo wants 200 with {RECEIVER_OK})"
+    if body.strip() != RECEIVER_OK.encode():
+        shown = body[:40].decode("utf-8", "replace")
+        return (
+            f"answered 200 without {RECEIVER_OK} (body {shown!r})"
+            if body.strip()
+            else f"answered 200 without {RECEIVER_OK} (empty body)"
+        )
+    return None
+
+
+def release(rt: Runtime, delivery_ids: list[int]) -> None:
+    """Give claimed deliveries back at once (the server is stopping with their attempts unfinished)."""
+    marks = ", ".join("?" for _ in delivery_ids)
+    with rt.store.tx():
+        rt.store.run(
+            f"UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({marks})", delivery_ids
+        )
+
+
+# --- views -------------------------------------------------------------------------------------------
 def attempt_view(row: sqlite3.Row) -> dict:
     return {
         "id": row["id"],
         "token": row["app_token"],
-        "push_id": row["push_id"],
+        "delivery": row["delivery_id"],
         "url": row["url"],
         "attempt": row["attempt"],
         "status_code": row["status_code"],
@@ -170,8 +331,29 @@ def attempt_view(row: sqlite3.Row) -> dict:
     }
 
 
-def release(rt: Runtime, job_ids: list[int]) -> None:
-    """Give claimed jobs back at once (the server is stopping with their attempts unfinished)."""
-    marks = ", ".join("?" for _ in job_ids)
-    with rt.store.tx():
-        rt.store.run(f"UPDATE webhook_jobs SET claimed_until = NULL WHERE id IN ({marks})", job_ids)
+def delivery_view(row: sqlite3.Row, events: list[dict] | None = None) -> dict:
+    view = {
+        "id": row["id"],
+        "token": row["app_token"],
+        "webhook_id": row["seq"],
+        "url": row["url"],
+        "state": row["state"],
+        "attempts": row["attempts"],
+        "next_attempt": iso(row["next_at"]),
+        "event_count": row["event_count"],
+        "note": row["note"],
+        "created": iso(row["created"]),
+    }
+    if events is not None:
+        view["events"] = events
+    return view
+
+
+def event_view(row: sqlite3.Row) -> dict:
+    """An event as it was sent, with where it went: `{"id", "delivery", "app", "ts", "type", ...}`."""
+    return {
+        "id": row["id"],
+        "delivery": row["delivery_id"],
+        "app": row["app_token"],
+        "ts": iso(row["ts"]),
+    } | orjson.loads(row["body"])

@@ -48,6 +48,8 @@ class DebugWindow(BaseModel):
 
 class Webhook(BaseModel):
     url: str
+    events: list[Literal["push", "message", "user"]]
+    note: str | None = None  # when Mesibo's cloud would refuse the URL (not https://)
 
 
 class App(BaseModel):
@@ -133,13 +135,18 @@ class Clock(BaseModel):
 
 
 class Delivery(BaseModel):
+    """One attempt to POST to a webhook."""
+
     id: int
     token: str
-    push_id: int
+    delivery: int
+    webhook_id: int
+    event_count: int
     url: str
     attempt: int
     status_code: int | None
     error: str | None
+    note: str | None
     duration_ms: float
     ok: bool
     ts: str
@@ -150,19 +157,30 @@ class Deliveries(BaseModel):
     pending: int
 
 
+class Recipient(BaseModel):
+    address: str
+    online: bool
+    pushes: list[int]
+
+
 class Message(BaseModel):
     mid: int
     ts: str
     app: str
     from_: str
-    to: str | None
+    to: list[str] | None
     gid: int | None
     type: int
     message: str
     title: str | None
     url: str | None
-    expiry: int | None
+    expiry: int
     flag: int
+    scheduled: bool
+    delivering: bool
+    recipients: list[Recipient]
+    recipients_total: int
+    skipped: list[str]
     pushes: list[int]
 
     model_config = {"populate_by_name": True, "alias_generator": lambda n: "from" if n == "from_" else n}
@@ -243,6 +261,64 @@ class WebhookSet(BaseModel):
     webhook: Webhook
 
 
+class Event(BaseModel):
+    """An event as it was sent, with the delivery that carried it; the rest of its fields (user,
+    status, message, push) as SPEC section 5 shows them."""
+
+    model_config = {"extra": "allow"}
+    id: int
+    delivery: int
+    app: str
+    ts: str
+    type: Literal["push", "message", "user"]
+
+
+class Events(BaseModel):
+    events: list[Event]
+
+
+class Note(BaseModel):
+    field: str | None = None
+    problem: str
+    hint: str | None = None
+    kind: str
+
+
+class JournalEntry(BaseModel):
+    id: int
+    ts: str
+    app: str | None
+    op: str | None
+    encoding: Literal["json", "form", "multipart", "query"]
+    path: str
+    user_agent: str
+    fields: dict[str, Any]
+    answer: dict[str, Any]
+    diagnosis: list[Note]
+    pushes: list[int]
+    mid: int | None = None
+    fault: bool | None = None
+
+
+class Journal(BaseModel):
+    requests: list[JournalEntry]
+
+
+class BackendFault(BaseModel):
+    id: int
+    op: str | None
+    token: str | None
+    error: str | None
+    http: int | None
+    delay: float | None
+    count: int | None
+    created: str
+
+
+class BackendFaults(BaseModel):
+    faults: list[BackendFault]
+
+
 ANSWERS: dict[tuple[str, str], tuple[str, type[BaseModel]]] = {
     ("/_mock/health", "get"): ("200", Health),
     ("/_mock/apps", "get"): ("200", Apps),
@@ -268,6 +344,13 @@ ANSWERS: dict[tuple[str, str], tuple[str, type[BaseModel]]] = {
     ("/_mock/clock", "post"): ("200", Clock),
     ("/_mock/webhooks", "get"): ("200", Deliveries),
     ("/_mock/reset", "post"): ("200", Reset),
+    ("/_mock/events", "get"): ("200", Events),
+    ("/_mock/requests", "get"): ("200", Journal),
+    ("/_mock/requests", "delete"): ("200", Deleted),
+    ("/_mock/requests/{entry_id}", "get"): ("200", JournalEntry),
+    ("/_mock/backend-faults", "post"): ("201", BackendFault),
+    ("/_mock/backend-faults", "get"): ("200", BackendFaults),
+    ("/_mock/backend-faults", "delete"): ("200", Deleted),
 }
 
 

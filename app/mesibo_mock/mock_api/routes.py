@@ -3,20 +3,20 @@ reset. Included on the first /_mock request (see main.py), so that start-up does
 
 # No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
 
-import asyncio
-import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 
+from mesibo_mock.backend import journal
 from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import engine, faults
+from mesibo_mock.errors import BY_ERROR_NAME
 from mesibo_mock.events import webhook
 from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
-from mesibo_mock.schemas import AppIn, ClockIn, DeviceIn, FaultIn, OnlineIn, WebhookIn
+from mesibo_mock.schemas import AppIn, BackendFaultIn, ClockIn, DeviceIn, FaultIn, OnlineIn, WebhookIn
 from mesibo_mock.server.responses import json_response
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import apps, groups, messages, people
+from mesibo_mock.services import apps, backend_faults, groups, messages, people
 from mesibo_mock.store.db import where
 
 # Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
@@ -56,8 +56,10 @@ async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
 
 @router.put("/apps/{token}/webhook", tags=["apps"])
 async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
-    apps.set_webhook(rt, app, body.url, body.secret)
-    return json_response({"webhook": {"url": body.url}})
+    apps.set_webhook(rt, app, body.url, body.secret, body.events)
+    view = apps.webhook_view(apps.by_token(rt, app["token"]))
+    note = webhook.cloud_note(rt, body.url)
+    return json_response({"webhook": view | ({"note": note} if note else {})})
 
 
 @router.delete("/apps/{token}/webhook", status_code=204, tags=["apps"])
@@ -120,38 +122,22 @@ async def list_pushes(
         "kind": kind,
         "mid": mid,
     }
-    found = await long_poll(rt, request, wait, lambda: query_pushes(rt, filters, after, limit))
+    found = await long_poll(
+        rt, request, wait, "pushes", filters, lambda: query_pushes(rt, filters, after, limit)
+    )
     return json_response({"pushes": found})
 
 
-DISCONNECT_CHECK_SECONDS = 1.0
+async def long_poll(rt: Runtime, request: Request, wait: float, kind: str, filters: dict, query):
+    """Run `query` until it finds something or `wait` seconds pass; woken only by new records of
+    `kind` that meet `filters`. It ends early when its client has gone or the server is stopping."""
+    return await rt.waiters.poll(kind, filters, query, wait, lambda: client_gone(request))
 
 
-async def long_poll(rt: Runtime, request: Request, wait: float, query):
-    """Run `query` until it finds something or `wait` seconds pass; woken by every new record. It ends
-    early when its client has gone (checked every second) or the server is stopping."""
-    deadline = time.monotonic() + wait
-    while True:
-        signal = rt.push_signal()
-        found = query()
-        remaining = deadline - time.monotonic()
-        if found or remaining <= 0 or rt.stopping.is_set():
-            return found
-        try:
-            async with asyncio.timeout(min(remaining, DISCONNECT_CHECK_SECONDS)):
-                await _first(signal.wait(), rt.stopping.wait())
-        except TimeoutError:
-            if await request.is_disconnected():
-                return found
-
-
-async def _first(*waits) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
+async def client_gone(request: Request) -> None:
+    """Returns when the server reports that the client has disconnected (no polling)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _push_row(rt: Runtime, push_id: int):
@@ -198,10 +184,18 @@ async def list_users(app: AppDep, rt: RuntimeDep):
 
 
 @router.put("/apps/{token}/users/{address}/online", tags=["users"])
-async def set_online(address: str, body: OnlineIn, app: AppDep, rt: RuntimeDep):
-    """An online user gets messages over its real-time connection, so no push; creates the user if absent."""
+async def set_online(
+    address: Annotated[str, Path(max_length=256)], body: OnlineIn, app: AppDep, rt: RuntimeDep
+):
+    """An online user gets messages over its real-time connection, so no push; creates the user if
+    absent. A change raises a user event (online or offline) on the app's webhook."""
+    outbox = webhook.Outbox(rt)
     with rt.store.tx():
-        user = people.set_online(rt, people.ensure_user(rt, app["id"], address), body.online)
+        before = people.ensure_user(rt, app["id"], address)
+        user = people.set_online(rt, before, body.online)
+        if bool(before["online"]) != body.online:
+            outbox.user_status(app, user, body.online)
+        outbox.flush()
     return json_response(people.user_view(user))
 
 
@@ -226,14 +220,16 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
 ):
-    filters = {"app_token": token, "from_address": from_, "to_address": to, "gid": gid}
-    found = await long_poll(rt, request, wait, lambda: messages.find(rt, filters, after, limit))
+    filters = {"app_token": token, "from_address": from_, "gid": gid}
+    found = await long_poll(
+        rt, request, wait, "messages", filters, lambda: messages.find(rt, filters, to, after, limit)
+    )
     return json_response({"messages": found})
 
 
 @router.get("/messages/{mid}", tags=["messages"])
 async def get_message(mid: RowId, rt: RuntimeDep):
-    row = rt.store.one("SELECT * FROM messages WHERE id = ?", (mid,))
+    row = messages.by_mid(rt, mid)
     if row is None:
         raise HTTPException(404, f"no message {mid}")
     return json_response(messages.views(rt, [row])[0])
@@ -333,18 +329,141 @@ def _within_range(instant: float) -> None:
         raise HTTPException(422, f"the clock must stay between {iso(CLOCK_EARLIEST)} and {iso(CLOCK_LATEST)}")
 
 
-# --- webhook log, reset ---------------------------------------------------------------------------
+# --- webhook: attempts, deliveries, events --------------------------------------------------------
 @router.get("/webhooks", tags=["webhooks"])
 async def list_webhook_attempts(
     rt: RuntimeDep,
     token: str | None = None,
     push_id: AfterId = None,
+    delivery: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ):
-    clause, args = where({"app_token": token, "push_id": push_id})
-    rows = rt.store.all(f"SELECT * FROM webhook_attempts{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
-    pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_jobs")["n"]
-    return json_response({"deliveries": [webhook.attempt_view(r) for r in rows], "pending": pending})
+    """Every attempt to POST to a webhook, newest first, with what went wrong; `push_id`: the attempts
+    that carried that push record's event."""
+    clause, args = where(
+        {"a.app_token": token, "a.delivery_id": delivery},
+        ("a.delivery_id IN (SELECT delivery_id FROM webhook_events WHERE push_id = ?)", push_id),
+    )
+    rows = rt.store.all(
+        "SELECT a.*, d.seq, d.note, d.event_count FROM webhook_attempts a"
+        f" JOIN webhook_deliveries d ON d.id = a.delivery_id{clause} ORDER BY a.id DESC LIMIT ?",
+        [*args, limit],
+    )
+    pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE next_at IS NOT NULL")["n"]
+    views = [
+        webhook.attempt_view(r) | {"webhook_id": r["seq"], "event_count": r["event_count"], "note": r["note"]}
+        for r in rows
+    ]
+    return json_response({"deliveries": views, "pending": pending})
+
+
+@router.get("/events", tags=["webhooks"])
+async def list_events(
+    request: Request,
+    rt: RuntimeDep,
+    token: str | None = None,
+    type: Literal["push", "message", "user"] | None = None,
+    delivery: AfterId = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    """The events sent to webhooks (user, message, push), newest first, each with the delivery that
+    carried it; `wait` long-polls until one matches."""
+    filters = {"app_token": token, "type": type, "delivery_id": delivery}
+
+    def query():
+        clause, args = where(filters, ("id > ?", after))
+        rows = rt.store.all(f"SELECT * FROM webhook_events{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [webhook.event_view(r) for r in rows]
+
+    return json_response({"events": await long_poll(rt, request, wait, "events", filters, query)})
+
+
+# --- the request journal, backend faults --------------------------------------------------------------
+@router.get("/requests", tags=["requests"])
+async def list_requests(
+    request: Request,
+    rt: RuntimeDep,
+    token: str | None = None,
+    op: str | None = None,
+    result: bool | None = None,
+    diagnosed: bool | None = None,
+    after: AfterId = None,
+    before: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    """Every call to the backend paths, newest first (`after`/`before`: ids, to page): what was read (the app token and file contents
+    redacted), the answer as sent, the pushes and message it caused, and the emulator's diagnosis.
+    `diagnosed=true`: only calls refused, with fields no op reads, or with recipients skipped."""
+    filters = {"app_token": token, "op": op, "result": result, "diagnosed": diagnosed}
+
+    def query():
+        clause, args = where(filters, ("id > ?", after), ("id < ?", before))
+        rows = rt.store.all(f"SELECT * FROM journal{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [journal.view(r) for r in rows]
+
+    return json_response({"requests": await long_poll(rt, request, wait, "requests", filters, query)})
+
+
+@router.get("/requests/{entry_id}", tags=["requests"])
+async def get_request(entry_id: RowId, rt: RuntimeDep):
+    """One journal entry."""
+    row = rt.store.one("SELECT * FROM journal WHERE id = ?", (entry_id,))
+    if row is None:
+        raise HTTPException(404, f"no journal entry {entry_id}")
+    return json_response(journal.view(row))
+
+
+@router.delete("/requests", tags=["requests"])
+async def clear_requests(rt: RuntimeDep, token: str | None = None):
+    """Empty the journal (of one app with `token`)."""
+    with rt.store.tx():
+        if token is None:
+            deleted = rt.store.run("DELETE FROM journal").rowcount
+        else:
+            deleted = rt.store.run("DELETE FROM journal WHERE app_token = ?", (token,)).rowcount
+    return json_response({"deleted": deleted})
+
+
+@router.post("/backend-faults", status_code=201, tags=["faults"])
+async def add_backend_fault(body: BackendFaultIn, rt: RuntimeDep):
+    """Make the next `count` backend calls that match `op` and `token` answer with `error` (a row of
+    Mesibo's error table), a bare HTTP `http` status, or only after `delay` seconds."""
+    if body.error is None and body.http is None and body.delay is None:
+        raise HTTPException(422, "give 'error', 'http' or 'delay'")
+    if body.error is not None and body.http is not None:
+        raise HTTPException(422, "give 'error' or 'http', not both")
+    if body.error is not None and body.error not in BY_ERROR_NAME:
+        raise HTTPException(
+            422, f"unknown error {body.error[:40]!r}; accepted: {', '.join(sorted(BY_ERROR_NAME))}"
+        )
+    row = backend_faults.add(
+        rt, op=body.op, token=body.token, error=body.error, http=body.http, delay=body.delay, count=body.count
+    )
+    return json_response(backend_faults.view(row), 201)
+
+
+@router.get("/backend-faults", tags=["faults"])
+async def list_backend_faults(rt: RuntimeDep):
+    """The backend faults still set, oldest first (the one a call meets first)."""
+    rows = rt.store.all("SELECT * FROM backend_faults ORDER BY id")
+    return json_response({"faults": [backend_faults.view(r) for r in rows]})
+
+
+@router.delete("/backend-faults", tags=["faults"])
+async def clear_backend_faults(rt: RuntimeDep):
+    """Remove every backend fault."""
+    return json_response({"deleted": backend_faults.clear(rt)})
+
+
+@router.delete("/backend-faults/{fault_id}", status_code=204, tags=["faults"])
+async def delete_backend_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
+    """Remove one backend fault."""
+    if not backend_faults.clear(rt, fault_id):
+        raise HTTPException(404, f"no backend fault {fault_id}")
+    return Response(status_code=204)
 
 
 @router.post("/reset", tags=["reset"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from mesibo_mock.clock import Clock
 from mesibo_mock.server.settings import Settings
+from mesibo_mock.server.waiters import Waiters
 from mesibo_mock.store.db import Store
 
 log = logging.getLogger("mesibo_mock")
@@ -21,13 +22,14 @@ class Runtime:
     seed: object | None = None  # seed.Seed
     default_token: str | None = None
     timers: object | None = None  # scheduler.Timers, set by the app factory
-    _push_event: asyncio.Event = field(default_factory=asyncio.Event)
+    waiters: Waiters = field(default_factory=Waiters)  # long-polls, woken by the records they wait for
     wake_timers: asyncio.Event = field(default_factory=asyncio.Event)
     # Credential parsers running at once (each a child process of ~25 MB); other uploads queue.
     parser_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set at SIGTERM: long-polls end
 
     loop: asyncio.AbstractEventLoop | None = None  # the server's, set when it starts
+    _backend_faults: bool | None = None  # whether any backend fault is set; None: not known
+    generation: int = 0  # grows with each reset: work begun before one does not write after it
 
     def loop_call(self, fn) -> None:
         """Run `fn` on the server's event loop, from any thread."""
@@ -38,10 +40,21 @@ class Runtime:
     def cloud(self) -> bool:
         return self.settings.mode == "cloud"
 
-    def pushes_changed(self) -> None:
-        """Wake long-polls waiting for a push record."""
-        event, self._push_event = self._push_event, asyncio.Event()
-        event.set()
+    def records_changed(self, kind: str, records=None) -> None:
+        """New records of `kind` (pushes, messages, events, deliveries, requests): wake the long-polls
+        they could match; None wakes every long-poll of the kind (a reset, a clear)."""
+        self.waiters.changed(kind, records)
 
-    def push_signal(self) -> asyncio.Event:
-        return self._push_event
+    def backend_faults_armed(self) -> bool:
+        """Whether any backend fault is set: asked on every backend call, so it is remembered, and
+        forgotten whenever this process adds, uses up or clears one."""
+        if self._backend_faults is None:
+            self._backend_faults = self.store.one("SELECT 1 FROM backend_faults LIMIT 1") is not None
+        return self._backend_faults
+
+    def backend_faults_changed(self) -> None:
+        self._backend_faults = None
+
+    def stop(self) -> None:
+        """SIGTERM: pending long-polls answer at once, so the exit is quick."""
+        self.waiters.stop()

@@ -54,8 +54,8 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
         )
         for table in ("devices", "user_tokens", "users", "groups", "otps", "credentials", "testpushes"):
             conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],))
-        for table in ("webhook_jobs", "faults"):
-            conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
+        conn.execute("DELETE FROM faults WHERE app_token = ?", (app["token"],))
+        cancel_deliveries(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
 
 
@@ -70,9 +70,40 @@ def set_options(rt: Runtime, app: sqlite3.Row, changes: dict[str, bool]) -> dict
     return {**options(app), **changes}
 
 
-def set_webhook(rt: Runtime, app: sqlite3.Row, url: str | None, secret: str | None) -> None:
-    with rt.store.tx():
-        rt.store.update("apps", app["id"], {"webhook_url": url, "webhook_secret": secret})
+EVENT_KINDS = ("push", "message", "user")
+
+
+def set_webhook(
+    rt: Runtime, app: sqlite3.Row, url: str | None, secret: str | None, events: list[str] | None = None
+) -> None:
+    """Set (or, with url None, remove) the app's webhook. Deliveries still owed to an old URL are
+    cancelled: Mesibo would not call a webhook that is gone."""
+    kinds = [k for k in EVENT_KINDS if k in (events or EVENT_KINDS)]
+    with rt.store.tx() as conn:
+        if url != app["webhook_url"]:
+            cancel_deliveries(conn, app["token"])
+        rt.store.update(
+            "apps",
+            app["id"],
+            {"webhook_url": url, "webhook_secret": secret, "webhook_events": ",".join(kinds)},
+        )
+
+
+def cancel_deliveries(conn: sqlite3.Connection, app_token: str) -> None:
+    conn.execute(
+        "UPDATE webhook_deliveries SET next_at = NULL, state = 'cancelled'"
+        " WHERE app_token = ? AND next_at IS NOT NULL",
+        (app_token,),
+    )
+
+
+def webhook_view(app: sqlite3.Row) -> dict | None:
+    if not app["webhook_url"]:
+        return None
+    return {
+        "url": app["webhook_url"],
+        "events": app["webhook_events"].split(",") if app["webhook_events"] else [],
+    }
 
 
 def debug_active(app: sqlite3.Row, now: float) -> bool:
@@ -99,7 +130,7 @@ def public_view(rt: Runtime, app: sqlite3.Row) -> dict:
         "push": options(app),
         "credentials": credentials.summary(rt, app["id"]),
         "debug": debug_view(rt, app) if app["debug_start"] is not None else None,
-        "webhook": {"url": app["webhook_url"]} if app["webhook_url"] else None,
+        "webhook": webhook_view(app),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.store.db import loads
+from mesibo_mock.store.db import safe_loads
 
 DEVICE_FIELDS = ("address", "platform", "appid", "push_token", "voip", "sandbox", "responds")
 
@@ -108,9 +108,10 @@ def users_of(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
 
 def find_users(
     rt: Runtime, app_id: int, pattern: str | None, uid: int | None, count: int
-) -> list[sqlite3.Row]:
-    """Newest first. `pattern` is an exact address or one where `*` matches any run of characters."""
-    sql, args = "SELECT * FROM users WHERE app_id = ?", [app_id]
+) -> tuple[int, list[sqlite3.Row]]:
+    """-> (how many match, the oldest `count` of them). `pattern` is an exact address or one where `*`
+    matches any run of characters."""
+    sql, args = " FROM users WHERE app_id = ?", [app_id]
     if uid is not None:
         sql += " AND id = ?"
         args.append(uid)
@@ -122,7 +123,8 @@ def find_users(
         else:
             sql += " AND address = ?"
             args.append(pattern)
-    return rt.store.all(sql + " ORDER BY id DESC LIMIT ?", [*args, count])
+    total = rt.store.one("SELECT COUNT(*) AS n" + sql, args)["n"]
+    return total, rt.store.all("SELECT *" + sql + " ORDER BY id LIMIT ?", [*args, count])
 
 
 def newest_appids(rt: Runtime, user_ids: list[int]) -> dict[int, str]:
@@ -136,14 +138,18 @@ def newest_appids(rt: Runtime, user_ids: list[int]) -> dict[int, str]:
 
 
 def set_online(rt: Runtime, user: sqlite3.Row, online: bool) -> sqlite3.Row:
-    """`lastonline` is the last moment the user was seen online: set when it goes offline, or comes on."""
+    """`lastonline` is the last moment the user was seen online: set when it goes offline, or comes on.
+    Coming online also means the next message it misses raises an offline-message event again."""
+    changes: dict = {"online": online, "lastonline": rt.clock.now()}
+    if online:
+        changes["offline_notified"] = False
     with rt.store.tx():
-        rt.store.update("users", user["id"], {"online": online, "lastonline": rt.clock.now()})
+        rt.store.update("users", user["id"], changes)
     return user_by_uid(rt, user["app_id"], user["id"])
 
 
 def user_view(user: sqlite3.Row, appid: str | None = None) -> dict:
-    """A user as usersget answers it (SPEC section 4)."""
+    """A user as /_mock and the dashboard show it."""
     return {
         "uid": user["id"],
         "address": user["address"],
@@ -153,7 +159,28 @@ def user_view(user: sqlite3.Row, appid: str | None = None) -> dict:
         "online": bool(user["online"]),
         "lastonline": iso(user["lastonline"]),
         "flag": user["flag"],
-        "profile": loads(user["profile"]),
+        "profile": safe_loads(user["profile"]),
+    }
+
+
+def listed_view(user: sqlite3.Row, appid: str | None, now: float) -> dict:
+    """A user as usersget lists it, typed as the real backend types it (SPEC section 4): flags as 1/0,
+    times in whole seconds; `lastonline` the seconds since the user was last online (0 while online)."""
+    online = bool(user["online"])
+    since = user["lastonline"] if user["lastonline"] is not None else user["created"]
+    return {
+        "uid": user["id"],
+        "address": user["address"],
+        "name": user["name"],
+        "ipaddr": "",
+        "lastonline": 0 if online else max(0, int(now - since)),
+        "active": 1 if user["active"] else 0,
+        "pinned": 0,
+        "online": 1 if online else 0,
+        "flag": user["flag"],
+        "token": "",
+        "cts": int(user["created"]),
+        "appid": appid or "",
     }
 
 

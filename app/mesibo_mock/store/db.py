@@ -24,8 +24,12 @@ from mesibo_mock.store.upgrade import upgrade_script
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
 WIPE_ORDER = [
+    "journal",
+    "backend_faults",
     "webhook_attempts",
-    "webhook_jobs",
+    "webhook_events",
+    "webhook_deliveries",
+    "message_recipients",
     "faults",
     "testpushes",
     "pushes",
@@ -40,7 +44,7 @@ WIPE_ORDER = [
     "apps",
 ]
 # PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
@@ -326,3 +330,34 @@ def where(filters: dict[str, Any], *extra: tuple[str, Any]) -> tuple[str, list]:
 
 def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def safe_loads(text: str | None) -> Any:
+    """Stored JSON for display: whatever an older version let in (a profile nested 959 deep), a page
+    still renders; what cannot be read back is shown as a note instead."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    else:
+        if _depth_within(value, SHOWN_DEPTH):
+            return value
+    return {"unreadable": f"{len(text)} characters of stored JSON, too deep or malformed to show"}
+
+
+SHOWN_DEPTH = 32
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return True

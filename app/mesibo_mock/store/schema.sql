@@ -12,11 +12,25 @@ CREATE TABLE IF NOT EXISTS apps (
 	iosfcm BOOLEAN NOT NULL, 
 	webhook_url VARCHAR, 
 	webhook_secret VARCHAR, 
+	webhook_events VARCHAR DEFAULT 'push,message,user' NOT NULL, 
+	webhook_seq INTEGER DEFAULT 0 NOT NULL, 
 	debug_start FLOAT, 
 	debug_end FLOAT, 
 	created FLOAT NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (token)
+);
+
+CREATE TABLE IF NOT EXISTS backend_faults (
+	id INTEGER NOT NULL, 
+	op VARCHAR, 
+	app_token VARCHAR, 
+	error VARCHAR, 
+	http INTEGER, 
+	delay FLOAT, 
+	remaining INTEGER, 
+	created FLOAT NOT NULL, 
+	PRIMARY KEY (id)
 );
 
 CREATE TABLE IF NOT EXISTS credentials (
@@ -93,11 +107,45 @@ CREATE TABLE IF NOT EXISTS groups (
 	flag INTEGER NOT NULL, 
 	active BOOLEAN NOT NULL, 
 	expiry INTEGER, 
+	expiryext INTEGER, 
 	profile VARCHAR, 
 	created FLOAT NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS ix_groups_app ON groups (app_id, id);
+
+CREATE TABLE IF NOT EXISTS journal (
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+	ts FLOAT NOT NULL, 
+	app_token VARCHAR, 
+	op VARCHAR, 
+	encoding VARCHAR NOT NULL, 
+	path VARCHAR NOT NULL, 
+	user_agent VARCHAR NOT NULL, 
+	fields TEXT NOT NULL, 
+	answer TEXT NOT NULL, 
+	result BOOLEAN NOT NULL, 
+	diagnosis VARCHAR DEFAULT '[]' NOT NULL, 
+	diagnosed BOOLEAN DEFAULT 0 NOT NULL, 
+	pushes VARCHAR DEFAULT '[]' NOT NULL, 
+	mid INTEGER, 
+	fault BOOLEAN DEFAULT 0 NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS ix_journal_app ON journal (app_token, id);
+
+CREATE TABLE IF NOT EXISTS message_recipients (
+	id INTEGER NOT NULL, 
+	mid INTEGER NOT NULL, 
+	app_token VARCHAR NOT NULL, 
+	address VARCHAR NOT NULL, 
+	online BOOLEAN NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_recipients_app ON message_recipients (app_token, id);
+
+CREATE INDEX IF NOT EXISTS ix_recipients_mid ON message_recipients (mid, id);
 
 CREATE TABLE IF NOT EXISTS messages (
 	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
@@ -105,17 +153,23 @@ CREATE TABLE IF NOT EXISTS messages (
 	app_id INTEGER NOT NULL, 
 	app_token VARCHAR NOT NULL, 
 	from_address VARCHAR NOT NULL, 
-	to_address VARCHAR, 
+	to_list VARCHAR, 
 	gid INTEGER, 
 	type INTEGER NOT NULL, 
 	message TEXT NOT NULL, 
 	title VARCHAR, 
 	url VARCHAR, 
-	expiry INTEGER, 
-	flag INTEGER NOT NULL
+	expiry INTEGER DEFAULT 31536000 NOT NULL, 
+	flag INTEGER DEFAULT 0 NOT NULL, 
+	scheduled BOOLEAN DEFAULT 0 NOT NULL, 
+	pending BOOLEAN DEFAULT 0 NOT NULL, 
+	cursor INTEGER, 
+	skipped VARCHAR DEFAULT '[]' NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS ix_messages_app ON messages (app_token, id);
+
+CREATE INDEX IF NOT EXISTS ix_messages_pending ON messages (ts) WHERE pending;
 
 CREATE TABLE IF NOT EXISTS otps (
 	id INTEGER NOT NULL, 
@@ -200,6 +254,7 @@ CREATE TABLE IF NOT EXISTS users (
 	profile VARCHAR, 
 	online BOOLEAN NOT NULL, 
 	lastonline FLOAT, 
+	offline_notified BOOLEAN DEFAULT 0 NOT NULL, 
 	created FLOAT NOT NULL, 
 	UNIQUE (app_id, address)
 );
@@ -207,7 +262,7 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS webhook_attempts (
 	id INTEGER NOT NULL, 
 	app_token VARCHAR NOT NULL, 
-	push_id INTEGER NOT NULL, 
+	delivery_id INTEGER NOT NULL, 
 	url VARCHAR NOT NULL, 
 	attempt INTEGER NOT NULL, 
 	status_code INTEGER, 
@@ -220,18 +275,41 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
 
 CREATE INDEX IF NOT EXISTS ix_attempts_app ON webhook_attempts (app_token, id);
 
-CREATE INDEX IF NOT EXISTS ix_attempts_push ON webhook_attempts (push_id);
+CREATE INDEX IF NOT EXISTS ix_attempts_delivery ON webhook_attempts (delivery_id);
 
-CREATE TABLE IF NOT EXISTS webhook_jobs (
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
 	id INTEGER NOT NULL, 
 	app_token VARCHAR NOT NULL, 
-	push_id INTEGER NOT NULL, 
+	seq INTEGER NOT NULL, 
 	url VARCHAR NOT NULL, 
 	payload TEXT NOT NULL, 
+	event_count INTEGER NOT NULL, 
 	attempts INTEGER NOT NULL, 
-	next_at FLOAT NOT NULL, 
+	next_at FLOAT, 
 	claimed_until FLOAT, 
+	state VARCHAR NOT NULL, 
+	note VARCHAR, 
+	created FLOAT NOT NULL, 
 	PRIMARY KEY (id)
 );
 
-CREATE INDEX IF NOT EXISTS ix_webhook_jobs_next_at ON webhook_jobs (next_at);
+CREATE INDEX IF NOT EXISTS ix_deliveries_app ON webhook_deliveries (app_token, id);
+
+CREATE INDEX IF NOT EXISTS ix_deliveries_due ON webhook_deliveries (app_token, next_at) WHERE next_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS webhook_events (
+	id INTEGER NOT NULL, 
+	delivery_id INTEGER NOT NULL, 
+	app_token VARCHAR NOT NULL, 
+	type VARCHAR NOT NULL, 
+	body TEXT NOT NULL, 
+	push_id INTEGER, 
+	ts FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_events_app ON webhook_events (app_token, id);
+
+CREATE INDEX IF NOT EXISTS ix_events_delivery ON webhook_events (delivery_id);
+
+CREATE INDEX IF NOT EXISTS ix_events_push ON webhook_events (push_id) WHERE push_id IS NOT NULL;

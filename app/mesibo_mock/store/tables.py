@@ -16,6 +16,19 @@ from sqlmodel import Field, SQLModel
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
 
 
+def stored(default):
+    """A column whose default is in the schema too, not only in Python: the store writes with plain SQL,
+    and an upgraded store gets the column with this value in every old row."""
+    sql = (
+        ("1" if default else "0")
+        if isinstance(default, bool)
+        else repr(default)
+        if isinstance(default, int)
+        else f"'{default}'"
+    )
+    return Field(default=default, sa_column_kwargs={"server_default": text(sql)})
+
+
 class App(SQLModel, table=True):
     __tablename__ = "apps"
     id: int | None = Field(default=None, primary_key=True)
@@ -30,6 +43,8 @@ class App(SQLModel, table=True):
     iosfcm: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    webhook_events: str = stored("push,message,user")  # the kinds of event the webhook wants
+    webhook_seq: int = stored(0)  # the `id` of the app's last webhook POST
     debug_start: float | None = None
     debug_end: float | None = None
     created: float
@@ -70,6 +85,8 @@ class User(SQLModel, table=True):
     profile: str | None = None  # JSON object
     online: bool = False
     lastonline: float | None = None
+    # An offline-message event was sent since the user was last online: no other until it comes online.
+    offline_notified: bool = stored(False)
     created: float
 
 
@@ -95,7 +112,8 @@ class Group(SQLModel, table=True):
     name: str = ""
     flag: int = 0
     active: bool = True
-    expiry: int | None = None
+    expiry: int | None = None  # seconds from creation
+    expiryext: int | None = None  # seconds the expiry moves on with activity (kept, not applied)
     profile: str | None = None  # JSON object
     created: float
 
@@ -118,20 +136,41 @@ class Message(SQLModel, table=True):
     """A message sent through the backend API, kept so that tests can read what was sent."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_app", "app_token", "id"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        Index("ix_messages_app", "app_token", "id"),
+        # Only messages whose delivery is still owed (scheduled, or a large group under way): few rows.
+        Index("ix_messages_pending", "ts", sqlite_where=text("pending")),
+        {"sqlite_autoincrement": True},
+    )
     id: int | None = Field(default=None, primary_key=True)  # the mid
-    ts: float
+    ts: float  # when it is delivered: the send time, or later with `when`
     app_id: int
     app_token: str
     from_address: str
-    to_address: str | None = None
+    to_list: str | None = None  # JSON list of the addresses in `to`; null for a group message
     gid: int | None = None
     type: int = 0
     message: str = Field(default="", sa_column=Column(Text, nullable=False))
     title: str | None = None
     url: str | None = None
-    expiry: int | None = None
-    flag: int = 0
+    expiry: int = stored(31536000)  # seconds; 0: real time only (online recipients)
+    flag: int = stored(0)
+    scheduled: bool = stored(False)  # waiting for its time (`when`)
+    pending: bool = stored(False)  # delivery still owed: scheduled, or a large group not yet done
+    cursor: int | None = None  # a large group: the last membership (group_members.id) delivered to
+    skipped: str = stored("[]")  # JSON list: addresses in `to` that are not active users of the app
+
+
+class MessageRecipient(SQLModel, table=True):
+    """Who a message reached: one row per recipient, with whether it was online then."""
+
+    __tablename__ = "message_recipients"
+    __table_args__ = (Index("ix_recipients_mid", "mid", "id"), Index("ix_recipients_app", "app_token", "id"))
+    id: int | None = Field(default=None, primary_key=True)
+    mid: int
+    app_token: str
+    address: str
+    online: bool
 
 
 class Otp(SQLModel, table=True):
@@ -227,26 +266,94 @@ class Fault(SQLModel, table=True):
     created: float
 
 
-class WebhookJob(SQLModel, table=True):
-    """A webhook delivery still owed; it outlives a restart."""
+class BackendFault(SQLModel, table=True):
+    """A fault of the backend API itself (SPEC section 6): the next `remaining` calls that match answer
+    with an error row, a bare HTTP status, or only after a delay."""
 
-    __tablename__ = "webhook_jobs"
+    __tablename__ = "backend_faults"
+    id: int | None = Field(default=None, primary_key=True)
+    op: str | None = None
+    app_token: str | None = None
+    error: str | None = None  # a row of the error table, by its name
+    http: int | None = None  # 500, 502, 503 or 504
+    delay: float | None = None  # seconds
+    remaining: int | None = None  # null: until removed
+    created: float
+
+
+class JournalEntry(SQLModel, table=True):
+    """One call to the backend paths, as the request journal shows it (SPEC section 6)."""
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_app", "app_token", "id"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    ts: float
+    app_token: str | None = None
+    op: str | None = None
+    encoding: str
+    path: str
+    user_agent: str = ""
+    fields: str = Field(sa_column=Column(Text, nullable=False))  # JSON, token and file contents redacted
+    answer: str = Field(sa_column=Column(Text, nullable=False))  # JSON: the envelope as sent
+    result: bool
+    diagnosis: str = stored("[]")  # JSON list of notes
+    diagnosed: bool = stored(False)  # whether the diagnosis names a mistake, refusal or skip
+    pushes: str = stored("[]")  # JSON list of push record ids
+    mid: int | None = None
+    fault: bool = stored(False)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One POST to an app's webhook, carrying the events of one request or one timer round. Owed until
+    `next_at` is null; it outlives a restart, and stays afterwards as history (retention bounds it)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_app", "app_token", "id"),
+        # Only deliveries still owed: the scheduler's queue.
+        Index("ix_deliveries_due", "app_token", "next_at", sqlite_where=text("next_at IS NOT NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     app_token: str
-    push_id: int
+    seq: int  # the envelope's `id`: grows with each POST to the app
     url: str
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    event_count: int
     attempts: int = 0
-    next_at: float = Field(index=True)
+    next_at: float | None = None  # emulator time of the next attempt; null once delivered or given up
     claimed_until: float | None = None  # wall-clock time: an attempt is under way until then
+    state: str = "pending"  # pending | delivered | failed
+    note: str | None = None  # what Mesibo's cloud would say of the URL (not https://)
+    created: float
+
+
+class WebhookEvent(SQLModel, table=True):
+    """One event as it was sent: user, message or push (SPEC section 5), for GET /_mock/events."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        Index("ix_events_app", "app_token", "id"),
+        Index("ix_events_delivery", "delivery_id"),
+        Index("ix_events_push", "push_id", sqlite_where=text("push_id IS NOT NULL")),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int
+    app_token: str
+    type: str  # user | message | push
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    push_id: int | None = None
+    ts: float
 
 
 class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_attempts_app", "app_token", "id"), Index("ix_attempts_push", "push_id"))
+    __table_args__ = (
+        Index("ix_attempts_app", "app_token", "id"),
+        Index("ix_attempts_delivery", "delivery_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     app_token: str
-    push_id: int
+    delivery_id: int
     url: str
     attempt: int
     status_code: int | None = None

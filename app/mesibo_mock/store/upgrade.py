@@ -1,16 +1,85 @@
 """The upgrade of a store made by an older version, in place, when it is opened (PRAGMA user_version):
-SQL that runs before the current schema, in the same transaction."""
+SQL that runs before the current schema, in the same transaction. Nothing a user made is dropped.
+
+The steps, each only where the store needs it: columns added to tables that keep their shape; tables
+whose shape changed renamed aside (with their indexes dropped, so the schema makes the new ones); the
+current schema; the rows copied over; the old tables dropped.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+
+ADDED_COLUMNS = (
+    ("pushes", "mid", "mid INTEGER"),
+    ("pushes", "follows", "follows INTEGER"),
+    ("pushes", "injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
+    ("apps", "webhook_events", "webhook_events VARCHAR NOT NULL DEFAULT 'push,message,user'"),
+    ("apps", "webhook_seq", "webhook_seq INTEGER NOT NULL DEFAULT 0"),
+    ("users", "offline_notified", "offline_notified BOOLEAN NOT NULL DEFAULT 0"),
+    ("groups", "expiryext", "expiryext INTEGER"),
+)
 
 
 def upgrade_script(conn: sqlite3.Connection, version: int, current: int, schema: str) -> str:
     """What must run before `schema` for a store at `version`; "" for a new or current one."""
     if version >= current or not _has_table(conn, "apps"):
         return ""
-    return _from_v1(conn, schema)
+    before: list[str] = []
+    after: list[str] = []
+    for table, column, ddl in ADDED_COLUMNS:
+        if _has_table(conn, table) and column not in _columns(conn, table):
+            before.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
+    if "access_token" in _columns(conn, "users"):  # 0.1: one token in the user's own row
+        before += _aside(conn, "users", "users_v1")
+        after += [
+            "INSERT INTO users (id, app_id, address, name, active, flag, online, created)"
+            " SELECT id, app_id, address, name, 1, 0, 0, created FROM users_v1;",
+            "INSERT INTO user_tokens (app_id, user_id, appid, token, expires, created)"
+            " SELECT app_id, id, appid, access_token, created + COALESCE(expiry_minutes, 525600) * 60, created"
+            " FROM users_v1 WHERE appid IS NOT NULL;",
+            "DROP TABLE users_v1;",
+        ]
+    if "to_address" in _columns(conn, "messages"):  # 0.2: one recipient address, no delivery state
+        before += _aside(conn, "messages", "messages_v3")
+        after += [
+            "INSERT INTO messages (id, ts, app_id, app_token, from_address, to_list, gid, type, message, title,"
+            " url, expiry, flag)"
+            " SELECT id, ts, app_id, app_token, from_address,"
+            " CASE WHEN to_address IS NULL THEN NULL ELSE json_array(to_address) END, gid, type, message, title,"
+            " url, COALESCE(expiry, 31536000), flag FROM messages_v3;",
+            "DROP TABLE messages_v3;",
+        ]
+    if _has_table(conn, "webhook_jobs"):  # 0.2: one job per push record; owed ones become deliveries
+        after += [
+            "INSERT INTO webhook_deliveries (app_token, seq, url, payload, event_count, attempts, next_at, state,"
+            " created) SELECT app_token, push_id, url, payload, 1, attempts, next_at, 'pending', next_at"
+            " FROM webhook_jobs;",
+            "DROP TABLE webhook_jobs;",
+        ]
+    if "push_id" in _columns(conn, "webhook_attempts"):
+        before += _aside(conn, "webhook_attempts", "webhook_attempts_v3")
+        after += [
+            "INSERT INTO webhook_attempts (id, app_token, delivery_id, url, attempt, status_code, error,"
+            " duration_ms, ok, ts) SELECT id, app_token, 0, url, attempt, status_code, error, duration_ms, ok, ts"
+            " FROM webhook_attempts_v3;",
+            "DROP TABLE webhook_attempts_v3;",
+        ]
+    if not after:
+        return "\n".join(before)
+    return "\n".join([*before, schema, *after])
+
+
+def _aside(conn: sqlite3.Connection, table: str, old: str) -> list[str]:
+    """Rename a table out of the way, dropping its named indexes: the schema makes them anew."""
+    indexes = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (table,),
+        )
+    ]
+    return [*(f"DROP INDEX {name};" for name in indexes), f"ALTER TABLE {table} RENAME TO {old};"]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -22,30 +91,3 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-
-
-def _from_v1(conn: sqlite3.Connection, schema: str) -> str:  # and from v2: columns added since
-    """SQL that upgrades a store of mesibo-mock 0.1, where users kept their one access token in their
-    own row and push records knew no message. Nothing is dropped: users and tokens move over. The
-    columns come first: the schema that follows indexes them."""
-    script = []
-    for table, column, ddl in (
-        ("pushes", "mid", "mid INTEGER"),
-        ("pushes", "follows", "follows INTEGER"),
-        ("pushes", "injected", "injected BOOLEAN NOT NULL DEFAULT 0"),
-        ("webhook_jobs", "claimed_until", "claimed_until FLOAT"),
-    ):
-        if _has_table(conn, table) and column not in _columns(conn, table):
-            script.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
-    if "access_token" in _columns(conn, "users"):
-        script += [
-            "ALTER TABLE users RENAME TO users_v1;",
-            schema,
-            "INSERT INTO users (id, app_id, address, name, active, flag, online, created)"
-            " SELECT id, app_id, address, name, 1, 0, 0, created FROM users_v1;",
-            "INSERT INTO user_tokens (app_id, user_id, appid, token, expires, created)"
-            " SELECT app_id, id, appid, access_token, created + COALESCE(expiry_minutes, 525600) * 60, created"
-            " FROM users_v1 WHERE appid IS NOT NULL;",
-            "DROP TABLE users_v1;",
-        ]
-    return "\n".join(script)

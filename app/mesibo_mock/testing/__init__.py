@@ -2,5 +2,6 @@
 credentials. `from mesibo_mock.testing import MesiboMock` is the public path."""
 
 from mesibo_mock.testing.mock import MesiboMock, free_port, serve_command
+from mesibo_mock.testing.receiver import WebhookReceiver
 
-__all__ = ["MesiboMock", "free_port", "serve_command"]
+__all__ = ["MesiboMock", "WebhookReceiver", "free_port", "serve_command"]

@@ -26,8 +26,10 @@ from typing import Any
 import httpx
 
 from mesibo_mock.server.settings import Settings
+from mesibo_mock.testing.receiver import WebhookReceiver
 
 ENV_PREFIX = "MESIBO_MOCK_"
+STRICT_KINDS = ("unknown field", "unknown op")  # what strict mode fails a test for
 
 
 def serve_command() -> list[str]:
@@ -54,6 +56,7 @@ class MesiboMock:
         db: str | None = None,
         log_level: str = "warning",
         startup_timeout: float = 20.0,
+        strict: bool = False,
     ) -> None:
         self.mode = mode
         self.seed = os.fspath(seed) if seed is not None else None
@@ -61,6 +64,7 @@ class MesiboMock:
             k if k.startswith(ENV_PREFIX) else ENV_PREFIX + k.upper(): str(v) for k, v in (env or {}).items()
         }
         self.subprocess = subprocess
+        self.strict = strict  # the pytest fixture fails a test that sent an unknown op or field
         self.log_level = log_level
         self.startup_timeout = startup_timeout
         self._app_token = app_token
@@ -74,6 +78,7 @@ class MesiboMock:
         self.host = "127.0.0.1"
         self.client: httpx.Client | None = None
         self._log_path: str | None = None
+        self._receivers: list[WebhookReceiver] = []
 
     # --- lifecycle --------------------------------------------------------------------------------
     @property
@@ -171,6 +176,9 @@ class MesiboMock:
         raise RuntimeError(f"mesibo-mock did not become healthy within {self.startup_timeout} s")
 
     def stop(self) -> None:
+        for receiver in self._receivers:
+            receiver.close()
+        self._receivers.clear()
         if self.client is not None:
             self.client.close()
             self.client = None
@@ -184,7 +192,7 @@ class MesiboMock:
             self._log_file.close()
             self._proc = None
         if self._server is not None:
-            self.runtime.loop_call(self.runtime.stopping.set)
+            self.runtime.loop_call(self.runtime.stop)
             self._server.should_exit = True
             self._thread.join(timeout=10)
             self.runtime.store.close()
@@ -304,9 +312,37 @@ class MesiboMock:
     def real_time(self) -> dict:
         return self._ok(self.client.post("/_mock/clock", json={"real": True}))
 
-    def set_webhook(self, url: str, secret: str | None = None, *, token: str | None = None) -> dict:
-        body = {"url": url} | ({"secret": secret} if secret else {})
+    def set_webhook(
+        self,
+        url: str,
+        secret: str | None = None,
+        *,
+        events: list[str] | None = None,
+        token: str | None = None,
+    ) -> dict:
+        """Point the app's webhook at `url`; `events`: any of push, message, user (all by default)."""
+        body = {"url": url} | ({"secret": secret} if secret else {}) | ({"events": events} if events else {})
         return self._ok(self.client.put(f"/_mock/apps/{token or self.app_token}/webhook", json=body))
+
+    def webhook_receiver(
+        self, *, events: list[str] | None = None, token: str | None = None
+    ) -> WebhookReceiver:
+        """Start a local receiver that answers MESIBO OK and records what it gets, and point the app's
+        webhook at it; it stops with this MesiboMock (or at the end of a `with` block)."""
+        receiver = WebhookReceiver()
+        self._receivers.append(receiver)
+        self.set_webhook(receiver.url, events=events, token=token)
+        return receiver
+
+    def events(self, type: str | None = None, **filters: Any) -> list[dict]:
+        """Events sent to webhooks, newest first; filters: type (user, message, push), token, delivery,
+        after, limit."""
+        params = {k: v for k, v in ({"type": type} | filters).items() if v is not None}
+        return self._ok(self.client.get("/_mock/events", params=params))["events"]
+
+    def wait_for_events(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
+        """Block until at least `count` matching events were sent (long-polls the server)."""
+        return self._wait_for(self.events, "event(s)", "id", count, timeout, filters)
 
     def webhook_deliveries(self, token: str | None = None) -> list[dict]:
         params = {"token": token} if token else {}
@@ -324,6 +360,66 @@ class MesiboMock:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} webhook attempt(s), found {len(found)}")
             time.sleep(0.02)
+
+    # --- the request journal and backend faults ---------------------------------------------------
+    def requests(self, **filters: Any) -> list[dict]:
+        """Backend calls as the journal holds them, newest first: what was read, the answer, the pushes
+        and message caused, the diagnosis. Filters: token, op, result, diagnosed, after, limit."""
+        params = {
+            k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None
+        }
+        return self._ok(self.client.get("/_mock/requests", params=params))["requests"]
+
+    def wait_for_requests(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
+        """Block until the journal holds at least `count` matching calls (long-polls the server)."""
+        return self._wait_for(self.requests, "backend call(s)", "id", count, timeout, filters)
+
+    def backend_fault(
+        self,
+        error: str | None = None,
+        *,
+        op: str | None = None,
+        token: str | None = None,
+        http: int | None = None,
+        delay: float | None = None,
+        count: int | None = 1,
+    ) -> dict:
+        """Make the next `count` backend calls (None: until removed) that match `op` and `token` answer
+        with a row of Mesibo's error table (`error`, e.g. "QUOTAEXCEEDED"), a bare HTTP status (`http`:
+        500, 502, 503, 504) or only after `delay` seconds."""
+        body = {"error": error, "op": op, "token": token, "http": http, "delay": delay, "count": count}
+        return self._ok(
+            self.client.post(
+                "/_mock/backend-faults", json={k: v for k, v in body.items() if v is not None or k == "count"}
+            )
+        )
+
+    def clear_backend_faults(self) -> None:
+        self._ok(self.client.delete("/_mock/backend-faults"))
+
+    def mistakes(self, after: int = 0) -> list[tuple[dict, dict]]:
+        """(call, note), oldest first, for every unknown op or field no op reads in the calls after
+        journal id `after`: what strict mode fails a test for."""
+        found = []
+        for entry in reversed(self._journal_after(after, diagnosed=True)):
+            found += [(entry, note) for note in entry["diagnosis"] if note.get("kind") in STRICT_KINDS]
+        return found
+
+    def _journal_after(self, after: int, most: int | None = None, **filters: Any) -> list[dict]:
+        """The journal's entries after id `after`, newest first, page by page (at most `most`)."""
+        entries: list[dict] = []
+        before = None
+        while most is None or len(entries) < most:
+            page = self.requests(after=after, before=before, limit=1000, **filters)
+            entries += page
+            if len(page) < 1000:
+                break
+            before = page[-1]["id"]
+        return entries if most is None else entries[:most]
+
+    def last_request_id(self) -> int:
+        newest = self.requests(limit=1)
+        return newest[0]["id"] if newest else 0
 
     def pushdebug(self, duration: int | None = None) -> dict:
         push = {} if duration is None else {"duration": duration}
@@ -345,7 +441,7 @@ class MesiboMock:
         answer = self.backend("message", message=body)
         if not answer["result"]:
             raise AssertionError(f"message refused: {answer}")
-        return answer["message"]["mid"]
+        return answer["mid"]
 
     def set_online(self, address: str, online: bool = True, *, token: str | None = None) -> dict:
         """Mark a user online (messages reach it without a push) or offline."""

@@ -8,8 +8,12 @@ its clock is back to real. Configure it without code in your pytest configuratio
     mesibo_mock_seed = "tests/mesibo-seed.yaml"      # relative to the configuration file
     mesibo_mock_app_token = "my-app-token"
     mesibo_mock_env = ["TESTPUSH_LIMIT=100/60", "FALLBACK_SECONDS=5"]
+    mesibo_mock_strict = true   # fail a test whose backend calls had an unknown op or field
 
 or override the `mesibo_mock_options` fixture (or `mesibo_mock_server` itself) for full control.
+
+Whatever the options, a failed test that used the fixture gets a report section listing the backend
+calls it made, with their answers and the emulator's diagnosis.
 """
 
 from __future__ import annotations
@@ -34,7 +38,13 @@ INI = {
         "linelist",
     ),
     "mesibo_mock_subprocess": ("run the fixture's server as a `mesibo-mock serve` process", "bool"),
+    "mesibo_mock_strict": (
+        "fail a test at teardown when its backend calls had an op that does not exist or a field no op reads",
+        "bool",
+    ),
 }
+CALLS = pytest.StashKey[tuple]()  # (MesiboMock, the journal id before the test)
+REPORTED_CALLS = 200  # a failed test's report lists at most this many of its newest backend calls
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,6 +75,8 @@ def options_from_ini(config: pytest.Config) -> dict[str, Any]:
         options["env"] = env
     if config.getini("mesibo_mock_subprocess"):
         options["subprocess"] = True
+    if config.getini("mesibo_mock_strict"):
+        options["strict"] = True
     return options
 
 
@@ -84,10 +96,71 @@ def mesibo_mock_server(mesibo_mock_options: dict[str, Any]) -> Iterator[MesiboMo
 
 
 @pytest.fixture
-def mesibo_mock(mesibo_mock_server: MesiboMock) -> Iterator[MesiboMock]:
+def mesibo_mock(mesibo_mock_server: MesiboMock, request: pytest.FixtureRequest) -> Iterator[MesiboMock]:
     """A running mesibo-mock (MesiboMock), reset and on real time before each test: `backend_url` and
-    `app_token` for the code under test; helpers to register devices, send messages, read pushes and
-    messages, move the clock and inject faults."""
+    `app_token` for the code under test; helpers to register devices, send messages, read pushes,
+    messages, events and backend calls, move the clock and inject faults. With `mesibo_mock_strict`,
+    the test fails at teardown if the code under test sent an unknown op or a field no op reads."""
     mesibo_mock_server.reset()
     mesibo_mock_server.real_time()
+    start = mesibo_mock_server.last_request_id()
+    request.node.stash[CALLS] = (mesibo_mock_server, start)
     yield mesibo_mock_server
+    if mesibo_mock_server.strict:
+        mistakes = mesibo_mock_server.mistakes(after=start)
+        if mistakes:
+            pytest.fail(strict_failure(mistakes), pytrace=False)
+
+
+def strict_failure(mistakes: list[tuple[dict, dict]]) -> str:
+    lines = [
+        f"mesibo-mock strict mode: {len(mistakes)} backend call mistake(s) that Mesibo would ignore silently:"
+    ]
+    for entry, note in mistakes:
+        where = f"'{note['field']}' " if note.get("field") else ""
+        hint = f" ({note['hint']})" if note.get("hint") else ""
+        lines.append(f"  request #{entry['id']} {entry['op'] or '-'}: {where}{note['problem']}{hint}")
+    return "\n".join(lines)
+
+
+def describe_calls(entries: list[dict]) -> str:
+    """The backend calls of a test, oldest first: what was sent, what came back, what the emulator says."""
+    import json
+
+    lines = []
+    for entry in entries:
+        answer = entry["answer"]
+        result = (
+            "ok"
+            if answer.get("result")
+            else f"{answer.get('error')} {answer.get('code')}"
+            if "error" in answer
+            else "faulted"
+        )
+        lines.append(
+            f"#{entry['id']} {entry['path']} op={entry['op'] or '-'} ({entry['encoding']}) -> {result}"
+        )
+        lines.append(f"    sent:   {json.dumps(entry['fields'], ensure_ascii=False)[:2000]}")
+        lines.append(f"    answer: {json.dumps(answer, ensure_ascii=False)[:2000]}")
+        for note in entry["diagnosis"]:
+            where = f"'{note['field']}' " if note.get("field") else ""
+            hint = f" ({note['hint']})" if note.get("hint") else ""
+            lines.append(f"    note:   [{note['kind']}] {where}{note['problem']}{hint}")
+    return "\n".join(lines) if lines else "(none)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or CALLS not in item.stash:
+        return
+    mock, start = item.stash[CALLS]
+    try:
+        calls = mock._journal_after(start, most=REPORTED_CALLS)
+        text = describe_calls(list(reversed(calls)))
+        if len(calls) == REPORTED_CALLS:
+            text = f"(the last {REPORTED_CALLS} calls)\n" + text
+    except Exception as exc:  # the server may be what failed; the report must still be made
+        text = f"(the calls could not be read: {exc})"
+    report.sections.append(("mesibo-mock: backend calls during this test", text))

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from mesibo_mock import __version__
 from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import faults
+from mesibo_mock.events.webhook import cloud_note
 from mesibo_mock.mock_api.deps import RuntimeDep
 from mesibo_mock.services import apps, groups, people
 
@@ -44,6 +45,7 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
     views = []
     for row in apps.list_all(rt):
         view = apps.public_view(rt, row)
+        view["webhook_note"] = cloud_note(rt, row["webhook_url"])
         for entry in view["credentials"]["apn"]:
             entry["note"] = expiry_note(entry["expiry"], now)
         view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]

@@ -52,4 +52,4 @@ def create_team(body: Team) -> dict:
 @app.post("/teams/{gid}/messages")
 def post_to_team(gid: int, body: Chat) -> dict:
     sent = mesibo("message", message={"from": body.sender, "gid": gid, "message": body.text})
-    return {"mid": sent["message"]["mid"]}
+    return {"mid": sent["mid"]}

@@ -15,6 +15,18 @@ class OpContext:
     rt: Runtime
     app: sqlite3.Row
     outbox: Any = None  # events.webhook.Outbox: where the pushes and events the op causes go
+    notes: list[dict] = field(default_factory=list)  # what the journal adds: [{"field"?, "problem", "hint"?}]
+    mid: int | None = None  # the message the op sent, for the journal
+
+    def note(
+        self, problem: str, field: str | None = None, hint: str | None = None, kind: str = "info"
+    ) -> None:
+        note = {"field": field} if field else {}
+        note["problem"] = problem
+        if hint:
+            note["hint"] = hint
+        note["kind"] = kind
+        self.notes.append(note)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,9 @@ class OpDoc:
     required: tuple[str, ...] = ()
     flat: dict[str, str] = field(default_factory=dict)  # flat /api.php name -> nested path
     errors: tuple[str, ...] = ("MISSINGPARAMS", "BADVALUE")
+    # Parameters Mesibo takes (its helpers and pages send them) that the emulator accepts and does not
+    # use: dotted nested paths or flat names. The journal notes them without calling them mistakes.
+    ignored: tuple[str, ...] = ()
 
 
 def string(description: str, **extra) -> dict:

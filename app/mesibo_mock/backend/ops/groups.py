@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
-from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, invalid_value, missing
 from mesibo_mock.services import groups
 from mesibo_mock.values import (
     as_address,
@@ -20,23 +20,27 @@ from mesibo_mock.values import (
 )
 
 MAX_MEMBERS_PER_CALL = 10_000
+LIST_MAX = 20  # groupgetmembers and groupsget: default and most listed at once
 
 
 def groupadd(ctx: OpContext, fields: dict) -> dict:
-    """`gid` (even 0, as Mesibo's PHP helper sends it) is ignored: a new group gets a new one."""
+    """`gid` (even 0, as Mesibo's PHP helper sends it) is ignored: a new group gets a new one. The
+    name is optional [real: "name = Group Name [Optional]"]."""
     _group_object(fields)
-    if pick(fields, "group.name", "name") in (None, ""):
-        raise missing("group.name")
-    gid = groups.create(ctx.rt, ctx.app["id"], **entity_fields(fields, "group", "expiry"))
-    group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
-    _apply_members(ctx, group, fields)
+    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    addresses = _member_list(fields)  # every field is checked before anything changes
+    gid = groups.create(ctx.rt, ctx.app["id"], **changes)
+    _apply_members(ctx, groups.by_gid(ctx.rt, ctx.app["id"], gid), fields, addresses)
     return {"group": {"gid": gid}}
 
 
 def groupset(ctx: OpContext, fields: dict) -> dict:
+    """An absent or empty `m` changes no members (the sample backend sends `m=` then)."""
     group = _existing(ctx, fields)
-    groups.update(ctx.rt, group, **entity_fields(fields, "group", "expiry"))
-    _apply_members(ctx, group, fields)
+    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    addresses = _member_list(fields)
+    groups.update(ctx.rt, group, **changes)
+    _apply_members(ctx, group, fields, addresses)
     return {"group": {"gid": group["id"]}}
 
 
@@ -48,63 +52,82 @@ def groupdel(ctx: OpContext, fields: dict) -> dict:
 
 def groupeditmembers(ctx: OpContext, fields: dict) -> dict:
     group = _existing(ctx, fields)
-    if _member_list(fields) is None:
-        raise missing("group.members.m")
-    _apply_members(ctx, group, fields)
+    addresses = _member_list(fields)
+    if not addresses:
+        raise MesiboError(
+            MISSINGPARAMS, "no members named: 'm' (or group.members.m) is absent or empty", ["members"]
+        )
+    _apply_members(ctx, group, fields, addresses)
     return {"group": {"gid": group["id"]}}
 
 
 def groupgetmembers(ctx: OpContext, fields: dict) -> dict:
+    """Oldest member first; `mcount` is every member, `count` those listed (at most 20)."""
     group = _existing(ctx, fields)
-    count = pick(fields, "group.count", "count")
-    limit = None if count in (None, "", 0, "0") else as_whole("count", count, minimum=1, maximum=10**30)
-    members = [groups.member_view(row) for row in groups.members(ctx.rt, group, min(limit or 10**9, 10**9))]
-    return {"gid": group["id"], "count": len(members), "members": members}
+    limit = _count(fields)
+    listed = [groups.listed_member(row) for row in groups.members(ctx.rt, group, limit)]
+    return {
+        "gid": group["id"],
+        "mcount": groups.member_count(ctx.rt, group),
+        "count": len(listed),
+        "members": listed,
+    }
 
 
 def groupsget(ctx: OpContext, fields: dict) -> dict:
-    rows = groups.list_groups(ctx.rt, ctx.app["id"])
-    return {"groups": [{"gid": r["id"], "name": r["name"], "members": r["member_count"]} for r in rows]}
+    """By name, then newest gid first; `groupscount` is every group, `count` those listed (at most 20)."""
+    listed = [groups.listed_group(row) for row in groups.list_groups(ctx.rt, ctx.app["id"], _count(fields))]
+    return {"groupscount": groups.group_count(ctx.rt, ctx.app["id"]), "count": len(listed), "groups": listed}
 
 
 # --- the shared rules -------------------------------------------------------------------------------
+def _count(fields: dict) -> int:
+    count = pick(fields, "group.count", "count")
+    if count in (None, "", 0, "0"):
+        return LIST_MAX
+    return min(as_whole("count", count, minimum=1, maximum=10**30), LIST_MAX)
+
+
 def _group_object(fields: dict) -> None:
     group = pick(fields, "group")
     if group is not None and not isinstance(group, dict):
-        raise bad_value("group", "must be an object")
+        raise bad_value("group", f"must be an object, got {describe(group)}")
 
 
 def _existing(ctx: OpContext, fields: dict) -> sqlite3.Row:
+    """An unknown gid names nothing: INVALIDVALUE [real: every gid lookup in the binary raises it]."""
     _group_object(fields)
     gid = pick_id(fields, "group.gid", "gid")
     if gid is None:
         raise missing("gid")
     group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
     if group is None:
-        raise bad_value("gid", f"is not a group of this app: {gid}")
+        raise invalid_value("gid", f"is not a group of this app: {gid}")
     return group
 
 
 def _member_list(fields: dict) -> list[str] | None:
-    """`m`: addresses, comma-separated (or a JSON list); None when not given."""
+    """`m`: addresses, comma-separated (or a JSON list); None when absent or empty."""
     members = optional_object(fields, "group.members")
-    raw = (members or {}).get("m", fields.get("m"))
+    raw = pick(members or {}, "m", "members") if members is not None else None
+    if raw is None:
+        raw = fields.get("m")
     if raw is None:
         return None
     if isinstance(raw, str):
-        items = [part.strip() for part in raw.split(",")]
+        items = raw.split(",")
     elif isinstance(raw, list):
         items = raw
     elif isinstance(raw, int) and not isinstance(raw, bool):
         items = [raw]
     else:
         raise bad_value("group.members.m", f"must be comma-separated addresses, got {describe(raw)}")
-    addresses = [as_address("group.members.m", item) for item in items if item not in ("", None)]
-    if not addresses:
-        raise bad_value("group.members.m", "names no address")
+    addresses = [
+        as_address("group.members.m", item) for item in items if item not in ("", None) and str(item).strip()
+    ]
     if len(addresses) > MAX_MEMBERS_PER_CALL:
         raise bad_value("group.members.m", f"names more than {MAX_MEMBERS_PER_CALL} addresses")
-    return list(dict.fromkeys(addresses))
+    return list(dict.fromkeys(addresses)) or None
 
 
 def _member_flag(fields: dict, name: str) -> bool:
@@ -113,88 +136,165 @@ def _member_flag(fields: dict, name: str) -> bool:
     return True if value in (None, "") else as_bool(f"group.members.{name}", value)
 
 
-def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict) -> None:
-    """Add (or, with `delete` / `group.members.remove`, remove) the members `m` names. Every field is
-    checked before anything changes."""
-    addresses = _member_list(fields)
-    if addresses is None:
+def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict, addresses: list[str] | None) -> None:
+    """Add (or, with flat `delete`, JSON `group.delete` or `group.members.remove`, remove) the members
+    `m` names. Addresses that are not active users are skipped, and the journal says which."""
+    if not addresses:
         return
     members = optional_object(fields, "group.members") or {}
-    remove = members.get("remove", members.get("delete", fields.get("delete")))
+    remove = pick(members, "remove")
+    if remove in (None, ""):
+        remove = pick(fields, "group.delete", "delete")
     removing = remove not in (None, "") and as_bool("group.members.remove", remove)
     cs, cr = _member_flag(fields, "cs"), _member_flag(fields, "cr")
     if removing:
         groups.remove_members(ctx.rt, group, addresses)
-    else:
-        groups.add_members(ctx.rt, group, addresses, cs, cr)
+        return
+    skipped = groups.add_members(ctx.rt, group, addresses, cs, cr)
+    if skipped:
+        ctx.note(
+            f"skipped {len(skipped)} of {len(addresses)}: {_listed(skipped)} (members must be existing, active "
+            "users of the app, as on Mesibo)",
+            field="group.members.m",
+            kind="skipped",
+        )
+
+
+def _listed(addresses: list[str], shown: int = 10) -> str:
+    text = ", ".join(repr(a) for a in addresses[:shown])
+    return text + (f" and {len(addresses) - shown} more" if len(addresses) > shown else "")
 
 
 GROUP_FIELDS = {
-    "name": string("the group's name (flat: name)"),
+    "name": string("the group's name, optional (flat: name)"),
     "flag": integer("flags (flat: flag)", minimum=0),
+    "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
     "active": boolean("active (flat: active)", True),
-    "expiry": integer("expiry (flat: expiry)", minimum=0),
-    "profile": obj("profile", {}),
+    "expiry": integer("seconds from creation (flat: expiry)", minimum=0),
+    "expiryext": integer("seconds the expiry moves on with activity (flat: expiryext)", minimum=0),
+    "profile": obj("profile (kept as given)", {}),
 }
 MEMBERS = obj(
     "members (flat: m, delete, cs, cr)",
     {
-        "m": string("addresses, comma-separated"),
+        "m": string(
+            "addresses, comma-separated; only existing, active users become members",
+            **{"x-aka": ["members", "addresses", "users"]},
+        ),
         "remove": boolean("remove these members instead of adding them (flat: delete)", False),
         "cs": boolean("can send", True),
         "cr": boolean("can receive", True),
     },
 )
 GID = {"gid": integer("the group's gid (also flat gid)", minimum=1)}
-MEMBERS_ANSWER = [
-    {"uid": 1, "address": "123456", "cs": True, "cr": True},
-    {"uid": 2, "address": "654321", "cs": True, "cr": True},
-]
+# Parameters Mesibo's own helpers send that the emulator takes and does not use.
+GROUP_IGNORED = (
+    "group.start",
+    "group.duration",
+    "group.call",
+    "group.members.permissions",
+    "start",
+    "duration",
+)
+GROUP_FLAT = {
+    "gid": "group.gid",
+    "name": "group.name",
+    "flag": "group.flag",
+    "flags": "group.flag",
+    "active": "group.active",
+    "expiry": "group.expiry",
+    "expiryext": "group.expiryext",
+    "m": "group.members.m",
+    "cs": "group.members.cs",
+    "cr": "group.members.cr",
+}
+MEMBER_ANSWER = groups.listed_member({"uid": 1, "address": "123456", "cs": 1, "cr": 1})
 DOCS = {
     "groupadd": OpDoc(
-        summary="Make a group, with members; a gid of 0 (as PHP helpers send) is ignored",
-        fields={"group": obj("the group", GROUP_FIELDS | {"members": MEMBERS}, ["name"])},
-        required=("group.name",),
-        flat={"name": "group.name", "m": "group.members.m"},
+        summary="Make a group, with members (existing, active users); a gid of 0 (as PHP helpers send) is "
+        "ignored",
+        fields={"group": obj("the group", GROUP_FIELDS | {"members": MEMBERS})},
+        flat={k: v for k, v in GROUP_FLAT.items() if k != "gid"},
+        ignored=(*GROUP_IGNORED, "gid", "group.gid"),
         example={"group": {"name": "Team", "members": {"m": "123456,654321"}}},
         answer={"group": {"gid": 1}},
+        errors=("BADVALUE",),
     ),
     "groupset": OpDoc(
-        summary="Change a group's fields (and add members)",
+        summary="Change a group's fields (and add members; an empty m changes none)",
         fields={"group": obj("the group", GID | GROUP_FIELDS | {"members": MEMBERS})},
         required=("group.gid",),
-        flat={"gid": "group.gid", "name": "group.name"},
+        flat=GROUP_FLAT,
+        ignored=GROUP_IGNORED,
         example={"group": {"gid": 1, "name": "Team A"}},
         answer={"group": {"gid": 1}},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "groupdel": OpDoc(
         summary="Delete a group and its memberships",
-        fields=GID,
-        required=("gid",),
-        example={"gid": 1},
+        fields={"group": obj("the group", GID)},
+        required=("group.gid",),
+        flat={"gid": "group.gid"},
+        example={"group": {"gid": 1}},
         answer={"group": {"gid": 1}},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "groupeditmembers": OpDoc(
-        summary="Add members to a group, or remove them (delete=1 / group.members.remove)",
-        fields={"group": obj("the group", GID | {"members": MEMBERS})},
-        required=("group.gid", "group.members.m"),
-        flat={"gid": "group.gid", "m": "group.members.m", "delete": "group.members.remove"},
-        example={"group": {"gid": 1, "members": {"m": "777", "cr": False}}},
+        summary="Add members to a group, or remove them (flat delete=1, group.delete or group.members.remove)",
+        fields={
+            "group": obj(
+                "the group",
+                GID
+                | {"members": MEMBERS, "delete": boolean("remove the members instead (flat: delete)", False)},
+            )
+        },
+        required=("group.gid", "group.members"),
+        flat={
+            "gid": "group.gid",
+            "m": "group.members.m",
+            "delete": "group.delete",
+            "cs": "group.members.cs",
+            "cr": "group.members.cr",
+        },
+        ignored=GROUP_IGNORED,
+        example={"group": {"gid": 1, "members": {"m": "654321", "cr": False}}},
         answer={"group": {"gid": 1}},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "groupgetmembers": OpDoc(
-        summary="A group's members (also spelt groupmembers and groupmembersget)",
-        fields=GID | {"count": integer("at most this many", minimum=1)},
-        required=("gid",),
-        example={"gid": 1},
-        answer={"gid": 1, "count": 2, "members": MEMBERS_ANSWER},
+        summary="A group's members, oldest first, at most 20 (also spelt groupmembers and groupmembersget)",
+        fields={
+            "group": obj("the group", GID | {"count": integer("at most this many", minimum=1)}),
+            "count": integer("at most this many; default and maximum 20", minimum=1),
+        },
+        required=("group.gid",),
+        flat={"gid": "group.gid"},
+        example={"group": {"gid": 1}},
+        answer={"gid": 1, "mcount": 1, "count": 1, "members": [MEMBER_ANSWER]},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "groupsget": OpDoc(
-        summary="Every group of the app with its number of members",
-        fields={},
+        summary="The app's groups by name, at most 20, with how many there are",
+        fields={"count": integer("at most this many; default and maximum 20", minimum=1)},
         example={},
-        answer={"groups": [{"gid": 1, "name": "Team", "members": 2}]},
-        errors=(),
+        answer={
+            "groupscount": 1,
+            "count": 1,
+            "groups": [
+                {
+                    "gid": 1,
+                    "name": "Team",
+                    "ats": 1795000000,
+                    "ets": 0,
+                    "expiryext": 0,
+                    "type": 0,
+                    "flag": 0,
+                    "sflags": 0,
+                    "pinned": 0,
+                }
+            ],
+        },
+        errors=("BADVALUE",),
     ),
 }
 DOCS["groupmembers"] = DOCS["groupmembersget"] = DOCS["groupgetmembers"]

@@ -6,75 +6,122 @@ from __future__ import annotations
 import secrets
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
-from mesibo_mock.delivery import engine
-from mesibo_mock.errors import BADREQ, MesiboError, bad_value, missing
+from mesibo_mock.delivery import fanout
+from mesibo_mock.errors import bad_value, invalid_value, missing
 from mesibo_mock.services import groups, messages, people
-from mesibo_mock.values import as_address, as_bool, as_text, as_whole, pick, pick_id
+from mesibo_mock.values import as_address, as_bool, as_text, as_whole, describe, pick, pick_id
 
 MAX_MESSAGE_CHARS = 65536
+MAX_TO = 10_000  # addresses in one `to` list [emu]
+ONE_YEAR = 365 * 24 * 3600
+LARGEST_WHEN = 10 * ONE_YEAR
 
 
 def message(ctx: OpContext, fields: dict) -> dict:
+    """`to` (a comma-separated list) or `gid`; with both it is a group message. Recipients are the
+    active users named; the rest are skipped. `when` schedules it on the emulator clock."""
     rt, app = ctx.rt, ctx.app
     body = pick(fields, "message")
-    nested = body if isinstance(body, dict) else {}
     if body is not None and not isinstance(body, dict | str):
-        raise bad_value("message", "must be an object (or the text itself)")
+        raise bad_value("message", f"must be an object (or the text itself), got {describe(body)}")
+    nested = body if isinstance(body, dict) else {}
 
-    def field(name: str, flat: str | None = None):
+    def field(name: str, *flat: str):
+        """message.<name>, else a flat spelling (JSON null and absent are the same)."""
         value = nested.get(name)
-        return fields.get(flat or name) if value is None else value
+        for key in flat or (name,):
+            if value is not None:
+                break
+            value = fields.get(key)
+        return value
 
     raw_from = field("from")
     if raw_from in (None, ""):
-        raise missing("message.from")
+        raise missing("from")
     sender = as_address("message.from", raw_from)
-    raw_to = field("to")
-    to = as_address("message.to", raw_to) if raw_to not in (None, "") else None
+    to = _to_list(field("to"))
     gid = pick_id({"gid": field("gid")}, "gid")
     if to is None and gid is None:
-        raise missing("message.to", "message.gid")
-    if to is not None and gid is not None:
-        raise MesiboError(
-            BADREQ, "Both to and gid are specified", ["to", "gid"], action="Specify either to or gid"
-        )
-    text = (
-        field("message", "msg")
-        if isinstance(body, dict)
-        else (body if body is not None else fields.get("msg"))
-    )
+        raise missing("to")
+    text = field("message", "msg") if nested else (body if isinstance(body, str) else fields.get("msg"))
     text = "" if text is None else as_text("message.message", text, max_length=MAX_MESSAGE_CHARS, empty=True)
+    url = _text(field("url"), "message.url")
+    if not text and not url:
+        raise missing("message")
     forced = field("forced") not in (None, "") and as_bool("message.forced", field("forced"))
-    extra = {
+    flag = field("flag")
+    if flag in (None, ""):
+        flag = field("flags")
+    when = _whole(field("when"), "message.when", LARGEST_WHEN) or 0
+    expiry = _whole(field("expiry"), "message.expiry", 100 * ONE_YEAR)
+    values = {
         "type": _whole(field("type"), "message.type"),
-        "expiry": _whole(field("expiry"), "message.expiry"),
-        "flag": _whole(field("flag"), "message.flag"),
+        "flag": _whole(flag, "message.flag"),
         "title": _text(field("title"), "message.title"),
-        "url": _text(field("url"), "message.url"),
+        "url": url,
+        "expiry": ONE_YEAR if expiry is None else expiry,
     }
-    user = people.user_by_address(rt, app["id"], sender)
-    if user is None and not forced:
-        raise bad_value(
-            "message.from", f"is not a user of this app: {sender!r} (send forced: true to allow it)"
-        )
     if gid is not None and groups.by_gid(rt, app["id"], gid) is None:
-        raise bad_value("message.gid", f"is not a group of this app: {gid}")
+        raise invalid_value("message.gid", f"is not a group of this app: {gid}", ["gid"])
+    if people.user_by_address(rt, app["id"], sender) is None:
+        if not forced:
+            raise invalid_value(
+                "message.from",
+                f"is not a user of this app: {sender!r} (send forced: true to create it)",
+                ["uid", "from"],
+            )
+        people.add_user(rt, app["id"], sender)  # as useradd would [real: "creating `from` user"]
+        ctx.note(f"{sender!r} was not a user: created, since forced is true", field="message.from")
+    skipped: list[str] = []
+    if gid is not None:
+        if to:
+            ctx.note("is not used: a message with a gid goes to the group", field="message.to")
+        to = None
+    else:
+        active = groups.active_users(rt, app["id"], to)
+        skipped = [a for a in to if a not in active]
+        if skipped:
+            ctx.note(
+                f"skipped {len(skipped)} of {len(to)}: {', '.join(repr(a) for a in skipped[:10])}"
+                f"{' and more' if len(skipped) > 10 else ''} (recipients must be existing, active users of the app)",
+                field="message.to",
+                kind="skipped",
+            )
+        if len(skipped) == len(to):
+            raise invalid_value("message.to", "names no active user of this app", ["to"])
+    now = rt.clock.now()
     mid = messages.record(
         rt,
         app,
-        {"from_address": sender, "to_address": to, "gid": gid, "message": text}
-        | {k: v for k, v in extra.items() if v is not None},
+        {"from_address": sender, "to": to, "gid": gid, "message": text, "skipped": skipped, "ts": now + when}
+        | {k: v for k, v in values.items() if v is not None}
+        | ({"scheduled": True, "pending": True} if when > 0 else {}),
     )
-    title = messages.push_title(extra["title"], user["name"] if user is not None else None, sender)
-    rnd = engine.Round(rt, app, ctx.outbox)
-    for device in messages.recipients_offline(rt, app["id"], to, gid, sender):
-        rnd.add(device, "message", text, title=title, mid=mid)
-    rnd.send()
-    return {"message": {"mid": mid}}
+    ctx.mid = mid
+    if when > 0:
+        ctx.note(f"scheduled: delivered when the emulator clock reaches now + {when} s", field="message.when")
+        rt.wake_timers.set()
+    elif fanout.deliver(rt, app, messages.by_mid(rt, mid), ctx.outbox):
+        rt.wake_timers.set()  # a large group: the scheduler delivers the rest in batches
+    return {"mid": mid}
+
+
+def _to_list(raw) -> list[str] | None:
+    """`to`: addresses, comma-separated (or a JSON list); None when absent or empty (Mesibo's PHP
+    helper sends `to=` for a group message)."""
+    if raw in (None, ""):
+        return None
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else [raw]
+    addresses = [
+        as_address("message.to", item) for item in items if item not in (None, "") and str(item).strip()
+    ]
+    if len(addresses) > MAX_TO:
+        raise bad_value("message.to", f"names more than {MAX_TO} addresses (use a group)")
+    return list(dict.fromkeys(addresses)) or None
 
 
 def otp(ctx: OpContext, fields: dict) -> dict:
-    raw = pick(fields, "otp.address", "addr")
+    raw = pick(fields, "otp.address", "addr", "address")
     if raw in (None, ""):
         raise missing("otp.address")
     address = as_address("otp.address", raw)
@@ -104,8 +151,8 @@ def otp(ctx: OpContext, fields: dict) -> dict:
     return {"otp": code}
 
 
-def _whole(value, name: str) -> int | None:
-    return None if value in (None, "") else as_whole(name, value, maximum=2**31 - 1)
+def _whole(value, name: str, maximum: int = 2**31 - 1) -> int | None:
+    return None if value in (None, "") else as_whole(name, value, maximum=maximum)
 
 
 def _text(value, name: str) -> str | None:
@@ -114,30 +161,50 @@ def _text(value, name: str) -> str | None:
 
 DOCS = {
     "message": OpDoc(
-        summary="Send a message to a user or a group; every offline recipient's devices get a push",
+        summary="Send a message to users or a group; the offline recipients' devices get a push",
         fields={
             "message": obj(
-                "the message (flat: from, to, gid, msg, type, expiry, flag, forced, title, url)",
+                "the message (flat: from, to, gid, msg, type, expiry, when, flag, forced, title, url)",
                 {
-                    "from": string("the sender's address"),
-                    "to": string("the recipient's address (or gid)"),
-                    "gid": integer("the recipient group (or to)", minimum=1),
-                    "message": string("the text (flat: msg)"),
+                    "from": string("the sender's address; it must be a user unless forced"),
+                    "to": string(
+                        "recipients' addresses, comma-separated (or gid)",
+                        **{"x-aka": ["address", "recipients"]},
+                    ),
+                    "gid": integer("the recipient group (or to); with both, the group", minimum=0),
+                    "message": string(
+                        "the text (flat: msg)", **{"x-aka": ["text", "body", "content", "msg"]}
+                    ),
                     "type": integer("message type", minimum=0),
-                    "expiry": integer("seconds", minimum=0),
+                    "expiry": integer("seconds; default one year; 0: online recipients only", minimum=0),
+                    "when": integer("deliver after this many seconds (on the emulator clock)", minimum=0),
                     "flag": integer("flags", minimum=0),
-                    "forced": boolean("allow a sender that is not a user", False),
+                    "flags": integer("the same as flag, as Mesibo's page and helpers send it", minimum=0),
+                    "forced": boolean("create the sender as a user if it is not one", False),
                     "title": string("the push's title; else the sender's name or address"),
-                    "url": string("a link"),
+                    "url": string("a file URL"),
                 },
                 ["from"],
             )
         },
-        required=("message.from", "message.to"),
-        flat={"from": "message.from", "to": "message.to", "gid": "message.gid", "msg": "message.message"},
+        required=("message.from", "message.to", "message.message"),
+        flat={
+            "from": "message.from",
+            "to": "message.to",
+            "gid": "message.gid",
+            "msg": "message.message",
+            "type": "message.type",
+            "expiry": "message.expiry",
+            "when": "message.when",
+            "flag": "message.flag",
+            "flags": "message.flag",
+            "forced": "message.forced",
+            "title": "message.title",
+            "url": "message.url",
+        },
         example={"message": {"from": "123456", "to": "654321", "message": "Hello Bob"}},
-        answer={"message": {"mid": 1}},
-        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+        answer={"mid": 1},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "otp": OpDoc(
         summary="A one-time code for an address (reuse gives the unexpired one again)",
@@ -154,7 +221,13 @@ DOCS = {
             )
         },
         required=("otp.address",),
-        flat={"addr": "otp.address"},
+        flat={
+            "addr": "otp.address",
+            "address": "otp.address",
+            "tries": "otp.tries",
+            "expiry": "otp.expiry",
+            "reuse": "otp.reuse",
+        },
         example={"otp": {"address": "123456"}},
         answer={"otp": "482913"},
     ),

@@ -29,7 +29,12 @@ def handle(ctx: OpContext, fields: dict) -> dict:
                 retry = max(1, math.ceil(last_start + apps.DEBUG_EVERY_SECONDS - now))
                 raise MesiboError(
                     RATELIMITED,
-                    "A debug window may start only once every 8 hours in cloud mode (on-premise has no such limit)",
+                    problems=[
+                        {
+                            "problem": f"a debug window may start only once every 8 hours in cloud mode (retry in {retry} s)",
+                            "hint": "run with --mode onprem (no such limit), or move the emulator clock",
+                        }
+                    ],
                     retry_after=retry,
                 )
             rt.store.update("apps", app["id"], {"debug_start": now, "debug_end": now + duration})

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, obj
 from mesibo_mock.errors import BADVALUE, MesiboError
 from mesibo_mock.services import apps
 from mesibo_mock.values import as_bool, object_field
-
-log = logging.getLogger("mesibo_mock.backend")
 
 
 def handle(ctx: OpContext, fields: dict) -> dict:
@@ -24,15 +20,8 @@ def handle(ctx: OpContext, fields: dict) -> dict:
                 bad.append(exc)
     if bad:
         names = [name for exc in bad for name in exc.properties or []]
-        raise MesiboError(BADVALUE, "; ".join(exc.cause for exc in bad), names)
-    unknown = [key for key in push if key not in apps.OPTION_DEFAULTS]
-    if unknown:  # Mesibo ignores them, and so does the answer; the log says what was ignored
-        log.warning(
-            "pushset (app %s) ignored unknown push option(s) %s; the options are %s",
-            ctx.app["name"],
-            ", ".join(repr(k) for k in unknown),
-            ", ".join(apps.OPTION_DEFAULTS),
-        )
+        raise MesiboError(BADVALUE, properties=names, problems=[p for exc in bad for p in exc.problems])
+    # Keys that are not options are ignored, as Mesibo ignores them; the journal names each one.
     return {"push": apps.set_options(ctx.rt, ctx.app, changes)}
 
 

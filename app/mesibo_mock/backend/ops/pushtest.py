@@ -6,7 +6,7 @@ import math
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, obj, string
 from mesibo_mock.delivery import engine
-from mesibo_mock.errors import RATELIMITED, TESTPUSH_LIMIT_CAUSE, MesiboError, bad_value
+from mesibo_mock.errors import RATELIMITED, MesiboError, invalid_value
 from mesibo_mock.services import people
 from mesibo_mock.values import as_address, as_text, object_field, optional, required
 
@@ -21,8 +21,11 @@ def handle(ctx: OpContext, fields: dict) -> dict:
     devices = people.devices_of(rt, app["id"], address)
     if not devices:
         if people.user_by_address(rt, app["id"], address) is None:
-            raise bad_value("push.address", f"is not a user of this app: {address!r}")
-        raise bad_value("push.address", f"user {address!r} has no registered device")
+            raise invalid_value("push.address", f"is not a user of this app: {address!r}")
+        raise invalid_value(
+            "push.address",
+            f"names a user with no registered device: {address!r}",
+        )
     if rt.cloud:
         _count_against_limit(ctx)
     rnd = engine.Round(rt, app, ctx.outbox)
@@ -44,8 +47,15 @@ def _count_against_limit(ctx: OpContext) -> None:
         retry = max(1, math.ceil(oldest_counted + window - now))
         raise MesiboError(
             RATELIMITED,
-            TESTPUSH_LIMIT_CAUSE,
-            action=f"Test pushes are limited to {count} per {window:g} s per app: retry in {retry} s",
+            problems=[
+                {
+                    "problem": f"the test-push limit is reached: {count} per {window:g} s per app in cloud mode"
+                    f" (retry in {retry} s)",
+                    "hint": f"raise it with MESIBO_MOCK_TESTPUSH_LIMIT (e.g. 1000/{window:g}), run with --mode"
+                    ' onprem (no limit), or move the emulator clock (POST /_mock/clock {"advance": '
+                    f"{retry}}})",
+                }
+            ],
             retry_after=retry,
         )
     rt.store.insert("testpushes", {"app_id": app["id"], "ts": now})
@@ -58,7 +68,7 @@ DOCS = {
             "push": obj(
                 "the test push",
                 {
-                    "address": string("the user's address"),
+                    "address": string("the user's address", **{"x-aka": ["address", "addr", "to"]}),
                     "message": string("the notification text [emu]; a default text otherwise"),
                 },
                 ["address"],
@@ -81,6 +91,6 @@ DOCS = {
                 ],
             }
         },
-        errors=("MISSINGPARAMS", "BADVALUE", "RATELIMITED"),
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "RATELIMITED"),
     )
 }

@@ -32,9 +32,14 @@ async def handle(ctx: OpContext, fields: dict) -> dict:
     if isinstance(upload, str) and upload:
         raise MesiboError(
             MISSINGPARAMS,
-            f"'file' arrived as the text {describe(upload)}, not as a file: send a multipart/form-data"
-            " request with a file part (with curl: -F file=@path, not -d)",
-            ["file"],
+            problems=[
+                {
+                    "field": "file",
+                    "problem": f"arrived as the text {describe(upload)}, not as a file",
+                    "hint": "send multipart/form-data with a file part (with curl: -F file=@path, not -d)",
+                }
+            ],
+            properties=["file"],
         )
     if not isinstance(upload, UploadedFile) or not upload.filename:
         raise missing("file")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
-from mesibo_mock.errors import BADVALUE, MesiboError, bad_value, both_uid_and_address, missing
+from mesibo_mock.errors import BADAPPID, MesiboError, bad_value, both_uid_and_address, invalid_value, missing
 from mesibo_mock.services import people
 from mesibo_mock.values import (
     as_address,
     as_bool,
     as_whole,
+    describe,
     entity_fields,
     optional_object,
     pick,
@@ -20,8 +21,6 @@ from mesibo_mock.values import (
 TOKEN_EXPIRY_DEFAULT = 525600  # minutes: one year
 TOKEN_EXPIRY_MAX = 100 * TOKEN_EXPIRY_DEFAULT
 USERSGET_MAX = 20
-APPID_CAUSE = "appid should be non-numeric and dotted (for example, com.example.xyz)"
-APPID_ACTION = "fix and send correct appid"
 
 
 def useradd(ctx: OpContext, fields: dict) -> dict:
@@ -38,21 +37,23 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
 
 
 def userset(ctx: OpContext, fields: dict) -> dict:
+    """Its answer shows the user as usersget does (SPEC section 4)."""
     user = _existing(ctx, *_who(fields))
     changes = entity_fields(fields, "user")
     token = optional_object(fields, "user.token")
     remove = token is not None and "remove" in token and as_bool("user.token.remove", token["remove"])
-    with ctx.rt.store.tx():
-        user = people.update_user(ctx.rt, user, **changes)
-        if remove:
-            people.remove_tokens(ctx.rt, user)
-    return {"user": people.user_view(user)}
+    user = people.update_user(ctx.rt, user, **changes)
+    if remove:
+        people.remove_tokens(ctx.rt, user)
+    appids = people.newest_appids(ctx.rt, [user["id"]])
+    return {"user": people.listed_view(user, appids.get(user["id"]), ctx.rt.clock.now())}
 
 
 def usertoken(ctx: OpContext, fields: dict) -> dict:
     user = _existing(ctx, *_who(fields))
     wanted = _token_request(fields) or _token_request(fields, asked=True)
-    return {"user": _short_view(user) | {"token": people.issue_token(ctx.rt, user, *wanted)}}
+    token = people.issue_token(ctx.rt, user, *wanted)
+    return {"user": {"uid": user["id"], "address": user["address"], "token": token, "appid": wanted[0]}}
 
 
 def userdel(ctx: OpContext, fields: dict) -> dict:
@@ -62,16 +63,19 @@ def userdel(ctx: OpContext, fields: dict) -> dict:
 
 
 def usersget(ctx: OpContext, fields: dict) -> dict:
-    pattern = pick(fields, "user.address", "addr")
+    """Oldest first, at most 20; `userscount` says how many match in all."""
+    pattern = pick(fields, "user.address", "addr", "address")
     pattern = as_address("user.address", pattern) if pattern not in (None, "") else None
     uid = pick_id(fields, "user.uid", "uid")
     count = pick(fields, "count")
     count = (
         USERSGET_MAX if count in (None, "", 0, "0") else as_whole("count", count, minimum=1, maximum=10**30)
     )
-    users = people.find_users(ctx.rt, ctx.app["id"], pattern, uid, min(count, USERSGET_MAX))
+    total, users = people.find_users(ctx.rt, ctx.app["id"], pattern, uid, min(count, USERSGET_MAX))
     appids = people.newest_appids(ctx.rt, [u["id"] for u in users])
-    return {"users": [people.user_view(u, appids.get(u["id"])) for u in users]}
+    now = ctx.rt.clock.now()
+    listed = [people.listed_view(u, appids.get(u["id"]), now) for u in users]
+    return {"userscount": total, "count": len(listed), "users": listed}
 
 
 # --- the shared rules -------------------------------------------------------------------------------
@@ -79,9 +83,9 @@ def _who(fields: dict) -> tuple[int | None, str | None]:
     """A user is named by uid or by address, never both (SPEC section 2's BADREQ)."""
     user = pick(fields, "user")
     if user is not None and not isinstance(user, dict):
-        raise bad_value("user", "must be an object")
+        raise bad_value("user", f"must be an object, got {describe(user)}")
     uid = pick_id(fields, "user.uid", "uid")
-    raw_address = pick(fields, "user.address", "addr")
+    raw_address = pick(fields, "user.address", "addr", "address")
     address = as_address("user.address", raw_address) if raw_address not in (None, "") else None
     if uid is not None and address is not None:
         raise both_uid_and_address()
@@ -91,14 +95,15 @@ def _who(fields: dict) -> tuple[int | None, str | None]:
 
 
 def _existing(ctx: OpContext, uid: int | None, address: str | None) -> sqlite3.Row:
+    """An unknown uid or address names nothing: INVALIDVALUE [real]."""
     if uid is not None:
         user = people.user_by_uid(ctx.rt, ctx.app["id"], uid)
         if user is None:
-            raise bad_value("user.uid", f"is not a user of this app: {uid}")
+            raise invalid_value("user.uid", f"is not a user of this app: {uid}")
         return user
     user = people.user_by_address(ctx.rt, ctx.app["id"], address)
     if user is None:
-        raise bad_value("user.address", f"is not a user of this app: {address!r}")
+        raise invalid_value("user.address", f"is not a user of this app: {address!r}")
     return user
 
 
@@ -113,11 +118,13 @@ def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] |
     if appid in (None, ""):
         raise missing("appid")
     if not isinstance(appid, str) or "." not in appid or appid.replace(".", "").isdigit():
-        raise MesiboError(BADVALUE, APPID_CAUSE, ["appid"], action=APPID_ACTION)
+        raise MesiboError(
+            BADAPPID, f"is {describe(appid)}: not dotted, or all digits", ["appid"], field="appid"
+        )
     expiry = token.get("expiry", fields.get("expiry"))
     minutes = (
         TOKEN_EXPIRY_DEFAULT
-        if expiry in (None, "")
+        if expiry in (None, "", 0, "0")
         else as_whole("user.token.expiry", expiry, minimum=1, maximum=TOKEN_EXPIRY_MAX)
     )
     renew = token.get("renew", fields.get("renew"))
@@ -130,7 +137,7 @@ def _short_view(user: sqlite3.Row) -> dict:
 
 USER_NAMED = {
     "uid": integer("the user's uid (flat: uid)", minimum=1),
-    "address": string("the user's address (flat: addr)"),
+    "address": string("the user's address (flat: addr or address)", **{"x-aka": ["addr", "phone", "email"]}),
 }
 TOKEN = obj(
     "ask for an access token (flat: appid, expiry, renew)",
@@ -145,32 +152,61 @@ USER_FIELDS = {
     "name": string("display name (flat: name)"),
     "active": boolean("active (flat: active)", True),
     "flag": integer("flags (flat: flag)", minimum=0),
-    "profile": obj("profile: name, status, image, ...", {}),
+    "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
+    "profile": obj("profile: name, status, image, ... (kept as given)", {}),
 }
-USER_ANSWER = {
+# Parameters Mesibo's own helpers send that the emulator takes and does not use.
+USER_IGNORED = (
+    "user.token.session",
+    "user.token.v2",
+    "user.otp",
+    "session",
+    "otp",
+    "restrictions",
+    "v2",
+    "sig",
+)
+LISTED_USER = {
     "uid": 1,
     "address": "123456",
     "name": "Ann",
-    "appid": "com.example.app",
-    "active": True,
-    "online": False,
-    "lastonline": None,
+    "ipaddr": "",
+    "lastonline": 0,
+    "active": 1,
+    "pinned": 0,
+    "online": 1,
     "flag": 0,
-    "profile": {"status": "busy"},
+    "token": "",
+    "cts": 1795000000,
+    "appid": "com.example.app",
 }
-FLAT = {"addr": "user.address", "uid": "user.uid", "name": "user.name", "appid": "user.token.appid"}
+FLAT = {
+    "uid": "user.uid",
+    "addr": "user.address",
+    "address": "user.address",
+    "name": "user.name",
+    "active": "user.active",
+    "flag": "user.flag",
+    "flags": "user.flag",
+    "appid": "user.token.appid",
+    "expiry": "user.token.expiry",
+    "renew": "user.token.renew",
+}
+NAMED_FLAT = {k: FLAT[k] for k in ("uid", "addr", "address")}
 DOCS = {
     "useradd": OpDoc(
         summary="Add a user, or update one by address or uid; a token only when asked for",
         fields={"user": obj("the user", USER_NAMED | USER_FIELDS | {"token": TOKEN})},
         required=("user.address",),
-        flat=FLAT | {"expiry": "user.token.expiry", "active": "user.active", "flag": "user.flag"},
+        flat=FLAT,
+        ignored=USER_IGNORED,
         example={"user": {"address": "123456", "name": "Ann", "token": {"appid": "com.example.app"}}},
         answer={"user": {"uid": 1, "address": "123456", "name": "Ann", "token": "5f0c9a..."}},
-        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "BADREQ"),
     ),
     "userset": OpDoc(
-        summary="Change a user's name, active, flag or profile; user.token.remove removes its tokens",
+        summary="Change a user's name, active, flag or profile; user.token.remove removes its tokens; "
+        "answers the user as usersget lists it",
         fields={
             "user": obj(
                 "the user, by uid or address",
@@ -178,39 +214,41 @@ DOCS = {
             )
         },
         required=("user.address",),
-        flat=FLAT,
+        flat={k: v for k, v in FLAT.items() if k not in ("appid", "expiry", "renew")},
+        ignored=USER_IGNORED,
         example={"user": {"address": "123456", "profile": {"status": "busy"}}},
-        answer={"user": USER_ANSWER},
-        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+        answer={"user": LISTED_USER},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "BADREQ"),
     ),
     "usertoken": OpDoc(
         summary="Issue an access token to a user (the same one again while unexpired, unless renew)",
         fields={"user": obj("the user, by uid or address", USER_NAMED | {"token": TOKEN})},
         required=("user.address", "user.token.appid"),
-        flat=FLAT | {"expiry": "user.token.expiry"},
+        flat=NAMED_FLAT | {k: FLAT[k] for k in ("appid", "expiry", "renew")},
+        ignored=USER_IGNORED,
         example={"user": {"address": "123456", "token": {"appid": "com.example.app"}}},
-        answer={"user": {"uid": 1, "address": "123456", "name": "Ann", "token": "5f0c9a..."}},
-        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+        answer={"user": {"uid": 1, "address": "123456", "token": "5f0c9a...", "appid": "com.example.app"}},
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "BADREQ"),
     ),
     "userdel": OpDoc(
         summary="Delete a user with its devices, tokens and group memberships",
         fields={"user": obj("the user, by uid or address", USER_NAMED)},
         required=("user.address",),
-        flat={"addr": "user.address", "uid": "user.uid"},
+        flat=NAMED_FLAT,
+        ignored=("appid", "sig"),
         example={"user": {"address": "654321"}},
         answer={"user": {"uid": 2, "address": "654321"}},
-        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+        errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "BADREQ"),
     ),
     "usersget": OpDoc(
-        summary="List users, newest first: by exact address or a * pattern, by uid; at most 20",
+        summary="List users, oldest first: by exact address or a * pattern, by uid; at most 20",
         fields={
-            "addr": string("an address, or a pattern where * matches any run of characters"),
-            "uid": integer("a uid", minimum=1),
+            "user": obj("which users", USER_NAMED),
             "count": integer("how many; default and maximum 20", minimum=1),
         },
-        flat={"addr": "user.address", "uid": "user.uid"},
+        flat=NAMED_FLAT,
         example={"addr": "1234*", "count": 20},
-        answer={"users": [USER_ANSWER]},
+        answer={"userscount": 1, "count": 1, "users": [LISTED_USER]},
         errors=("BADVALUE",),
     ),
 }

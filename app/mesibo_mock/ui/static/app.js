@@ -74,7 +74,7 @@ async function detail(push) {
 
 function messageRow(message) {
   const tr = el("tr", { class: "message", id: "message-" + message.mid, "data-mid": message.mid },
-    el("td", {}, message.mid), el("td", {}, message.ts), el("td", {}, message.from), el("td", {}, message.to ?? ""),
+    el("td", {}, message.mid), el("td", {}, message.ts), el("td", {}, message.from), el("td", {}, message.to ? message.to.join(", ") : ""),
     el("td", {}, message.gid ?? ""), el("td", {}, message.message), el("td", {}, message.pushes.length));
   tr.addEventListener("click", () => {
     if (expandedMessages.has(message.mid)) expandedMessages.delete(message.mid); else expandedMessages.add(message.mid);
@@ -175,27 +175,42 @@ function show(text, kind = "ok") {
   notice.hidden = false;
 }
 
-// A refusal is shown with the envelope's error, code and cause (or /_mock's detail), never dropped.
-function failure(body, status) {
-  if (body && body.error) return `${body.error} (code ${body.code}): ${body.cause}`;
+// The emulator's own words for a backend call: its journal diagnosis, what Mesibo's fixed cause
+// does not say (which field, what was wrong, the way out).
+function diagnosisText(notes) {
+  return notes.map((n) => (n.field ? `'${n.field}' ` : "") + n.problem + (n.hint ? ` (${n.hint})` : "")).join("; ");
+}
+
+// A refusal is shown with the envelope's error and code and the journal's explanation (or Mesibo's
+// cause, or /_mock's detail), never dropped.
+async function failure(body, status, journal) {
+  if (body && body.error) {
+    let why = body.cause;
+    if (journal) {
+      const params = new URLSearchParams({ limit: "1", token: journal.token, op: journal.op });
+      const entry = (await api("/_mock/requests?" + params).catch(() => ({ requests: [] }))).requests[0];
+      if (entry && entry.diagnosis.length) why = diagnosisText(entry.diagnosis);
+    }
+    return `${body.error} (code ${body.code}): ${why}`;
+  }
   const detail = body && body.detail;
   const text = typeof detail === "string" ? detail : JSON.stringify(detail ?? body);
   return `HTTP ${status}: ${text}`;
 }
 
-async function call(path, options = {}) {
+async function call(path, options = {}, journal = null) {
   const headers = { ...(options.headers || {}) };
   if (!(options.body instanceof FormData)) headers["content-type"] = "application/json";
   if (adminToken && path.startsWith("/_mock")) headers.authorization = "Bearer " + adminToken;
   const response = await fetch(path, { ...options, headers });
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   const ok = response.ok && !(body && body.result === false);
-  if (!ok) throw new Error(failure(body, response.status));
+  if (!ok) throw new Error(await failure(body, response.status, journal));
   return body;
 }
 
 function backend(token, op, fields) {
-  return call("/backend", { method: "POST", body: JSON.stringify({ op, token, ...fields }) });
+  return call("/backend", { method: "POST", body: JSON.stringify({ op, token, ...fields }) }, { token, op });
 }
 
 // Run an action; on success show what happened and reload the server-rendered view.
@@ -256,7 +271,8 @@ document.addEventListener("submit", (event) => {
   if (form.matches(".debug-form")) {
     act("open a debug window", () => backend(token, "pushdebug", { push: { duration: Number(fields.duration) } }));
   } else if (form.matches(".webhook-form")) {
-    const body = { url: fields.url, ...(fields.secret ? { secret: fields.secret } : {}) };
+    const events = [...form.querySelectorAll("input[name=events]:checked")].map((box) => box.value);
+    const body = { url: fields.url, events, ...(fields.secret ? { secret: fields.secret } : {}) };
     act("set the webhook", () => call(`/_mock/apps/${token}/webhook`, { method: "PUT", body: JSON.stringify(body) }));
   } else if (form.matches(".upload-form")) {
     const data = new FormData();
@@ -264,7 +280,7 @@ document.addEventListener("submit", (event) => {
     data.set("token", token);
     if (fields.type) data.set("type", fields.type);
     data.set("file", form.querySelector("input[type=file]").files[0]);
-    act("pushupload", () => call("/backend", { method: "POST", body: data }), { near });
+    act("pushupload", () => call("/backend", { method: "POST", body: data }, { token, op: "pushupload" }), { near });
   } else if (form.matches(".device-form")) {
     const device = {
       address: fields.address, platform: fields.platform, appid: fields.appid, push_token: fields.push_token,

@@ -1,0 +1,138 @@
+"""Which fields of a request no op reads, and the name that was probably meant.
+
+Mesibo ignores a field it does not know, and so does the emulator; but it says so in the request
+journal, because a typo (`push.sounds`, `message.text`, `members=`) would otherwise ship silently.
+What an op reads is what its OpDoc documents (its nested fields, its flat names, and the Mesibo
+parameters it takes without using), so the hints cannot drift from the documentation that
+/openapi.json shows. Pure functions over the OpDoc and the parsed fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from mesibo_mock.backend.ops import OpDoc
+
+COMMON = frozenset({"op", "token", "id"})  # every request's own fields
+
+
+@dataclass(frozen=True)
+class Known:
+    """What one op reads: every dotted path its schema documents (objects whose properties are free,
+    such as a profile, end the walk), its flat names, the names a mistake often takes (`x-aka`), and
+    the parameters it ignores."""
+
+    paths: frozenset[str]
+    free: frozenset[str]  # objects taken whole
+    flat: dict[str, str]
+    aka: dict[str, str]  # mistaken name -> the path meant
+    ignored: frozenset[str]
+
+
+_KNOWN: dict[str, Known] = {}
+
+
+def known(op: str, doc: OpDoc) -> Known:
+    """Made once per op, from its OpDoc."""
+    found = _KNOWN.get(op)
+    if found is None:
+        found = _KNOWN[op] = _known(doc)
+    return found
+
+
+def _known(doc: OpDoc) -> Known:
+    paths: set[str] = set()
+    free: set[str] = set()
+    aka: dict[str, str] = {}
+
+    def walk(prefix: str, properties: dict) -> None:
+        for name, schema in properties.items():
+            path = f"{prefix}{name}"
+            paths.add(path)
+            for other in schema.get("x-aka", ()):
+                aka.setdefault(other, path)
+            if schema.get("type") == "object":
+                inner = schema.get("properties") or {}
+                if inner:
+                    walk(path + ".", inner)
+                else:
+                    free.add(path)
+
+    walk("", doc.fields)
+    return Known(frozenset(paths), frozenset(free), dict(doc.flat), aka, frozenset(doc.ignored))
+
+
+def unread(op: str, doc: OpDoc, fields: dict) -> list[dict]:
+    """A note for every field of `fields` that `op` does not read: `{"field", "problem", "hint"?, "kind":
+    "unknown field"}`; and, without calling it a mistake, one for each Mesibo parameter the emulator
+    takes and ignores (`"kind": "ignored"`)."""
+    k = known(op, doc)
+    notes: list[dict] = []
+
+    def visit(prefix: str, node: dict) -> None:
+        for key, value in node.items():
+            if not isinstance(key, str):
+                continue
+            path = f"{prefix}{key}"
+            if not prefix and (key in COMMON or key in k.flat):
+                continue
+            if path in k.ignored:
+                notes.append(
+                    {
+                        "field": path,
+                        "problem": "is a Mesibo parameter this emulator takes and does not use",
+                        "kind": "ignored",
+                    }
+                )
+            elif path in k.paths:
+                if isinstance(value, dict) and path not in k.free:
+                    visit(path + ".", value)
+            else:
+                notes.append(_unknown(op, k, prefix, key, path))
+
+    visit("", fields)
+    return notes
+
+
+def _unknown(op: str, k: Known, prefix: str, key: str, path: str) -> dict:
+    note = {
+        "field": path,
+        "problem": f"is not a field of {op}: ignored, as Mesibo ignores it",
+        "kind": UNKNOWN_FIELD,
+    }
+    hint = _meant(k, prefix, key)
+    if hint:
+        note["hint"] = f"did you mean {hint}?"
+    return note
+
+
+def _meant(k: Known, prefix: str, key: str) -> str | None:
+    """The documented name closest to `key`: one a mistake often takes (x-aka), else the most similar
+    name at the same level (the flat names too, at the top)."""
+    path = k.aka.get(key) or k.aka.get(key.lower())
+    if path is None:
+        level = [p[len(prefix) :] for p in k.paths if p.startswith(prefix) and "." not in p[len(prefix) :]]
+        candidates = level + (list(k.flat) if not prefix else [])
+        by_lower = {c.lower(): c for c in candidates}
+        close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+        if not close:
+            return None
+        name = by_lower[close[0]]
+        if not prefix and name in k.flat:
+            return f"'{name}'"
+        path = prefix + name
+    flat = [f for f, nested in k.flat.items() if nested == path]
+    if not prefix and flat:
+        return f"'{flat[0]}' (nested: '{path}')"
+    return f"'{path}'"
+
+
+UNKNOWN_FIELD = "unknown field"
+UNKNOWN_OP = "unknown op"
+STRICT_KINDS = frozenset({UNKNOWN_FIELD, UNKNOWN_OP})
+
+
+def is_mistake(note: dict) -> bool:
+    """Whether a note is one strict mode fails a test for: an unknown op or a field no op reads."""
+    return note.get("kind") in STRICT_KINDS

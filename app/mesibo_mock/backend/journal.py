@@ -1,0 +1,131 @@
+"""The request journal (SPEC section 6): every call to the backend paths, with what was read, the answer
+as sent, what it caused and the emulator's diagnosis.
+
+An entry is written in the same transaction, and so the same group commit, as the call's own work: on
+the hot path it costs one prepared INSERT. The app token and file contents never reach it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from mesibo_mock.backend.parsing import UploadedFile
+from mesibo_mock.clock import iso
+from mesibo_mock.server.runtime import Runtime
+
+REDACTED = "[redacted]"
+# Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
+DIAGNOSED_KINDS = frozenset(
+    {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook"}
+)
+INSERT = (
+    "INSERT INTO journal (ts, app_token, op, encoding, path, user_agent, fields, answer, result, diagnosis,"
+    " diagnosed, pushes, mid, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def redact(value: Any, top: bool = True) -> Any:
+    """What was read, fit to keep: the app token and uploaded files' bytes replaced."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if top and k == "token" and not isinstance(v, dict) else redact(v, False))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v, False) for v in value]
+    if isinstance(value, UploadedFile):
+        return {"file": value.filename, "bytes": len(value.content), "content": REDACTED}
+    return value
+
+
+def _text(value: str | None) -> str | None:
+    """A column of text: a lone surrogate (sent as "\\ud800") is kept escaped, since SQLite stores UTF-8."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # a number past 64 bits, a lone surrogate: the json module writes those, escaped
+        import json
+
+        return json.dumps(value, default=str)
+
+
+def write(
+    rt: Runtime,
+    *,
+    path: str,
+    encoding: str,
+    user_agent: str,
+    fields: dict,
+    answer: dict,
+    app: sqlite3.Row | None,
+    op: str | None,
+    notes: list[dict],
+    pushes: list[int],
+    mid: int | None,
+    fault: bool = False,
+) -> int:
+    """Write one entry in the open transaction; -> its id."""
+    diagnosed = any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
+    app_token = app["token"] if app is not None else None
+    result = bool(answer.get("result"))
+    cur = rt.store.conn.execute(
+        INSERT,
+        (
+            rt.clock.now(),
+            app_token,
+            _text(op) if isinstance(op, str) else None,
+            encoding,
+            _text(path),
+            _text(user_agent[:300]),
+            _json(redact(fields)),
+            _json(answer),
+            result,
+            _json(notes) if notes else "[]",
+            diagnosed,
+            _json(pushes) if pushes else "[]",
+            mid,
+            fault,
+        ),
+    )
+    rt.records_changed(
+        "requests", ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)
+    )
+    return cur.lastrowid
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # kept escaped by the json module (a lone surrogate)
+        import json
+
+        return json.loads(text)
+
+
+def view(row: sqlite3.Row) -> dict:
+    entry = {
+        "id": row["id"],
+        "ts": iso(row["ts"]),
+        "app": row["app_token"],
+        "op": row["op"],
+        "encoding": row["encoding"],
+        "path": row["path"],
+        "user_agent": row["user_agent"],
+        "fields": _loads(row["fields"]),
+        "answer": _loads(row["answer"]),
+        "diagnosis": _loads(row["diagnosis"]),
+        "pushes": orjson.loads(row["pushes"]),
+    }
+    if row["mid"] is not None:
+        entry["mid"] = row["mid"]
+    if row["fault"]:
+        entry["fault"] = True
+    return entry

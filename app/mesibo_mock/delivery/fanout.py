@@ -1,0 +1,121 @@
+"""A message to its recipients: who they are, whether each is online, and a push to every device of
+each offline one (SPEC section 4).
+
+A group is delivered in batches of members, each batch one transaction that also moves the message's
+cursor: a message to a group of any size neither holds the server for long nor runs into SQLite's
+limits, and after a crash its delivery resumes where the last committed batch ended. The first batch
+goes with the request, so a message to up to BATCH_MEMBERS members has every record committed when
+its answer leaves; the scheduler does the rest.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+
+from mesibo_mock.delivery.engine import Round
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import messages, people
+
+BATCH_MEMBERS = 1000
+CHUNK = 500  # addresses per statement
+
+
+def deliver(rt: Runtime, app: sqlite3.Row, message: sqlite3.Row, outbox=None) -> bool:
+    """Deliver the next batch of `message` in the caller's transaction; -> whether more is owed."""
+    now = rt.clock.now()
+    if message["gid"] is not None:
+        recipients, devices, cursor = _group_batch(rt, message)
+    else:
+        recipients, devices, cursor = _listed(rt, app, message)
+    # Real time only (expiry 0), or past its expiry: an offline recipient gets nothing, not even later.
+    for_offline = message["expiry"] > 0 and now < message["ts"] + message["expiry"]
+    if devices and for_offline:
+        sender = people.user_by_address(rt, app["id"], message["from_address"])
+        title = messages.push_title(
+            message["title"], sender["name"] if sender else None, message["from_address"]
+        )
+        rnd = Round(rt, app, outbox)
+        for device in devices:
+            rnd.add(device, "message", message["message"], title=title, mid=message["id"])
+        rnd.send()
+    messages.add_recipients(rt, message, [(r["address"], bool(r["online"])) for r in recipients])
+    if outbox is not None and for_offline:
+        offline = [r for r in recipients if not r["online"]]
+        if offline:
+            outbox.offline_message(app, message, offline)
+    messages.mark_delivered(rt, message, cursor)
+    return cursor is not None
+
+
+def _group_batch(
+    rt: Runtime, message: sqlite3.Row
+) -> tuple[list[sqlite3.Row], list[sqlite3.Row], int | None]:
+    """The next BATCH_MEMBERS members that can receive, except the sender: -> (recipients, the
+    devices of the offline ones, the cursor to go on from or None when this batch is the last)."""
+    after = message["cursor"] or 0
+    ids = rt.store.all(
+        "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? ORDER BY id LIMIT ?",
+        (message["gid"], after, BATCH_MEMBERS + 1),
+    )
+    if not ids:
+        return [], [], None
+    batch = ids[:BATCH_MEMBERS]
+    last = batch[-1]["id"]
+    args = (message["gid"], after, last, message["from_address"])
+    members = (
+        " FROM group_members m JOIN users u ON u.id = m.user_id{join}"
+        " WHERE m.group_id = ? AND m.cr AND m.id > ? AND m.id <= ? AND u.active AND u.address != ?"
+    )
+    recipients = rt.store.all(
+        "SELECT u.id AS uid, u.address, u.online" + members.format(join="") + " ORDER BY m.id", args
+    )
+    devices = rt.store.all(
+        "SELECT d.*"
+        + members.format(join=" JOIN devices d ON d.app_id = u.app_id AND d.address = u.address")
+        + " AND NOT u.online ORDER BY m.id, d.id",
+        args,
+    )
+    return recipients, devices, last if len(ids) > BATCH_MEMBERS else None
+
+
+def _listed(
+    rt: Runtime, app: sqlite3.Row, message: sqlite3.Row
+) -> tuple[list[sqlite3.Row], list[sqlite3.Row], None]:
+    """The active users named in `to`, in the order named, and the devices of the offline ones."""
+    addresses: list[str] = orjson.loads(message["to_list"] or "[]")
+    found: dict[str, sqlite3.Row] = {}
+    devices: list[sqlite3.Row] = []
+    for start in range(0, len(addresses), CHUNK):
+        chunk = addresses[start : start + CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        args = [app["id"], *chunk]
+        for row in rt.store.all(
+            f"SELECT id AS uid, address, online FROM users WHERE app_id = ? AND active AND address IN ({marks})",
+            args,
+        ):
+            found[row["address"]] = row
+        devices += rt.store.all(
+            "SELECT d.* FROM devices d JOIN users u ON u.app_id = d.app_id AND u.address = d.address"
+            f" WHERE d.app_id = ? AND u.active AND NOT u.online AND d.address IN ({marks}) ORDER BY d.id",
+            args,
+        )
+    order = {a: i for i, a in enumerate(addresses)}
+    devices.sort(key=lambda d: (order[d["address"]], d["id"]))
+    return [found[a] for a in addresses if a in found], devices, None
+
+
+def deliver_due(rt: Runtime, outbox) -> bool:
+    """One batch of the oldest message whose delivery is owed and due (scheduled, or a large group
+    under way); -> whether more is owed now. Called by the scheduler, batch after batch."""
+    due = messages.due(rt, rt.clock.now(), 1)
+    if not due:
+        return False
+    message = due[0]
+    app = rt.store.one("SELECT * FROM apps WHERE token = ?", (message["app_token"],))
+    if app is None:  # its app was deleted: nothing to deliver to
+        messages.mark_delivered(rt, message, None)
+        return True
+    deliver(rt, app, message, outbox)
+    return True

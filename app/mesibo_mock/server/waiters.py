@@ -1,0 +1,93 @@
+"""Long-polls that cost nothing while they wait.
+
+A waiter registers the kind of record it waits for and the equality filters of its query. A new
+record wakes only the waiters whose filters it meets, and each waiter then runs its query once; an
+idle waiter has no timer of its own besides its deadline, and learns that its client has gone from
+the server itself (an ASGI `http.disconnect`), not by asking every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+
+class Waiter:
+    __slots__ = ("filters", "future")
+
+    def __init__(self, filters: tuple[tuple[str, Any], ...], future: asyncio.Future) -> None:
+        self.filters = filters
+        self.future = future
+
+    def matches(self, record: dict) -> bool:
+        return all(record.get(key) == value for key, value in self.filters)
+
+    def wake(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
+class Waiters:
+    def __init__(self) -> None:
+        self._by_kind: dict[str, set[Waiter]] = {}
+        self.stopping = False
+
+    def __len__(self) -> int:
+        return sum(len(w) for w in self._by_kind.values())
+
+    def changed(self, kind: str, records: Iterable[dict] | None = None) -> None:
+        """New records of `kind` (None: anything may have changed, as after a reset): wake the waiters
+        they could match."""
+        waiting = self._by_kind.get(kind)
+        if not waiting:
+            return
+        records = list(records) if records is not None else None
+        for waiter in list(waiting):
+            if records is None or any(waiter.matches(r) for r in records):
+                waiter.wake()
+
+    def stop(self) -> None:
+        """The server is stopping: every long-poll answers now."""
+        self.stopping = True
+        for waiting in self._by_kind.values():
+            for waiter in list(waiting):
+                waiter.wake()
+
+    async def poll(
+        self,
+        kind: str,
+        filters: dict[str, Any],
+        query: Callable[[], list],
+        wait: float,
+        disconnected: Callable[[], Awaitable[None]] | None = None,
+    ) -> list:
+        """Run `query` now, and again each time a matching record comes, until it finds something,
+        `wait` seconds pass, the client goes or the server stops."""
+        found = query()
+        if found or wait <= 0 or self.stopping:
+            return found
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        conditions = tuple((k, v) for k, v in filters.items() if v is not None)
+        gone = asyncio.ensure_future(disconnected()) if disconnected is not None else None
+        try:
+            while True:
+                waiter = Waiter(conditions, loop.create_future())
+                self._by_kind.setdefault(kind, set()).add(waiter)
+                timer = loop.call_at(deadline, waiter.wake)
+                if gone is not None:
+                    gone.add_done_callback(lambda _t, w=waiter: w.wake())
+                try:
+                    await waiter.future
+                finally:
+                    timer.cancel()
+                    self._by_kind[kind].discard(waiter)
+                if gone is not None and gone.done():
+                    return found
+                found = query()
+                if found or self.stopping or loop.time() >= deadline:
+                    return found
+        finally:
+            if gone is not None:
+                gone.cancel()

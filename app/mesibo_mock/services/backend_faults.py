@@ -1,0 +1,83 @@
+"""Faults of the backend API itself (SPEC section 6): the next calls that match an op and/or an app
+answer with a row of the error table, a bare HTTP status as a proxy would send, or only after a delay.
+So a chat backend's error handling can be tested."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mesibo_mock.clock import iso
+from mesibo_mock.server.runtime import Runtime
+
+MAX_DELAY = 60.0
+
+
+def add(
+    rt: Runtime,
+    *,
+    op: str | None,
+    token: str | None,
+    error: str | None,
+    http: int | None,
+    delay: float | None,
+    count: int | None,
+) -> sqlite3.Row:
+    with rt.store.tx():
+        fault_id = rt.store.insert(
+            "backend_faults",
+            {
+                "op": op,
+                "app_token": token,
+                "error": error,
+                "http": http,
+                "delay": delay,
+                "remaining": count,
+                "created": rt.clock.now(),
+            },
+        )
+        row = rt.store.one("SELECT * FROM backend_faults WHERE id = ?", (fault_id,))
+    rt.backend_faults_changed()
+    return row
+
+
+def clear(rt: Runtime, fault_id: int | None = None) -> int:
+    with rt.store.tx():
+        if fault_id is None:
+            deleted = rt.store.run("DELETE FROM backend_faults").rowcount
+        else:
+            deleted = rt.store.run("DELETE FROM backend_faults WHERE id = ?", (fault_id,)).rowcount
+    rt.backend_faults_changed()
+    return deleted
+
+
+def take(rt: Runtime, op: str | None, token: str | None) -> sqlite3.Row | None:
+    """The oldest fault matching this call, used once (a count of null never runs out)."""
+    row = rt.store.one(
+        "SELECT * FROM backend_faults WHERE (op IS NULL OR op = ?) AND (app_token IS NULL OR app_token = ?)"
+        " ORDER BY id LIMIT 1",
+        (op, token),
+    )
+    if row is None:
+        return None
+    with rt.store.tx():
+        if row["remaining"] is None:
+            return row
+        if row["remaining"] <= 1:
+            rt.store.run("DELETE FROM backend_faults WHERE id = ?", (row["id"],))
+            rt.backend_faults_changed()
+        else:
+            rt.store.run("UPDATE backend_faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
+    return row
+
+
+def view(row: sqlite3.Row) -> dict:
+    return {
+        "id": row["id"],
+        "op": row["op"],
+        "token": row["app_token"],
+        "error": row["error"],
+        "http": row["http"],
+        "delay": row["delay"],
+        "count": row["remaining"],
+        "created": iso(row["created"]),
+    }
