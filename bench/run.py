@@ -296,7 +296,7 @@ def group_message_ms(tmp: str, calls: int = 15) -> tuple[float, int]:
         times.append(time.perf_counter() - started)
         if not answer["result"]:
             raise RuntimeError(f"group message refused: {answer}")
-        pushes = len(client.get(f"/_mock/messages/{answer['message']['mid']}").json()["pushes"])
+        pushes = len(client.get(f"/_mock/messages/{answer['mid']}").json()["pushes"])
     client.close()
     stop(proc)
     return statistics.median(times) * 1000, pushes

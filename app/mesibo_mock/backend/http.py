@@ -93,7 +93,7 @@ class Call:
     __slots__ = ("path", "user_agent", "encoding", "fields")
 
     def __init__(self, request: Request) -> None:
-        self.path = request.url.path
+        self.path = request.scope["path"]
         self.user_agent = request.headers.get("user-agent", "")
         self.encoding = "query"
         self.fields: dict = {}
@@ -101,16 +101,19 @@ class Call:
 
 async def read_fields(request: Request, call: Call, limit: int) -> dict:
     content_type = request.headers.get("content-type")
-    if parsing.is_multipart(content_type):
-        call.encoding = "multipart"
-    call.fields = fields = parsing.parse_query(request.scope.get("query_string", b""))
+    query = request.scope.get("query_string", b"")
+    call.fields = fields = parsing.parse_query(query) if query else {}
     body = await read_body(request, limit)
-    call.encoding = parsing.body_encoding(body, content_type)
-    if call.encoding == "multipart":
+    call.encoding = encoding = parsing.body_encoding(body, content_type)
+    if encoding == "multipart":
         from_body = await parse_multipart(request.headers, body, limit)
+    elif encoding == "json":
+        from_body = parsing.parse_json_object(body)
+    elif encoding == "form":
+        from_body = parsing.parse_form(body)
     else:
-        from_body = parsing.parse_body(body, content_type)
-    call.fields = parsing.merge(fields, from_body)
+        return fields
+    call.fields = parsing.merge(fields, from_body) if fields else from_body
     return call.fields
 
 
@@ -161,21 +164,20 @@ def make_endpoint(rt: Runtime):
                         "kind": "fault",
                     }
                 )
-            with rt.store.tx():
-                journal.write(
-                    rt,
-                    path=call.path,
-                    encoding=call.encoding,
-                    user_agent=call.user_agent,
-                    fields=fields,
-                    answer=outcome.body,
-                    app=outcome.app,
-                    op=outcome.op,
-                    notes=notes,
-                    pushes=outbox.push_ids if outbox is not None else [],
-                    mid=outcome.mid,
-                    fault=fault is not None,
-                )
+            journal.write(
+                rt,
+                path=call.path,
+                encoding=call.encoding,
+                user_agent=call.user_agent,
+                fields=fields,
+                answer=outcome.body,
+                app=outcome.app,
+                op=outcome.op,
+                notes=notes,
+                pushes=outbox.push_ids if outbox is not None else [],
+                mid=outcome.mid,
+                fault=fault is not None,
+            )
         try:
             await rt.store.flush()  # answer only once the write is durable
         except StoreError as exc:
@@ -219,7 +221,7 @@ async def record(
     fault: bool = False,
 ) -> None:
     """Journal a call that went no further than the door (or a fault), commit, and log it."""
-    with rt.store.deferred(), rt.store.tx():
+    with rt.store.deferred():
         journal.write(
             rt,
             path=call.path,

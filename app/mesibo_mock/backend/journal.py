@@ -22,23 +22,21 @@ DIAGNOSED_KINDS = frozenset(
     {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook"}
 )
 INSERT = (
-    "INSERT INTO journal (ts, app_token, op, encoding, path, user_agent, fields, answer, result, diagnosis,"
-    " diagnosed, pushes, mid, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO journal (ts, app_id, app_token, op, encoding, path, user_agent, fields, answer, result,"
+    " diagnosis, diagnosed, pushes, mid, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def redact(value: Any, top: bool = True) -> Any:
-    """What was read, fit to keep: the app token and uploaded files' bytes replaced."""
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if top and k == "token" and not isinstance(v, dict) else redact(v, False))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v, False) for v in value]
-    if isinstance(value, UploadedFile):
-        return {"file": value.filename, "bytes": len(value.content), "content": REDACTED}
-    return value
+def redact(fields: dict) -> dict:
+    """What was read, fit to keep: the app token and uploaded files' bytes replaced. Both only ever
+    sit at the top level (a nested `token`, such as `user.token`, is a user's token request)."""
+    out = dict(fields)
+    if "token" in out and not isinstance(out["token"], dict):
+        out["token"] = REDACTED
+    for key, value in out.items():
+        if type(value) is UploadedFile:
+            out[key] = {"file": value.filename, "bytes": len(value.content), "content": REDACTED}
+    return out
 
 
 def _text(value: str | None) -> str | None:
@@ -71,34 +69,32 @@ def write(
     pushes: list[int],
     mid: int | None,
     fault: bool = False,
-) -> int:
-    """Write one entry in the open transaction; -> its id."""
+) -> None:
+    """Write one entry with the next commit (the call's own group commit)."""
     diagnosed = any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
     app_token = app["token"] if app is not None else None
     result = bool(answer.get("result"))
-    cur = rt.store.conn.execute(
-        INSERT,
-        (
-            rt.clock.now(),
-            app_token,
-            _text(op) if isinstance(op, str) else None,
-            encoding,
-            _text(path),
-            _text(user_agent[:300]),
-            _json(redact(fields)),
-            _json(answer),
-            result,
-            _json(notes) if notes else "[]",
-            diagnosed,
-            _json(pushes) if pushes else "[]",
-            mid,
-            fault,
-        ),
+    row = (
+        rt.clock.now(),
+        app["id"] if app is not None else None,
+        app_token,
+        _text(op) if isinstance(op, str) else None,
+        encoding,
+        _text(path),
+        _text(user_agent[:300]),
+        _json(redact(fields)),
+        _json(answer),
+        result,
+        _json(notes) if notes else "[]",
+        diagnosed,
+        _json(pushes) if pushes else "[]",
+        mid,
+        fault,
     )
-    rt.records_changed(
-        "requests", ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)
-    )
-    return cur.lastrowid
+    announced = ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)
+    # Written with the next group commit, all the calls of the moment in one executemany; long-polls
+    # are woken once it is in.
+    rt.store.append(INSERT, row, lambda: rt.records_changed("requests", announced))
 
 
 def _loads(text: str) -> Any:

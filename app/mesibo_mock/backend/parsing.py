@@ -220,11 +220,11 @@ def parse_form(body: bytes) -> dict:
 
 def body_encoding(body: bytes, content_type: str | None) -> str:
     """How a request's fields came: json, form, multipart, or (no body) the query string."""
-    if is_multipart(content_type):
-        return "multipart"
-    if not body.strip():
-        return "query"
     kind = media_type(content_type)
+    if kind == "multipart/form-data":
+        return "multipart"
+    if not body or body.isspace():
+        return "query"
     if kind == "application/json" or kind.endswith("+json") or looks_like_json(body):
         return "json"
     return "form"

@@ -398,9 +398,12 @@ async def list_requests(
     redacted), the answer as sent, the pushes and message it caused, and the emulator's diagnosis.
     `diagnosed=true`: only calls refused, with fields no op reads, or with recipients skipped."""
     filters = {"app_token": token, "op": op, "result": result, "diagnosed": diagnosed}
+    app = apps.by_token(rt, token) if token is not None else None
+    # by the app's number, which is indexed; the token too, for entries of an app deleted since
+    by_app = {"app_id": app["id"] if app is not None else None, "app_token": token}
 
     def query():
-        clause, args = where(filters, ("id > ?", after), ("id < ?", before))
+        clause, args = where({**filters, **by_app}, ("id > ?", after), ("id < ?", before))
         rows = rt.store.all(f"SELECT * FROM journal{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
         return [journal.view(r) for r in rows]
 

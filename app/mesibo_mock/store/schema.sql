@@ -115,8 +115,9 @@ CREATE TABLE IF NOT EXISTS groups (
 CREATE INDEX IF NOT EXISTS ix_groups_app ON groups (app_id, id);
 
 CREATE TABLE IF NOT EXISTS journal (
-	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+	id INTEGER NOT NULL, 
 	ts FLOAT NOT NULL, 
+	app_id INTEGER, 
 	app_token VARCHAR, 
 	op VARCHAR, 
 	encoding VARCHAR NOT NULL, 
@@ -129,10 +130,11 @@ CREATE TABLE IF NOT EXISTS journal (
 	diagnosed BOOLEAN DEFAULT 0 NOT NULL, 
 	pushes VARCHAR DEFAULT '[]' NOT NULL, 
 	mid INTEGER, 
-	fault BOOLEAN DEFAULT 0 NOT NULL
+	fault BOOLEAN DEFAULT 0 NOT NULL, 
+	PRIMARY KEY (id)
 );
 
-CREATE INDEX IF NOT EXISTS ix_journal_app ON journal (app_token, id);
+CREATE INDEX IF NOT EXISTS ix_journal_app ON journal (app_id, id);
 
 CREATE TABLE IF NOT EXISTS message_recipients (
 	id INTEGER NOT NULL, 

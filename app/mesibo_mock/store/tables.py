@@ -282,12 +282,14 @@ class BackendFault(SQLModel, table=True):
 
 
 class JournalEntry(SQLModel, table=True):
-    """One call to the backend paths, as the request journal shows it (SPEC section 6)."""
+    """One call to the backend paths, as the request journal shows it (SPEC section 6). Written on the
+    hot path, so it is kept lean: no AUTOINCREMENT, and the app is indexed by its number, not its token."""
 
     __tablename__ = "journal"
-    __table_args__ = (Index("ix_journal_app", "app_token", "id"), {"sqlite_autoincrement": True})
+    __table_args__ = (Index("ix_journal_app", "app_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     ts: float
+    app_id: int | None = None  # null: no app was named (a refused token, a body that could not be read)
     app_token: str | None = None
     op: str | None = None
     encoding: str
