@@ -40,8 +40,9 @@ def userset(ctx: OpContext, fields: dict) -> dict:
     """Its answer shows the user as usersget does (SPEC section 4)."""
     user = _existing(ctx, *_who(fields))
     changes = entity_fields(fields, "user")
-    token = optional_object(fields, "user.token")
-    remove = token is not None and "remove" in token and as_bool("user.token.remove", token["remove"])
+    optional_object(fields, "user.token")
+    remove = pick(fields, "user.token.remove", "remove")  # flat: the form-mode PHP helper's `remove=1`
+    remove = remove not in (None, "") and as_bool("user.token.remove", remove)
     user = people.update_user(ctx.rt, user, **changes)
     if remove:
         people.remove_tokens(ctx.rt, user)
@@ -214,7 +215,8 @@ DOCS = {
             )
         },
         required=("user.address",),
-        flat={k: v for k, v in FLAT.items() if k not in ("appid", "expiry", "renew")},
+        flat={k: v for k, v in FLAT.items() if k not in ("appid", "expiry", "renew")}
+        | {"remove": "user.token.remove"},
         ignored=USER_IGNORED,
         example={"user": {"address": "123456", "profile": {"status": "busy"}}},
         answer={"user": LISTED_USER},
