@@ -85,7 +85,8 @@ def test_dashboard_shows_apps_pushes_live_and_never_a_key(browser, stack):
     assert "dashboard-demo" in page.inner_text("#apps")
     assert "com.example.app" in page.inner_text("#apps")
 
-    # a push made through /backend before the page was opened
+    # a push made through /backend before the page was opened, on the Pushes tab
+    page.click("#tab-pushes")
     for result in first:
         page.wait_for_selector(f'#pushes tr.record[data-id="{result["id"]}"]', timeout=5000)
 
@@ -130,7 +131,7 @@ def test_dashboard_controls_clear_and_advance(browser, stack):
     stack.freeze(True)
     stack.backend("pushtest", push={"address": "7"})
     page = browser.new_page()
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#pushes")
     page.wait_for_selector("#pushes tr.record")
     page.fill("#advance-amount", "30")
     page.click("#advance")  # the fallback becomes due and is made at once
@@ -149,7 +150,7 @@ def test_dashboard_reset_button_wipes_and_reloads(browser, stack):
     stack.create_app("extra", "extra-token")
     page = browser.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # the "wipe everything?" confirmation
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#pushes")
     page.wait_for_selector("#pushes tr.record")
     assert page.locator("article.app").count() == 2
     page.click("#reset")
@@ -171,7 +172,7 @@ def test_dashboard_needs_the_admin_token_when_one_is_set(browser):
     with MesiboMock(env={"ADMIN_TOKEN": "adm"}) as mock:
         page = browser.new_page()
         assert page.goto(mock.url + "/_mock/ui").status == 401
-        assert page.goto(mock.url + "/_mock/ui?admin_token=adm").status == 200
+        assert page.goto(mock.url + "/_mock/ui?admin_token=adm#pushes").status == 200
         page.wait_for_selector("#push-count:not(:empty)", timeout=5000)  # its API calls carry the token
         page.close()
 
@@ -184,9 +185,9 @@ def test_dashboard_shows_users_groups_and_live_messages_linked_to_their_pushes(b
     ]
     stack.set_online("654321", True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#people")
 
-    # users with their online state, groups with their members
+    # users with their online state, groups with their members (the Users & groups tab)
     online = page.locator('table.users tr[data-address="654321"] td.online').inner_text()
     assert "online" in online and "offline" not in online
     assert "offline" in page.locator('table.users tr[data-address="777"] td.online').inner_text()
@@ -194,7 +195,8 @@ def test_dashboard_shows_users_groups_and_live_messages_linked_to_their_pushes(b
     assert "Team" in group.inner_text()
     assert [m.inner_text().split()[0] for m in group.locator(".member").all()] == ["123456", "654321", "777"]
 
-    # a message sent after the page opened appears without a reload
+    # a message sent after the page opened appears without a reload, on the Messages tab
+    page.click("#tab-messages")
     mid = stack.send_message("654321", gid=gid, message="hello team")
     row = page.wait_for_selector(f'#messages tr.message[data-mid="{mid}"]', timeout=5000)
     assert "hello team" in row.inner_text()
@@ -207,11 +209,11 @@ def test_dashboard_shows_users_groups_and_live_messages_linked_to_their_pushes(b
     assert (
         sorted(int(a.get_attribute("data-push")) for a in detail.query_selector_all("a.push-link")) == pushes
     )
-    detail.query_selector("a.push-link").click()
-    push_detail = page.wait_for_selector(f'tr.detail[data-detail="{min(pushes)}"]', timeout=5000)
+    page.locator(f'tr.detail[data-message-detail="{mid}"] a.push-link[data-push="{min(pushes)}"]').click()
+    page.wait_for_selector(f'tr.detail[data-detail="{min(pushes)}"]', timeout=5000)  # on the Pushes tab
 
     # and the push shows the message it came from
-    link = push_detail.query_selector("a.message-link")
+    link = page.locator(f'tr.detail[data-detail="{min(pushes)}"] a.message-link')
     assert link.get_attribute("data-mid") == str(mid) and f"message {mid}" in link.inner_text()
     page.close()
 
@@ -224,7 +226,7 @@ def test_dashboard_marks_clock_offset_fallbacks_and_injected_faults(browser, sta
     stack.advance(2 * 3600)  # the fallback of the silent device's push becomes due and is made
     [fallback] = stack.pushes(kind="fallback")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#pushes")
 
     # the header says the clock is not real time, and by how much
     page.wait_for_function(
@@ -246,6 +248,7 @@ def test_dashboard_marks_clock_offset_fallbacks_and_injected_faults(browser, sta
     page.wait_for_selector(f'tr.detail[data-detail="{silent["id"]}"]', timeout=5000)
 
     # the devices table fits a 1,400 px window: no horizontal scrolling
+    page.click("#tab-people")
     overflow = page.evaluate(
         "[...document.querySelectorAll('.devices-box')].map(b => b.scrollWidth - b.clientWidth)"
     )
@@ -344,12 +347,14 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
                 f"document.getElementById('notice').textContent.startsWith({json.dumps(what)})", timeout=8000
             )
 
+        def tab(name: str) -> None:
+            page.click(f"#tab-{name}")
+            page.wait_for_selector(f"#panel-{name}:not([hidden])", timeout=5000)
+
         def settle() -> None:
             """Wait for the reload that follows a successful action (the console re-renders the page)."""
             page.evaluate("window.__stale = true")  # the reload comes 400 ms after the notice
-            page.wait_for_function(
-                "!window.__stale && document.getElementById('push-count').textContent !== ''", timeout=8000
-            )
+            page.wait_for_function("!window.__stale && document.body.dataset.refreshed", timeout=8000)
 
         # create an app: its token is shown, ready to copy
         page.fill("#create-app input[name=name]", "console")
@@ -361,6 +366,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         assert mock.app("console-token")["name"] == "console"
         page.goto(ui)
         app = 'article.app[data-token="console-token"]'
+        people = 'article.people[data-token="console-token"]'
 
         # upload a credential by choosing a file; a refused one shows the real pushupload cause
         (tmp_path / "service.json").write_bytes(samples.fcm("console-project"))
@@ -419,14 +425,16 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         assert mock.app("console-token")["webhook"] is None
         settle()
 
-        # register devices as the SDK would
+        # register devices as the SDK would (on the Users & groups tab, which a reload keeps)
+        tab("people")
         for address, token in (("ann", "fcm-ann"), ("bob", "fcm-bob")):
-            page.fill(f"{app} .device-form input[name=address]", address)
-            page.fill(f"{app} .device-form input[name=push_token]", token)
-            page.uncheck(f"{app} .device-form input[name=responds]")
-            page.click(f"{app} .device-form button[type=submit]")
+            page.fill(f"{people} .device-form input[name=address]", address)
+            page.fill(f"{people} .device-form input[name=push_token]", token)
+            page.uncheck(f"{people} .device-form input[name=responds]")
+            page.click(f"{people} .device-form button[type=submit]")
             done("register a device: done")
             settle()
+        tab("apps")
         devices = mock.devices(token="console-token")
         assert {(d["address"], d["responds"]) for d in devices} == {("ann", False), ("bob", False)}
 
@@ -435,8 +443,10 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         page.click(f"{app} .pushtest-form button[type=submit]")
         done("pushtest: done")
         [push] = mock.pushes(token="console-token")
-        page.wait_for_selector(f'#pushes tr.record[data-id="{push["id"]}"]', timeout=5000)
         assert "sent" in page.inner_text(f"{app} .pushtest-result")
+        tab("pushes")
+        page.wait_for_selector(f'#pushes tr.record[data-id="{push["id"]}"]', timeout=5000)
+        tab("apps")
 
         # an error is shown with the envelope's error, code and cause
         page.fill(f"{app} .pushtest-form input[name=address]", "nobody")
@@ -444,10 +454,12 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         done("pushtest refused: INVALIDVALUE (code 400): 'push.address' is not a user of this app")
 
         # mark a user online, then send a message from one user to another
-        page.click(f'{app} button.toggle-online[data-address="bob"]')
+        tab("people")
+        page.click(f'{people} button.toggle-online[data-address="bob"]')
         done("set bob online: done")
         assert {u["address"]: u["online"] for u in mock.users(token="console-token")}["bob"] is True
         settle()
+        tab("apps")
         page.fill(f"{app} .message-form input[name=from]", "ann")
         page.fill(f"{app} .message-form input[name=to]", "bob")
         page.fill(f"{app} .message-form input[name=message]", "hello from the console")
@@ -456,10 +468,12 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         [message] = mock.messages(token="console-token")
         assert message["message"] == "hello from the console" and message["pushes"] == []  # bob is online
         settle()
-        page.click(f'{app} button.toggle-online[data-address="bob"]')  # and offline again
+        tab("people")
+        page.click(f'{people} button.toggle-online[data-address="bob"]')  # and offline again
         done("set bob offline: done")
         assert {u["address"]: u["online"] for u in mock.users(token="console-token")}["bob"] is False
         settle()
+        tab("apps")
 
         # ... and to a group, picked from the app's groups
         mock.client.post(
@@ -470,7 +484,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
                 "group": {"name": "pair", "members": {"m": "ann,bob"}},
             },
         )
-        page.goto(ui)
+        page.goto(ui)  # a full load (not only a new #hash), with the new group in the list
         page.fill(f"{app} .message-form input[name=from]", "ann")
         page.select_option(f"{app} .message-form select[name=gid]", label="pair (1)")
         page.fill(f"{app} .message-form input[name=message]", "to the pair")
@@ -482,6 +496,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         settle()
 
         # inject a fault aimed at an address with a count, list it, remove it; clear them all
+        tab("faults")
         page.select_option("#fault-form select[name=error]", "QUOTA_EXCEEDED")
         page.select_option("#fault-form select[name=target]", "address")
         page.fill("#fault-form input[name=value]", "ann")
@@ -513,6 +528,18 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         done("clear the faults: done")
         assert mock.client.get("/_mock/faults").json()["faults"] == []
 
+        # a backend fault from the dashboard: the next useradd answers QUOTAEXCEEDED
+        page.select_option("#backend-fault-form select[name=op]", "useradd")
+        page.select_option("#backend-fault-form select[name=answer]", "error:QUOTAEXCEEDED")
+        page.click("#backend-fault-form button[type=submit]")
+        done("set a backend fault (error:QUOTAEXCEEDED): done")
+        page.wait_for_selector("#backend-faults tbody tr", timeout=5000)
+        refused = mock.client.post(
+            "/backend", json={"op": "useradd", "token": "console-token", "user": {"address": "x"}}
+        ).json()
+        assert refused["error"] == "QUOTAEXCEEDED" and refused["code"] == 503
+        assert mock.client.get("/_mock/backend-faults").json()["faults"] == []
+
         # the clock: advance by a chosen amount, freeze, back to real time
         page.fill("#advance-amount", "2")
         page.select_option("#advance-unit", "3600")
@@ -529,6 +556,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         assert abs(mock.clock()["offset"]) < 5 and mock.clock()["frozen"] is False
         settle()
 
+        tab("apps")
         if os.environ.get("MESIBO_MOCK_SCREENSHOT_CONSOLE"):
             page.locator(app).screenshot(path=os.environ["MESIBO_MOCK_SCREENSHOT_CONSOLE"] + ".png")
 
@@ -541,11 +569,113 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         assert unlabeled == []
         page.set_viewport_size({"width": 420, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= 440
-        assert page.locator(f"{app} .device-form").is_visible()
+        assert page.locator(f"{app} .pushtest-form").is_visible()
 
         # delete the app
         page.set_viewport_size({"width": 1280, "height": 900})
         page.click(f"{app} .delete-app")
         done("delete the app: done")
         assert "console-token" not in [a["token"] for a in mock.apps()]
+        page.close()
+
+
+def test_the_requests_tab_marks_refused_and_diagnosed_calls_and_opens_each(browser, stack):
+    stack.backend("pushset", push={"sounds": True})  # a typo Mesibo would ignore
+    stack.backend("userdel", user={"address": "nobody"})  # refused
+    ok = stack.backend("usersget")
+    assert ok["result"] is True
+    [typo] = stack.requests(op="pushset", limit=1)
+    [refused] = stack.requests(op="userdel")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stack.url + "/_mock/ui#requests")
+    page.wait_for_selector(f'#requests tr.request[data-id="{refused["id"]}"].refused', timeout=5000)
+    ids = [int(r.get_attribute("data-id")) for r in page.locator("#requests tr.request").all()]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    typo_row = page.locator(f'#requests tr.request[data-id="{typo["id"]}"]')
+    assert "diagnosed" in typo_row.get_attribute("class") and "refused" not in typo_row.get_attribute("class")
+    assert "did you mean 'push.sound'?" in typo_row.inner_text()
+    typo_row.click()
+    detail = page.locator(f'tr.detail[data-request-detail="{typo["id"]}"]')
+    detail.wait_for(timeout=5000)
+    assert '"sounds": true' in detail.locator("pre.fields").inner_text()
+    assert '"result": true' in detail.locator("pre.answer").inner_text()
+    assert "unknown field" in detail.locator("ul.diagnosis").inner_text()
+    assert "[redacted]" in detail.locator("pre.fields").inner_text()  # never the app token
+    assert stack.app_token not in detail.inner_text()
+    page.check("#request-filters input[name=diagnosed]")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#requests tr.request')].length === 2", timeout=5000
+    )
+    page.close()
+
+
+def test_the_events_tab_shows_each_delivery_with_its_events_and_attempts(browser, stack):
+    hook = stack.webhook_receiver()
+    stack.set_online("123456", True)
+    hook.wait_for_events(1, type="user")
+    [delivery] = stack.client.get("/_mock/deliveries").json()["deliveries"]
+    stack.wait_for_deliveries(1)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stack.url + "/_mock/ui#events")
+    row = page.locator(f'#deliveries tr.delivery[data-id="{delivery["id"]}"]')
+    row.wait_for(timeout=5000)
+    assert "user" in row.inner_text() and "delivered" in row.inner_text() and "not https" in row.inner_text()
+    row.click()
+    detail = page.locator(f'tr.detail[data-delivery-detail="{delivery["id"]}"]')
+    detail.wait_for(timeout=5000)
+    assert '"status": "online"' in detail.locator("pre.events").inner_text()
+    assert "MESIBO OK" in detail.locator("pre.attempts").inner_text()
+    assert "HTTPS only" in detail.inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 420])
+def test_every_tab_fits_its_window_without_sideways_scrolling(browser, stack, width):
+    for i in range(30):
+        stack.register_device(
+            f"user-with-a-rather-long-address-{i}@example.com", "android", push_token=f"t-{'x' * 80}-{i}"
+        )
+    stack.backend(
+        "groupadd",
+        group={
+            "name": "everyone",
+            "members": {"m": ",".join(f"user-with-a-rather-long-address-{i}@example.com" for i in range(30))},
+        },
+    )
+    stack.send_message("123456", gid=1, message="a message with a long text " * 10)
+    stack.backend("pushtest", push={"address": "123456"})
+    stack.backend("pushset", push={"sounds": True})
+    stack.inject_fault("UNAVAILABLE", push_token="y" * 200)
+    stack.backend_fault(error="QUOTAEXCEEDED", op="useradd", count=None)
+    hook = stack.webhook_receiver()
+    stack.set_online("123456", True)
+    hook.wait_for_events(1)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(stack.url + "/_mock/ui")
+    for tab in ("apps", "people", "messages", "pushes", "requests", "events", "faults"):
+        page.click(f"#tab-{tab}")
+        page.wait_for_function("document.body.dataset.refreshed", timeout=5000)
+        page.wait_for_timeout(300)  # the tab's rows are in
+        wide = page.evaluate(
+            """[document.documentElement, ...document.querySelectorAll('table, .panel:not([hidden]) > *')]
+                 .filter(e => e.offsetParent !== null || e === document.documentElement)
+                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.className || e.tagName)"""
+        )
+        assert wide == [], (tab, width, wide)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.close()
+
+
+def test_a_big_app_shows_its_first_users_and_says_how_many(browser):
+    with MesiboMock() as mock:
+        for start in range(0, 450, 150):
+            for i in range(start, start + 150):
+                mock.client.post(
+                    f"/_mock/apps/{mock.app_token}/devices",
+                    json={"address": f"u{i}", "platform": "android", "appid": "a.b", "push_token": f"t{i}"},
+                )
+        page = browser.new_page()
+        page.goto(mock.url + "/_mock/ui#people")
+        assert page.locator("table.users tbody tr").count() == 200
+        assert "450, the first 200 shown" in page.text_content("#panel-people")
         page.close()

@@ -227,6 +227,7 @@ class Group(BaseModel):
     expiry: int | None
     profile: dict[str, Any] | None
     members: list[Member]
+    member_count: int
 
 
 class Groups(BaseModel):
@@ -275,6 +276,24 @@ class Event(BaseModel):
 
 class Events(BaseModel):
     events: list[Event]
+
+
+class WebhookDelivery(BaseModel):
+    id: int
+    token: str
+    webhook_id: int
+    url: str
+    state: Literal["pending", "delivered", "failed", "cancelled"]
+    attempts: int
+    next_attempt: str | None
+    event_count: int
+    note: str | None
+    created: str
+    kinds: list[Literal["push", "message", "user"]]
+
+
+class WebhookDeliveries(BaseModel):
+    deliveries: list[WebhookDelivery]
 
 
 class Note(BaseModel):
@@ -345,6 +364,7 @@ ANSWERS: dict[tuple[str, str], tuple[str, type[BaseModel]]] = {
     ("/_mock/webhooks", "get"): ("200", Deliveries),
     ("/_mock/reset", "post"): ("200", Reset),
     ("/_mock/events", "get"): ("200", Events),
+    ("/_mock/deliveries", "get"): ("200", WebhookDeliveries),
     ("/_mock/requests", "get"): ("200", Journal),
     ("/_mock/requests", "delete"): ("200", Deleted),
     ("/_mock/requests/{entry_id}", "get"): ("200", JournalEntry),

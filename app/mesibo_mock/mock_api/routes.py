@@ -24,6 +24,8 @@ from mesibo_mock.store.db import where
 router = APIRouter(prefix="/_mock")
 MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
+PAGE = 1000  # users, devices and groups listed at once unless `limit` says otherwise
+PageSize = Annotated[int, Query(ge=1, le=10_000)]
 CLOCK_EARLIEST = 946684800.0  # 2000-01-01
 CLOCK_LATEST = 221845392000.0  # 9000-01-01
 
@@ -76,10 +78,12 @@ async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep):
 
 
 @router.get("/apps/{token}/devices", tags=["devices"])
-async def list_devices(app: AppDep, rt: RuntimeDep, address: str | None = None):
-    return json_response(
-        {"devices": [people.device_view(d) for d in people.devices_of(rt, app["id"], address)]}
-    )
+async def list_devices(
+    app: AppDep, rt: RuntimeDep, address: str | None = None, after: AfterId = None, limit: PageSize = PAGE
+):
+    """The app's devices, oldest first, a page at a time (`after` a device id)."""
+    rows = people.devices_of(rt, app["id"], address, after=after, limit=limit)
+    return json_response({"devices": [people.device_view(d) for d in rows]})
 
 
 @router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
@@ -170,11 +174,12 @@ async def clear_pushes(rt: RuntimeDep, token: str | None = None):
 
 # --- users, groups, messages, OTPs ------------------------------------------------------------------
 @router.get("/apps/{token}/users", tags=["users"])
-async def list_users(app: AppDep, rt: RuntimeDep):
-    """Every user of the app, with the app ids and expiry of their access tokens."""
-    rows = people.users_of(rt, app["id"])
+async def list_users(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit: PageSize = PAGE):
+    """The app's users, oldest first, a page at a time (`after` a uid), with the app ids and expiry of
+    their access tokens."""
+    rows = people.users_of(rt, app["id"], after=after, limit=limit)
     tokens: dict[int, list[dict]] = {}
-    for t in rt.store.all("SELECT * FROM user_tokens WHERE app_id = ? ORDER BY id", (app["id"],)):
+    for t in people.tokens_of(rt, [row["id"] for row in rows]):
         tokens.setdefault(t["user_id"], []).append({"appid": t["appid"], "expires": iso(t["expires"])})
     users = []
     for row in rows:
@@ -200,10 +205,12 @@ async def set_online(
 
 
 @router.get("/apps/{token}/groups", tags=["groups"])
-async def list_groups(app: AppDep, rt: RuntimeDep):
+async def list_groups(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit: PageSize = PAGE):
+    """The app's groups, oldest first, a page at a time (`after` a gid), each with its first
+    MEMBERS_SHOWN members and how many it has."""
     views = [
-        groups.group_view(row, [groups.member_view(m) for m in groups.members(rt, row)])
-        for row in groups.list_groups(rt, app["id"])
+        groups.group_view(row, [groups.member_view(m) for m in groups.members(rt, row, groups.MEMBERS_SHOWN)])
+        for row in groups.groups_of(rt, app["id"], after=after, limit=limit)
     ]
     return json_response({"groups": views})
 
@@ -355,6 +362,40 @@ async def list_webhook_attempts(
         for r in rows
     ]
     return json_response({"deliveries": views, "pending": pending})
+
+
+@router.get("/deliveries", tags=["webhooks"])
+async def list_deliveries(
+    request: Request,
+    rt: RuntimeDep,
+    token: str | None = None,
+    state: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+):
+    """Each POST to a webhook (one per request or timer round), newest first: where it went, its
+    state, its attempts, the kinds of its events, and what Mesibo's cloud would say of the URL."""
+    filters = {"app_token": token, "state": state}
+
+    def query():
+        clause, args = where(filters, ("id > ?", after))
+        rows = rt.store.all(
+            f"SELECT * FROM webhook_deliveries{clause} ORDER BY id DESC LIMIT ?", [*args, limit]
+        )
+        kinds: dict[int, list[str]] = {r["id"]: [] for r in rows}
+        if rows:
+            marks = ", ".join("?" for _ in rows)
+            for event in rt.store.all(
+                f"SELECT delivery_id, type FROM webhook_events WHERE delivery_id IN ({marks}) ORDER BY id",
+                list(kinds),
+            ):
+                kinds[event["delivery_id"]].append(event["type"])
+        return [webhook.delivery_view(r) | {"kinds": kinds[r["id"]]} for r in rows]
+
+    return json_response(
+        {"deliveries": await long_poll(rt, request, wait, "events", {"app_token": token}, query)}
+    )
 
 
 @router.get("/events", tags=["webhooks"])

@@ -10,6 +10,7 @@ from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.db import safe_loads
 
 EDITABLE = ("name", "flag", "active", "expiry", "expiryext", "profile")
+MEMBERS_SHOWN = 1000  # members listed with a group in /_mock and the dashboard (member_count says all)
 CHUNK = 500  # addresses per statement: far below SQLite's limit on variables
 
 
@@ -134,6 +135,15 @@ def list_groups(rt: Runtime, app_id: int, limit: int | None = None) -> list[sqli
     return rt.store.all(sql, args)
 
 
+def groups_of(rt: Runtime, app_id: int, *, after: int | None = None, limit: int = 1000) -> list[sqlite3.Row]:
+    """An app's groups, oldest first, a page at a time, each with its number of members."""
+    return rt.store.all(
+        "SELECT g.*, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count"
+        " FROM groups g WHERE g.app_id = ? AND g.id > ? ORDER BY g.id LIMIT ?",
+        (app_id, after or 0, limit),
+    )
+
+
 def group_count(rt: Runtime, app_id: int) -> int:
     return rt.store.one("SELECT COUNT(*) AS n FROM groups WHERE app_id = ?", (app_id,))["n"]
 
@@ -165,4 +175,5 @@ def group_view(row: sqlite3.Row, members: list[dict] | None = None) -> dict:
         "profile": safe_loads(row["profile"]),
     }
     view["members"] = members if members is not None else row["member_count"]
+    view["member_count"] = row["member_count"]
     return view

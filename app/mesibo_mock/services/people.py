@@ -101,9 +101,24 @@ def delete_user(rt: Runtime, user: sqlite3.Row) -> None:
             conn.execute(statement, (user["id"],))
 
 
-def users_of(rt: Runtime, app_id: int) -> list[sqlite3.Row]:
-    """Every user of an app, oldest first (the /_mock view and the dashboard)."""
-    return rt.store.all("SELECT * FROM users WHERE app_id = ? ORDER BY id", (app_id,))
+def users_of(rt: Runtime, app_id: int, *, after: int | None = None, limit: int = 1000) -> list[sqlite3.Row]:
+    """An app's users, oldest first, a page at a time (the /_mock view and the dashboard)."""
+    return rt.store.all(
+        "SELECT * FROM users WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?", (app_id, after or 0, limit)
+    )
+
+
+def user_count(rt: Runtime, app_id: int) -> int:
+    return rt.store.one("SELECT COUNT(*) AS n FROM users WHERE app_id = ?", (app_id,))["n"]
+
+
+def tokens_of(rt: Runtime, user_ids: list[int]) -> list[sqlite3.Row]:
+    found: list[sqlite3.Row] = []
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found += rt.store.all(f"SELECT * FROM user_tokens WHERE user_id IN ({marks}) ORDER BY id", chunk)
+    return found
 
 
 def find_users(
@@ -204,12 +219,31 @@ def device_by_id(rt: Runtime, app_id: int, device_id: int) -> sqlite3.Row | None
     return rt.store.one("SELECT * FROM devices WHERE app_id = ? AND id = ?", (app_id, device_id))
 
 
-def devices_of(rt: Runtime, app_id: int, address: str | None = None) -> list[sqlite3.Row]:
-    if address is None:
-        return rt.store.all("SELECT * FROM devices WHERE app_id = ? ORDER BY id", (app_id,))
-    return rt.store.all(
-        "SELECT * FROM devices WHERE app_id = ? AND address = ? ORDER BY id", (app_id, address)
-    )
+def devices_of(
+    rt: Runtime,
+    app_id: int,
+    address: str | None = None,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[sqlite3.Row]:
+    """An app's devices (or one address's), oldest first; a page at a time with `after` and `limit`."""
+    sql, args = "SELECT * FROM devices WHERE app_id = ?", [app_id]
+    if address is not None:
+        sql += " AND address = ?"
+        args.append(address)
+    if after is not None:
+        sql += " AND id > ?"
+        args.append(after)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return rt.store.all(sql, args)
+
+
+def device_count(rt: Runtime, app_id: int) -> int:
+    return rt.store.one("SELECT COUNT(*) AS n FROM devices WHERE app_id = ?", (app_id,))["n"]
 
 
 def delete_device(rt: Runtime, device: sqlite3.Row) -> None:

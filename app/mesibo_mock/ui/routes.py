@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from mesibo_mock import __version__
+from mesibo_mock.backend.registry import OPS
 from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import faults
+from mesibo_mock.errors import BY_ERROR_NAME
 from mesibo_mock.events.webhook import cloud_note
 from mesibo_mock.mock_api.deps import RuntimeDep
 from mesibo_mock.services import apps, groups, people
@@ -39,6 +41,9 @@ def templates():
     return Jinja2Templates(directory=str(HERE / "templates"))
 
 
+SHOWN = 200  # users, devices and groups a page shows per app; the API lists them all, a page at a time
+
+
 @router.get("/ui", response_class=HTMLResponse)
 async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
     now = rt.clock.now()
@@ -48,18 +53,23 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
         view["webhook_note"] = cloud_note(rt, row["webhook_url"])
         for entry in view["credentials"]["apn"]:
             entry["note"] = expiry_note(entry["expiry"], now)
-        view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"])]
-        view["users"] = [people.user_view(u) for u in people.users_of(rt, row["id"])]
+        # A big app (a quarter of a million users) must not make a page of a hundred megabytes.
+        view["devices"] = [people.device_view(d) for d in people.devices_of(rt, row["id"], limit=SHOWN)]
+        view["device_count"] = people.device_count(rt, row["id"])
+        view["users"] = [people.user_view(u) for u in people.users_of(rt, row["id"], limit=SHOWN)]
+        view["user_count"] = people.user_count(rt, row["id"])
         view["groups"] = [
-            groups.group_view(g, [groups.member_view(m) for m in groups.members(rt, g)])
-            for g in groups.list_groups(rt, row["id"])
+            groups.group_view(g, [groups.member_view(m) for m in groups.members(rt, g, 50)])
+            for g in groups.groups_of(rt, row["id"], limit=SHOWN)
         ]
+        view["group_count"] = groups.group_count(rt, row["id"])
         views.append(view)
-    return templates().TemplateResponse(
+    response = templates().TemplateResponse(
         request,
         "index.html",
         {
             "apps": views,
+            "shown": SHOWN,
             "mode": rt.settings.mode,
             "version": __version__,
             "now": iso(now),
@@ -69,5 +79,19 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
                 service: [name for name, kind in faults.FAULTS.items() if kind.service == service]
                 for service in ("apn", "fcm")
             },
+            "backend_errors": sorted(BY_ERROR_NAME),
+            "ops": sorted(OPS),
         },
     )
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+# A page that may carry the admin token: never framed by another site (one click on a decoy would
+# act through it), never cached, never sent on as a referrer.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}

@@ -1,13 +1,11 @@
-// The dashboard's live part: poll /_mock/pushes, render rows, expand a row to its request, response and
-// webhook deliveries. Plain JS, no build step, nothing from a CDN.
+// The dashboard's live part: tabs, tables kept fresh from the /_mock API, rows that open to their
+// details, and the console's actions. Plain JS, no build step, nothing from a CDN.
 "use strict";
 
 const adminToken = document.body.dataset.adminToken || "";
-const tbody = document.querySelector("#pushes tbody");
 const filters = document.getElementById("filters");
-const expanded = new Set();
-const expandedMessages = new Set();
-const messagesBody = document.querySelector("#messages tbody");
+const requestFilters = document.getElementById("request-filters");
+const expanded = { pushes: new Set(), messages: new Set(), requests: new Set(), deliveries: new Set() };
 let newestSeen = 0;
 let firstLoad = true;
 
@@ -27,31 +25,64 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A table cell that keeps its column's name, so that a narrow window can show each row as a card.
+function td(label, ...children) {
+  return el("td", { "data-label": label }, ...children);
+}
+
 function pretty(value) {
   return value === null || value === undefined ? "null" : JSON.stringify(value, null, 2);
 }
 
+function toggle(set, key) {
+  if (set.has(key)) set.delete(key); else set.add(key);
+  refresh();
+}
+
+// --- tabs -------------------------------------------------------------------------------------------
+const TABS = [...document.querySelectorAll("[role=tab]")].map((b) => b.dataset.tab);
+
+function activeTab() {
+  const wanted = location.hash.slice(1);
+  return TABS.includes(wanted) ? wanted : "apps";
+}
+
+function showTab(name) {
+  for (const tab of TABS) {
+    const button = document.getElementById("tab-" + tab);
+    button.setAttribute("aria-selected", String(tab === name));
+    document.getElementById("panel-" + tab).hidden = tab !== name;
+  }
+}
+
+document.querySelector("nav.tabs").addEventListener("click", (event) => {
+  const button = event.target.closest("[role=tab]");
+  if (!button) return;
+  history.replaceState(null, "", "#" + button.dataset.tab);
+  showTab(button.dataset.tab);
+  refresh();
+});
+window.addEventListener("hashchange", () => { showTab(activeTab()); refresh(); });
+
+// --- pushes -----------------------------------------------------------------------------------------
 function query() {
   const params = new URLSearchParams({ limit: "200" });
   for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
   return params;
 }
 
-function row(push) {
+function pushRow(push) {
   const tr = el("tr", { class: `record status-${push.status}`, "data-id": push.id, id: "push-" + push.id },
-    el("td", {}, push.id), el("td", {}, push.ts), el("td", {}, push.app_name), el("td", {}, push.address),
-    el("td", {}, push.service), el("td", {}, push.push_type), el("td", {}, push.kind),
-    el("td", { class: "status" }, push.status, push.injected ? el("span", { class: "tag injected", title: "failed by a fault injected through /_mock/faults" }, "injected") : ""),
-    el("td", {}, push.reason || ""), el("td", {}, push.debug ? "yes" : ""));
+    td("#", push.id), td("time", push.ts), td("app", push.app_name), td("address", push.address),
+    td("service", push.service), td("type", push.push_type), td("kind", push.kind),
+    el("td", { class: "status", "data-label": "status" }, push.status, push.injected ? el("span", { class: "tag injected", title: "failed by a fault injected through /_mock/faults" }, "injected") : ""),
+    td("reason", push.reason || ""), td("debug", push.debug ? "yes" : ""));
   if (!firstLoad && push.id > newestSeen) tr.classList.add("new");
-  tr.addEventListener("click", () => {
-    if (expanded.has(push.id)) expanded.delete(push.id); else expanded.add(push.id);
-    refresh();
-  });
+  tr.addEventListener("click", () => toggle(expanded.pushes, push.id));
   return tr;
 }
 
-async function detail(push) {
+async function pushDetail(push) {
   const deliveries = (await api(`/_mock/webhooks?push_id=${push.id}`)).deliveries;
   const hooks = deliveries.length
     ? deliveries.map((d) => `attempt ${d.attempt}: ${d.ok ? "ok" : "failed"} ${d.status_code ?? ""} ${d.error ?? ""} (${d.duration_ms} ms)`).join("\n")
@@ -72,14 +103,27 @@ async function detail(push) {
       el("h4", {}, "webhook deliveries"), el("pre", { class: "webhooks" }, hooks)));
 }
 
+async function refreshPushes() {
+  const data = await api("/_mock/pushes?" + query());
+  const rows = [];
+  for (const push of data.pushes) {
+    rows.push(pushRow(push));
+    if (expanded.pushes.has(push.id)) rows.push(await pushDetail(push));
+  }
+  document.querySelector("#pushes tbody").replaceChildren(...rows);
+  document.getElementById("push-count").textContent = `(${data.pushes.length} shown)`;
+  if (data.pushes.length) newestSeen = Math.max(newestSeen, data.pushes[0].id);
+  firstLoad = false;
+}
+filters.addEventListener("input", () => refresh());
+
+// --- messages ---------------------------------------------------------------------------------------
 function messageRow(message) {
+  const to = message.gid ? `group ${message.gid}` : (message.to || []).join(", ");
   const tr = el("tr", { class: "message", id: "message-" + message.mid, "data-mid": message.mid },
-    el("td", {}, message.mid), el("td", {}, message.ts), el("td", {}, message.from), el("td", {}, message.to ? message.to.join(", ") : ""),
-    el("td", {}, message.gid ?? ""), el("td", {}, message.message), el("td", {}, message.pushes.length));
-  tr.addEventListener("click", () => {
-    if (expandedMessages.has(message.mid)) expandedMessages.delete(message.mid); else expandedMessages.add(message.mid);
-    refresh();
-  });
+    td("mid", message.mid), td("time", message.ts + (message.scheduled ? " (scheduled)" : "")), td("from", message.from),
+    td("to", to), td("group", message.gid ?? ""), td("message", message.message), td("pushes", message.pushes.length));
+  tr.addEventListener("click", () => toggle(expanded.messages, message.mid));
   return tr;
 }
 
@@ -87,22 +131,14 @@ function messageDetail(message) {
   const items = message.pushes.length
     ? message.pushes.map((id) => el("a", { href: "#push-" + id, class: "push-link", "data-push": id }, `push #${id}`))
     : [el("span", { class: "muted" }, "no push: every recipient was online, or has no device")];
+  const recipients = message.recipients.map((r) => `${r.address}${r.online ? " (online)" : ""}: ${r.pushes.length ? r.pushes.map((p) => "#" + p).join(" ") : "no push"}`);
+  if (message.recipients_total > message.recipients.length) recipients.push(`... and ${message.recipients_total - message.recipients.length} more`);
   return el("tr", { class: "detail", "data-message-detail": message.mid },
-    el("td", { colspan: "7" }, el("h4", {}, "pushes it caused"), el("p", { class: "links" }, ...items.flatMap((a) => [a, " "]))));
+    el("td", { colspan: "7" },
+      el("h4", {}, "pushes it caused"), el("p", { class: "links" }, ...items.flatMap((a) => [a, " "])),
+      el("h4", {}, "recipients"), el("pre", {}, recipients.join("\n") || "none yet"),
+      message.skipped.length ? el("p", { class: "warning" }, "skipped (not active users): " + message.skipped.join(", ")) : ""));
 }
-
-// A link to a push or a message opens it in its table.
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("a.push-link, a.follows-link, a.message-link");
-  if (!link) return;
-  event.preventDefault();
-  if (link.dataset.push) expanded.add(Number(link.dataset.push));
-  if (link.dataset.mid) expandedMessages.add(Number(link.dataset.mid));
-  refresh().then(() => {
-    const target = document.getElementById(link.getAttribute("href").slice(1));
-    if (target) { target.classList.add("focus"); target.scrollIntoView({ block: "center" }); }
-  });
-});
 
 async function refreshMessages() {
   const token = new FormData(filters).get("token");
@@ -112,12 +148,105 @@ async function refreshMessages() {
   const rows = [];
   for (const message of data.messages) {
     rows.push(messageRow(message));
-    if (expandedMessages.has(message.mid)) rows.push(messageDetail(message));
+    if (expanded.messages.has(message.mid)) rows.push(messageDetail(message));
   }
-  messagesBody.replaceChildren(...rows);
+  document.querySelector("#messages tbody").replaceChildren(...rows);
   document.getElementById("message-count").textContent = `(${data.messages.length} shown)`;
 }
 
+// --- requests (the journal) -----------------------------------------------------------------------------
+function diagnosisText(notes) {
+  return notes.map((n) => (n.field ? `'${n.field}' ` : "") + n.problem + (n.hint ? ` (${n.hint})` : "")).join("; ");
+}
+
+function requestRow(entry) {
+  const answer = entry.answer;
+  const refused = answer.result === false || "http" in answer;
+  const mistakes = entry.diagnosis.filter((n) => n.kind !== "ignored" && n.kind !== "info");
+  const state = "http" in answer ? `HTTP ${answer.http}` : answer.result ? "ok" : `${answer.error} ${answer.code}`;
+  const tr = el("tr", { class: "request" + (refused ? " refused" : "") + (mistakes.length ? " diagnosed" : ""), "data-id": entry.id },
+    td("#", entry.id), td("time", entry.ts), td("op", entry.op ?? "(none)"), td("app", entry.app ? entry.app.slice(0, 12) : ""),
+    td("how", `${entry.encoding} ${entry.path}`),
+    td("answer", refused ? el("span", { class: "tag refused" }, state) : state, entry.fault ? el("span", { class: "tag injected" }, "fault") : ""),
+    td("diagnosis", mistakes.length ? el("span", { class: "tag diagnosed" }, diagnosisText(mistakes)) : ""));
+  tr.addEventListener("click", () => toggle(expanded.requests, entry.id));
+  return tr;
+}
+
+function requestDetail(entry) {
+  const notes = entry.diagnosis.length
+    ? el("ul", { class: "diagnosis" }, ...entry.diagnosis.map((n) => el("li", { class: "note-" + n.kind.replace(/ /g, "-") },
+        el("span", { class: "tag" }, n.kind), " ", n.field ? el("code", {}, n.field) : "", " ", n.problem, n.hint ? el("strong", {}, " " + n.hint) : "")))
+    : el("p", { class: "muted" }, "nothing to say: the call was read as sent");
+  return el("tr", { class: "detail", "data-request-detail": entry.id },
+    el("td", { colspan: "7" },
+      el("h4", {}, "diagnosis"), notes,
+      el("div", { class: "detail-grid" },
+        el("div", {}, el("h4", {}, "what was read (" + entry.encoding + ")"), el("pre", { class: "fields" }, pretty(entry.fields))),
+        el("div", {}, el("h4", {}, "the answer, as sent"), el("pre", { class: "answer" }, pretty(entry.answer)))),
+      entry.pushes.length ? el("p", { class: "links" }, "pushes: ", ...entry.pushes.flatMap((id) => [el("a", { href: "#push-" + id, class: "push-link", "data-push": id }, `#${id}`), " "])) : ""));
+}
+
+async function refreshRequests() {
+  const params = new URLSearchParams({ limit: "100" });
+  if (new FormData(requestFilters).get("diagnosed")) params.set("diagnosed", "true");
+  const data = await api("/_mock/requests?" + params);
+  const rows = [];
+  for (const entry of data.requests) {
+    rows.push(requestRow(entry));
+    if (expanded.requests.has(entry.id)) rows.push(requestDetail(entry));
+  }
+  document.querySelector("#requests tbody").replaceChildren(...rows);
+  document.getElementById("request-count").textContent = `(${data.requests.length} shown)`;
+}
+requestFilters.addEventListener("change", () => refresh());
+
+// --- webhook deliveries and their events -------------------------------------------------------------
+function deliveryRow(d) {
+  const tr = el("tr", { class: `delivery state-${d.state}`, "data-id": d.id },
+    td("#", `${d.id} (id ${d.webhook_id})`), td("created", d.created), td("app", d.token.slice(0, 12)), td("to", d.url),
+    td("events", d.kinds.join(", ")),
+    td("state", d.state, d.note ? el("span", { class: "warning", title: d.note }, " not https") : ""), td("attempts", d.attempts));
+  tr.addEventListener("click", () => toggle(expanded.deliveries, d.id));
+  return tr;
+}
+
+async function deliveryDetail(d) {
+  const [events, attempts] = await Promise.all([api(`/_mock/events?delivery=${d.id}&limit=1000`), api(`/_mock/webhooks?delivery=${d.id}`)]);
+  const tried = attempts.deliveries.map((a) => `attempt ${a.attempt}: ${a.ok ? "MESIBO OK" : a.error} (${a.duration_ms} ms)`).join("\n") || "not tried yet";
+  return el("tr", { class: "detail", "data-delivery-detail": d.id },
+    el("td", { colspan: "7" },
+      d.note ? el("p", { class: "warning" }, d.note) : "",
+      el("h4", {}, "attempts"), el("pre", { class: "attempts" }, tried),
+      el("h4", {}, "events"), el("pre", { class: "events" }, pretty(events.events.reverse().map(({ id, delivery, app, ts, ...event }) => event)))));
+}
+
+async function refreshDeliveries() {
+  const data = await api("/_mock/deliveries?limit=100");
+  const rows = [];
+  for (const d of data.deliveries) {
+    rows.push(deliveryRow(d));
+    if (expanded.deliveries.has(d.id)) rows.push(await deliveryDetail(d));
+  }
+  document.querySelector("#deliveries tbody").replaceChildren(...rows);
+  document.getElementById("delivery-count").textContent = `(${data.deliveries.length} shown)`;
+}
+
+// --- faults -----------------------------------------------------------------------------------------
+async function refreshFaults() {
+  const [push, backend] = await Promise.all([api("/_mock/faults"), api("/_mock/backend-faults")]);
+  document.querySelector("#faults tbody").replaceChildren(...push.faults.map((f) =>
+    el("tr", { "data-id": f.id }, td("#", f.id), td("error", f.error), td("service", f.service), td("app", f.token ?? ""),
+      td("address", f.address ?? ""), td("push token", f.push_token ?? ""), td("count left", f.count ?? "until removed"),
+      el("td", {}, el("button", { type: "button", class: "delete-fault", "data-id": f.id }, "Remove")))));
+  document.querySelector("#backend-faults tbody").replaceChildren(...backend.faults.map((f) =>
+    el("tr", { "data-id": f.id }, td("#", f.id), td("op", f.op ?? "any"), td("app", f.token ?? "any"),
+      td("answer", f.error ?? (f.http ? `HTTP ${f.http}` : "as usual")), td("delay", f.delay ? `${f.delay} s` : ""),
+      td("count left", f.count ?? "until removed"),
+      el("td", {}, el("button", { type: "button", class: "delete-backend-fault", "data-id": f.id }, "Remove")))));
+}
+
+// --- the clock and the live refresh -------------------------------------------------------------------
 function clockNote(clock) {
   const note = document.getElementById("clock-note");
   const parts = [];
@@ -131,31 +260,24 @@ function clockNote(clock) {
   note.hidden = parts.length === 0;
 }
 
+const REFRESH = { pushes: refreshPushes, messages: refreshMessages, requests: refreshRequests, events: refreshDeliveries, faults: refreshFaults };
+
 async function refresh() {
-  const data = await api("/_mock/pushes?" + query());
-  const rows = [];
-  for (const push of data.pushes) {
-    rows.push(row(push));
-    if (expanded.has(push.id)) rows.push(await detail(push));
-  }
-  tbody.replaceChildren(...rows);
-  document.getElementById("push-count").textContent = `(${data.pushes.length} shown)`;
-  if (data.pushes.length) newestSeen = Math.max(newestSeen, data.pushes[0].id);
-  firstLoad = false;
-  await refreshMessages();
   const clock = await api("/_mock/clock");
   document.getElementById("clock").textContent = clock.now;
   clockNote(clock);
+  const refreshTab = REFRESH[activeTab()];
+  if (refreshTab) await refreshTab();
+  document.body.dataset.refreshed = String(Date.now());  // the page's data is in (tests wait for it)
 }
 
-filters.addEventListener("input", refresh);
 document.getElementById("advance").addEventListener("click", async () => {
   const seconds = Number(document.getElementById("advance-amount").value || 0) * Number(document.getElementById("advance-unit").value);
   await act("advance the clock", () => call("/_mock/clock", { method: "POST", body: JSON.stringify({ advance: seconds }) }));
 });
 document.getElementById("clear-pushes").addEventListener("click", async () => {
   await api("/_mock/pushes", { method: "DELETE" });
-  expanded.clear();
+  expanded.pushes.clear();
   refresh();
 });
 document.getElementById("reset").addEventListener("click", async () => {
@@ -163,8 +285,25 @@ document.getElementById("reset").addEventListener("click", async () => {
   await act("reset", () => call("/_mock/reset", { method: "POST", body: "{}" }));
 });
 
+showTab(activeTab());
 refresh();
 setInterval(() => refresh().catch(() => {}), 1000);
+
+// A link to a push or a message opens it in its table, on its tab.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a.push-link, a.follows-link, a.message-link");
+  if (!link) return;
+  event.preventDefault();
+  let tab = "pushes";
+  if (link.dataset.push) expanded.pushes.add(Number(link.dataset.push));
+  if (link.dataset.mid) { expanded.messages.add(Number(link.dataset.mid)); tab = "messages"; }
+  history.replaceState(null, "", "#" + tab);
+  showTab(tab);
+  refresh().then(() => {
+    const target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target) { target.classList.add("focus"); target.scrollIntoView({ block: "center" }); }
+  });
+});
 
 // --- the console: every action goes through the same HTTP API a test would use ---------------------
 const notice = document.getElementById("notice");
@@ -175,12 +314,6 @@ function show(text, kind = "ok") {
   notice.hidden = false;
 }
 
-// The emulator's own words for a backend call: its journal diagnosis, what Mesibo's fixed cause
-// does not say (which field, what was wrong, the way out).
-function diagnosisText(notes) {
-  return notes.map((n) => (n.field ? `'${n.field}' ` : "") + n.problem + (n.hint ? ` (${n.hint})` : "")).join("; ");
-}
-
 // A refusal is shown with the envelope's error and code and the journal's explanation (or Mesibo's
 // cause, or /_mock's detail), never dropped.
 async function failure(body, status, journal) {
@@ -189,7 +322,7 @@ async function failure(body, status, journal) {
     if (journal) {
       const params = new URLSearchParams({ limit: "1", token: journal.token, op: journal.op });
       const entry = (await api("/_mock/requests?" + params).catch(() => ({ requests: [] }))).requests[0];
-      if (entry && entry.diagnosis.length) why = diagnosisText(entry.diagnosis);
+      if (entry && entry.diagnosis.length) why = diagnosisText(entry.diagnosis.filter((n) => n.kind !== "ignored"));
     }
     return `${body.error} (code ${body.code}): ${why}`;
   }
@@ -230,8 +363,8 @@ async function act(what, action, { reload = true, near = null } = {}) {
   }
 }
 
-function appToken(el) {
-  return el.closest("article.app").dataset.token;
+function appToken(node) {
+  return node.closest("[data-token]").dataset.token;
 }
 
 function formFields(form) {
@@ -259,12 +392,14 @@ document.addEventListener("click", (event) => {
     act(`set ${target.dataset.address} ${online ? "online" : "offline"}`, () => call(path, { method: "PUT", body: JSON.stringify({ online }) }));
   } else if (target.matches(".delete-fault")) {
     act("remove the fault", () => call(`/_mock/faults/${target.dataset.id}`, { method: "DELETE" }), { reload: false }).then(refreshFaults);
+  } else if (target.matches(".delete-backend-fault")) {
+    act("remove the backend fault", () => call(`/_mock/backend-faults/${target.dataset.id}`, { method: "DELETE" }), { reload: false }).then(refreshFaults);
   }
 });
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const token = form.closest("article.app") ? appToken(form) : null;
+  const token = form.closest("[data-token]") ? appToken(form) : null;
   const fields = formFields(form);
   event.preventDefault();
   const near = form;
@@ -307,6 +442,15 @@ document.addEventListener("submit", (event) => {
   } else if (form.id === "fault-form") {
     const fault = { error: fields.error, [fields.target]: fields.value, count: "forever" in fields ? null : Number(fields.count) };
     act(`inject ${fields.error}`, () => call("/_mock/faults", { method: "POST", body: JSON.stringify(fault) }), { reload: false }).then(refreshFaults);
+  } else if (form.id === "backend-fault-form") {
+    const [kind, value] = fields.answer.split(":");
+    const fault = { count: "forever" in fields ? null : Number(fields.count) };
+    if (fields.op) fault.op = fields.op;
+    if (fields.token) fault.token = fields.token;
+    if (kind === "error") fault.error = value;
+    if (kind === "http") fault.http = Number(value);
+    if (Number(fields.delay) > 0 || kind === "delay") fault.delay = Number(fields.delay);
+    act(`set a backend fault (${fields.answer})`, () => call("/_mock/backend-faults", { method: "POST", body: JSON.stringify(fault) }), { reload: false, near }).then(refreshFaults);
   }
 });
 
@@ -328,12 +472,6 @@ document.getElementById("real-time").addEventListener("click", () => {
 document.getElementById("clear-faults").addEventListener("click", () => {
   act("clear the faults", () => call("/_mock/faults", { method: "DELETE" }), { reload: false }).then(refreshFaults);
 });
-
-async function refreshFaults() {
-  const data = await api("/_mock/faults");
-  document.querySelector("#faults tbody").replaceChildren(...data.faults.map((f) =>
-    el("tr", { "data-id": f.id }, el("td", {}, f.id), el("td", {}, f.error), el("td", {}, f.service), el("td", {}, f.token ?? ""),
-      el("td", {}, f.address ?? ""), el("td", {}, f.push_token ?? ""), el("td", {}, f.count ?? "until removed"),
-      el("td", {}, el("button", { type: "button", class: "delete-fault", "data-id": f.id }, "Remove")))));
-}
-refreshFaults();
+document.getElementById("clear-backend-faults").addEventListener("click", () => {
+  act("clear the backend faults", () => call("/_mock/backend-faults", { method: "DELETE" }), { reload: false }).then(refreshFaults);
+});
