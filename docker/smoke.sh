@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the image with buildah on a locally made Debian base, run it, call health and one op, check
 # the image's settings, and validate docker/compose.yaml. For machines without a Docker engine
-# (see CONTAINERS.md); needs root and Debian's buildah, podman, mmdebstrap and docker-compose.
+# (see docs/development.md, "The Docker image"); needs root and Debian's buildah, podman, mmdebstrap and docker-compose.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,12 +1,14 @@
-"""Replay the README's shell examples, in order, against a fresh server.
+"""Replay the shell examples of the README and of the reference pages in docs/, each page in order
+against a fresh server of its own.
 
 Every ```sh block that calls the server (`curl`) is run command by command with bash and curl, with
-`T` (the app token), `B` (the backend URL) and `M` (the /_mock URL) set and the README's
-http://127.0.0.1:8000 pointed at the server under test. Where the README prints an answer (a `# {...}`
-line right after a command), the real answer must equal it, ignoring only tokens, ids and times.
+the README's set-up (`MESIBO_MOCK_APP_TOKEN`, `PORT`) and its variables (`T` the app token, `B` the
+backend URL, `M` the /_mock URL) pointing at the server under test. Where a page prints an answer (a
+`# ...` line of JSON right after a command), the real answer must equal it, ignoring only tokens, ids
+and times.
 
     python -m tests.readme_replay          # print every command and its real answer
-    python -m tests.readme_replay --fill   # write the real answers into the README (then read the diff)
+    python -m tests.readme_replay --fill   # write the real answers into the pages (then read the diff)
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [
+    README,
+    ROOT / "docs" / "backend.md",
+    ROOT / "docs" / "mock-api.md",
+]  # each replayed on its own server
 README_URL = "http://127.0.0.1:8000"
+TOKEN = "dev-token"  # the README's `export MESIBO_MOCK_APP_TOKEN=dev-token`
 IGNORED_KEYS = {"token", "app", "app_token", "otp", "push_token"}  # values that are random by nature
 ID_KEYS = {"id", "uid", "gid", "mid", "device", "push_id", "follows"}
 TIME_KEYS = {
@@ -45,14 +54,27 @@ LONG_NUMBER = re.compile(r"\d{10,}")
 @dataclass
 class Step:
     command: str
-    expected: str | None  # the JSON the README prints after it, if any
+    expected: str | None  # the JSON the page prints after it, if any
     line: int
     expected_line: int | None = None  # where that answer is, for --fill
+    page: str = "README.md"
 
 
-def steps(text: str | None = None) -> list[Step]:
-    """Every command of the README's server-calling sh blocks, in order, with its printed answer."""
-    text = README.read_text() if text is None else text
+def printed_answer(line: str) -> str | None:
+    """`# {...}` (or any JSON) right after a command is its printed answer; other comments are prose."""
+    if not line.startswith("# "):
+        return None
+    text = line[2:]
+    try:
+        json.loads(text)
+    except ValueError:
+        return None
+    return text
+
+
+def steps(text: str | None = None, page: Path = README) -> list[Step]:
+    """Every command of a page's server-calling sh blocks, in order, with its printed answer."""
+    text = page.read_text() if text is None else text
     found: list[Step] = []
     for block in re.finditer(r"^```sh\n(.*?)^```", text, re.S | re.M):
         body = block.group(1)
@@ -71,10 +93,10 @@ def steps(text: str | None = None) -> list[Step]:
                 command = command[:-1] + " " + lines[i].strip()
                 i += 1
             expected = expected_line = None
-            if i < len(lines) and lines[i].startswith("# {"):
-                expected, expected_line = lines[i][2:], first_line + i
+            if i < len(lines) and printed_answer(lines[i]) is not None:
+                expected, expected_line = printed_answer(lines[i]), first_line + i
                 i += 1
-            found.append(Step(command, expected, number, expected_line))
+            found.append(Step(command, expected, number, expected_line, page.name))
     return found
 
 
@@ -99,6 +121,8 @@ def normalize(value, key: str | None = None):
 def run(step: Step, base_url: str, token: str, cwd: Path) -> str:
     env = {
         **os.environ,
+        "MESIBO_MOCK_APP_TOKEN": token,
+        "PORT": base_url.rsplit(":", 1)[1],
         "T": token,
         "B": f"{base_url}/backend",
         "M": f"{base_url}/_mock",
@@ -108,7 +132,7 @@ def run(step: Step, base_url: str, token: str, cwd: Path) -> str:
         ["bash", "-c", command], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
     )
     if done.returncode != 0:
-        raise AssertionError(f"README line {step.line}: `{step.command}` failed: {done.stderr.strip()}")
+        raise AssertionError(f"{step.page} line {step.line}: `{step.command}` failed: {done.stderr.strip()}")
     return done.stdout.strip()
 
 
@@ -119,26 +143,31 @@ def compare(step: Step, actual: str) -> str | None:
     try:
         want, got = json.loads(step.expected), json.loads(actual)
     except ValueError as exc:
-        return f"README line {step.line}: not JSON ({exc}): README {step.expected!r}, real {actual!r}"
+        return f"{step.page} line {step.line}: not JSON ({exc}): page {step.expected!r}, real {actual!r}"
     if normalize(want) != normalize(got):
-        return f"README line {step.line}: `{step.command}`\n  README: {step.expected}\n  real:   {actual}"
+        return f"{step.page} line {step.line}: `{step.command}`\n  page: {step.expected}\n  real: {actual}"
     return None
 
 
-def main(fill: bool) -> None:
+def replay(page: Path) -> list[tuple[Step, str]]:
+    """Run a page's commands in order on a fresh server of its own: -> (step, real answer)."""
     from mesibo_mock.testing import MesiboMock
 
-    lines = README.read_text().split("\n")
-    with MesiboMock(subprocess=True, app_token=None) as mock:
-        for step in steps():
-            out = run(step, mock.url, mock.app_token, README.parent)
+    with MesiboMock(subprocess=True, app_token=TOKEN) as mock:  # fresh, as a newcomer's server is
+        return [(step, run(step, mock.url, mock.app_token, ROOT)) for step in steps(page=page)]
+
+
+def main(fill: bool) -> None:
+    for page in PAGES:
+        lines = page.read_text().split("\n")
+        for step, out in replay(page):
             print(f"$ {step.command}\n# {out}" if out else f"$ {step.command}")
             if compare(step, out):
-                print("  ^^^ differs from the README")
+                print(f"  ^^^ differs from {page.name}")
                 if fill and step.expected_line is not None:
                     lines[step.expected_line - 1] = "# " + out
-    if fill:
-        README.write_text("\n".join(lines))
+        if fill:
+            page.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -1,29 +1,61 @@
-"""The README runs as written: its shell examples, replayed in order with curl against a fresh server,
-answer exactly what the README prints (ignoring only tokens, ids and times)."""
+"""The README and the reference pages run as written: their shell examples, replayed in order with curl
+against a fresh server per page, answer exactly what the page prints (ignoring only tokens, ids and
+times); and no example resets a store it did not create."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
-from mesibo_mock.testing import MesiboMock
 from tests import readme_replay
 
 
-def test_the_readme_examples_answer_what_the_readme_shows():
+@pytest.mark.parametrize("page", readme_replay.PAGES, ids=lambda p: p.name)
+def test_the_examples_answer_what_the_page_shows(page):
     if shutil.which("curl") is None:
-        pytest.fail("the README replay needs curl (apt-get install curl)")
-    steps = readme_replay.steps()
-    assert sum(step.expected is not None for step in steps) >= 30  # the README shows its answers
-    problems = []
-    with MesiboMock(subprocess=True, app_token=None) as mock:  # fresh, as a newcomer's server is
-        for step in steps:
-            out = readme_replay.run(step, mock.url, mock.app_token, readme_replay.README.parent)
-            problem = readme_replay.compare(step, out)
-            if problem:
-                problems.append(problem)
+        pytest.fail("the replay needs curl (apt-get install curl)")
+    steps = readme_replay.steps(page=page)
+    assert sum(step.expected is not None for step in steps) >= (5 if page.name == "README.md" else 12)
+    problems = [p for step, out in readme_replay.replay(page) if (p := readme_replay.compare(step, out))]
     assert not problems, "\n".join(problems)
+
+
+SHARED_STORE_WIPES = re.compile(r"_mock/reset")
+
+
+def expanded(command: str) -> str:
+    return command.replace("${M}", "/_mock").replace("$M", "/_mock")
+
+
+def test_no_example_resets_a_store_it_did_not_create():
+    """An example is pointed at the reader's own server: it must leave their users, groups and credentials
+    alone (make an app of its own, and delete it after). Only code that starts its own server (the
+    pytest fixture, MesiboMock) may reset it."""
+    offenders = []
+    for page in readme_replay.PAGES:
+        for step in readme_replay.steps(page=page):
+            if SHARED_STORE_WIPES.search(expanded(step.command)):
+                offenders.append(f"{page.name} line {step.line}: {step.command}")
+    for path in (readme_replay.ROOT / "examples").rglob("*"):
+        if (
+            path.is_file()
+            and path.suffix in (".sh", ".mjs", ".js", ".py")
+            and SHARED_STORE_WIPES.search(path.read_text())
+        ):
+            offenders.append(str(path.relative_to(readme_replay.ROOT)))
+    for path in (readme_replay.ROOT / "docker").iterdir():
+        if path.is_file() and SHARED_STORE_WIPES.search(path.read_text()):
+            offenders.append(str(path.relative_to(readme_replay.ROOT)))
+    assert offenders == []
+
+
+def test_the_checks_above_would_catch_an_offender():
+    assert SHARED_STORE_WIPES.search(expanded("curl -s -X POST $M/reset"))
+    assert readme_replay.printed_answer('# {"op":"x"}') == '{"op":"x"}'
+    assert readme_replay.printed_answer("# 502") == "502"
+    assert readme_replay.printed_answer("# pushset: any subset of the options") is None
 
 
 def test_the_replay_would_catch_a_drift():
