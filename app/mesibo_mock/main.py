@@ -49,6 +49,17 @@ class BackendFirst:
             await self.app(scope, receive, send)
 
 
+DESCRIPTION = """A local emulator of Mesibo's backend API, for integration tests and development stacks.
+
+**`POST /backend`** (also `/api.php` and `/mesiboapi`) answers as Mesibo's backend does: users, groups,
+messages, push credentials and options, test pushes and debug windows, in Mesibo's envelope word for
+word. Nothing leaves the machine: what would have been sent to Google (FCM) and Apple (APNs) is kept as
+push records, and Mesibo's events go to the webhook you set.
+
+**`/_mock`** is the emulator's own API, for tests to set up and assert against: apps and their tokens,
+push records, messages, the request journal (every backend call with a diagnosis), webhook events,
+faults to inject, and the clock. The dashboard is at `/_mock/ui`."""
+
 UI_DIR = Path(__file__).resolve().parent / "ui" / "static"
 
 
@@ -91,7 +102,7 @@ def document_backend(api: FastAPI) -> None:
 
             include_mock_routes(api)
             schema = build()
-            schema["paths"].update(backend_paths())
+            schema["paths"] = backend_paths() | schema["paths"]  # the Mesibo endpoint first
             describe_answers(schema)
             api.openapi_schema = schema
         return api.openapi_schema
@@ -115,8 +126,7 @@ def create_app(rt: Runtime) -> FastAPI:
     api = FastAPI(
         title="mesibo-mock",
         version=__version__,
-        description="A local emulator of Mesibo's backend push-notification API. "
-        "The Mesibo endpoint is POST /backend; the emulator's own API is under /_mock.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served by mesibo_mock.docs from local files, not a CDN
         redoc_url=None,

@@ -121,6 +121,36 @@ def test_mock_answers_are_described_with_models(document):
     assert "Messages" in document["components"]["schemas"] and "Groups" in document["components"]["schemas"]
 
 
+def test_backend_comes_first_under_the_projects_own_description(document):
+    assert next(iter(document["paths"])) == "/backend"
+    description = document["info"]["description"]
+    assert "emulator of Mesibo's backend API" in description and "push-notification API" not in description
+    assert "/_mock" in description and "POST /backend" in description
+
+
+def test_every_mock_operation_and_parameter_is_described(document):
+    operations = [
+        (path, method, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    mock_operations = [o for o in operations if o[0].startswith("/_mock")]
+    assert len(mock_operations) >= 30, "the /_mock API went missing from /openapi.json"
+    undescribed = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations
+        if not operation.get("description")
+    ]
+    assert not undescribed, f"operations without a description: {undescribed}"
+    bare = [
+        f"{method.upper()} {path} ?{parameter['name']}"
+        for path, method, operation in operations
+        for parameter in operation.get("parameters", [])
+        if not parameter.get("description")
+    ]
+    assert not bare, f"parameters without a description: {bare}"
+
+
 def test_home_page_points_to_the_dashboard_and_the_docs(mock):
     page = mock.client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

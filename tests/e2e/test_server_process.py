@@ -134,6 +134,27 @@ def test_port_in_use_is_one_line(tmp_path):
     assert_one_line_error(done, "cannot listen")
 
 
+def test_a_busy_port_points_at_port_0_and_port_0_works(busy_port, tmp_path):
+    """The way out the hint names, followed: --port 0 takes a free port and logs which."""
+    done = run_cli("serve", "--port", str(busy_port), "--db", str(tmp_path / "x.db"))
+    assert_one_line_error(done, "Address already in use")
+    assert "--port 0" in done.stderr and "MESIBO_MOCK_PORT" in done.stderr
+    cmd = [*serve_command(), "serve", "--port", "0", "--db", str(tmp_path / "y.db")]
+    env = {**os.environ, "MESIBO_MOCK_LOG_LEVEL": "info"}
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + 20
+        while "listening on" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        url = line.split("listening on ")[1].split()[0]
+        assert not url.endswith(":0") and url != f"http://127.0.0.1:{busy_port}"
+        assert httpx.get(url + "/_mock/health").json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def test_flags_win_over_environment(tmp_path):
     proc = Proc(tmp_path, "--mode", "onprem", env={"MESIBO_MOCK_MODE": "cloud"}).wait_healthy()
     try:

@@ -279,8 +279,9 @@ async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response
 def log_call(path: str, op: str | None, app, error: MesiboError | None, notes: list[dict]) -> None:
     """One line for a call that was refused or has something to say: Mesibo's error, then the
     emulator's own explanation (what the envelope never carries). A likely mistake (a field no op
-    reads, an op that does not exist) is a warning, so that it shows even in quiet logs."""
-    level = logging.WARNING if any(is_mistake(n) for n in notes) else logging.INFO
+    reads, an op that does not exist) or a refusal with a way out (the test-push limit) is a warning,
+    so that it shows even in quiet logs."""
+    level = logging.WARNING if any(is_mistake(n) or "hint" in n for n in notes) else logging.INFO
     if not log.isEnabledFor(level):
         return
     result = f"{error.error} {error.code}" if error is not None else "ok"

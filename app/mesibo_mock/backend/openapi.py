@@ -117,8 +117,21 @@ def backend_paths() -> dict:
     }
     get = {k: v for k, v in operation.items() if k != "requestBody"}
     get["parameters"] = [
-        {"name": "op", "in": "query", "required": True, "schema": {"type": "string", "enum": names}},
-        {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "op",
+            "in": "query",
+            "required": True,
+            "description": "the op; its other fields go in the query string too, nested ones as "
+            "`push.address=` (a GET carries what a POST's JSON would)",
+            "schema": {"type": "string", "enum": names},
+        },
+        {
+            "name": "token",
+            "in": "query",
+            "required": True,
+            "description": "the app token",
+            "schema": {"type": "string"},
+        },
     ]
     return {
         "/backend": {

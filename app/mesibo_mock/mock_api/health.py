@@ -13,4 +13,6 @@ health_router = APIRouter(prefix="/_mock", tags=["health"])
 
 @health_router.get("/health")
 async def health(rt: RuntimeDep):
+    """Whether the server is up (and its mode and version): what a compose health check or a test
+    fixture waits for. Answers at once, whatever else the server is doing."""
     return json_response({"status": "ok", "mode": rt.settings.mode, "version": __version__})

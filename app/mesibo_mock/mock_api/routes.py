@@ -3,7 +3,7 @@ reset. Included on the first /_mock request (see main.py), so that start-up does
 
 # No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 
@@ -12,7 +12,21 @@ from mesibo_mock.clock import iso, parse_iso
 from mesibo_mock.delivery import engine, faults
 from mesibo_mock.errors import BY_ERROR_NAME
 from mesibo_mock.events import webhook
-from mesibo_mock.mock_api.deps import AfterId, AppDep, RowId, RuntimeDep
+from mesibo_mock.mock_api.deps import (
+    AddressFilter,
+    AfterId,
+    AppDep,
+    BeforeId,
+    Limit,
+    PageSize,
+    RowId,
+    RuntimeDep,
+    TokenFilter,
+    Wait,
+    choice_query,
+    id_query,
+    text_query,
+)
 from mesibo_mock.schemas import AppIn, BackendFaultIn, ClockIn, DeviceIn, FaultIn, OnlineIn, WebhookIn
 from mesibo_mock.server.responses import json_response
 from mesibo_mock.server.runtime import Runtime
@@ -22,10 +36,7 @@ from mesibo_mock.store.db import where
 # Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
 # each at import time, which alone cost 50 ms of start-up.
 router = APIRouter(prefix="/_mock")
-MAX_WAIT_SECONDS = 60.0
-MAX_LIMIT = 1000
 PAGE = 1000  # users, devices and groups listed at once unless `limit` says otherwise
-PageSize = Annotated[int, Query(ge=1, le=10_000)]
 CLOCK_EARLIEST = 946684800.0  # 2000-01-01
 CLOCK_LATEST = 221845392000.0  # 9000-01-01
 
@@ -33,11 +44,15 @@ CLOCK_LATEST = 221845392000.0  # 9000-01-01
 # --- apps -----------------------------------------------------------------------------------------
 @router.get("/apps", tags=["apps"])
 async def list_apps(rt: RuntimeDep):
+    """Every app: its token, name, push options, credentials (private keys never shown), webhook and
+    debug window. The app tokens are what the backend calls send."""
     return json_response({"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]})
 
 
 @router.post("/apps", status_code=201, tags=["apps"])
 async def create_app(body: AppIn, rt: RuntimeDep):
+    """A new app with the token given (409 if taken); a test that creates its own app leaves everyone
+    else's data alone."""
     try:
         app = apps.create(rt, body.name, body.token)
     except apps.AppExists:
@@ -47,17 +62,21 @@ async def create_app(body: AppIn, rt: RuntimeDep):
 
 @router.get("/apps/{token}", tags=["apps"])
 async def get_app(app: AppDep, rt: RuntimeDep):
+    """One app, as in the list."""
     return json_response(apps.public_view(rt, app))
 
 
 @router.delete("/apps/{token}", status_code=204, tags=["apps"])
 async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
+    """Delete an app with everything it holds: credentials, users, groups, messages, devices."""
     apps.delete(rt, app)
     return Response(status_code=204)
 
 
 @router.put("/apps/{token}/webhook", tags=["apps"])
 async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
+    """Set the app's webhook: the URL Mesibo's events (user, message, push) are POSTed to, its secret
+    and the events wanted. `note` says what Mesibo's cloud would refuse (it needs public https)."""
     apps.set_webhook(rt, app, body.url, body.secret, body.events)
     view = apps.webhook_view(apps.by_token(rt, app["token"]))
     note = webhook.cloud_note(rt, body.url)
@@ -66,6 +85,7 @@ async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
 
 @router.delete("/apps/{token}/webhook", status_code=204, tags=["apps"])
 async def delete_webhook(app: AppDep, rt: RuntimeDep) -> Response:
+    """Remove the app's webhook; deliveries still pending are cancelled."""
     apps.set_webhook(rt, app, None, None)
     return Response(status_code=204)
 
@@ -73,13 +93,19 @@ async def delete_webhook(app: AppDep, rt: RuntimeDep) -> Response:
 # --- devices --------------------------------------------------------------------------------------
 @router.post("/apps/{token}/devices", status_code=201, tags=["devices"])
 async def register_device(body: DeviceIn, app: AppDep, rt: RuntimeDep):
+    """Register a push token for a user, as the Mesibo SDK on a phone would (creates the user if
+    absent); messages to that user while offline then become push records."""
     device, _created = people.register_device(rt, app["id"], body.model_dump())
     return json_response(people.device_view(device), 201)
 
 
 @router.get("/apps/{token}/devices", tags=["devices"])
 async def list_devices(
-    app: AppDep, rt: RuntimeDep, address: str | None = None, after: AfterId = None, limit: PageSize = PAGE
+    app: AppDep,
+    rt: RuntimeDep,
+    address: AddressFilter = None,
+    after: id_query("only devices with a larger id (to page)") = None,
+    limit: PageSize = PAGE,
 ):
     """The app's devices, oldest first, a page at a time (`after` a device id)."""
     rows = people.devices_of(rt, app["id"], address, after=after, limit=limit)
@@ -88,6 +114,7 @@ async def list_devices(
 
 @router.delete("/apps/{token}/devices/{device_id}", status_code=204, tags=["devices"])
 async def delete_device(device_id: RowId, app: AppDep, rt: RuntimeDep) -> Response:
+    """Forget one device (its push token)."""
     device = people.device_by_id(rt, app["id"], device_id)
     if device is None:
         raise HTTPException(404, f"no device {device_id} in this app")
@@ -106,17 +133,31 @@ def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> l
 async def list_pushes(
     request: Request,
     rt: RuntimeDep,
-    token: str | None = None,
-    address: str | None = None,
-    push_token: str | None = None,
-    service: Literal["fcm", "apn"] | None = None,
-    status: Literal["sent", "failed", "throttled"] | None = None,
-    kind: Literal["test", "message", "fallback"] | None = None,
-    mid: AfterId = None,
+    token: TokenFilter = None,
+    address: AddressFilter = None,
+    push_token: text_query("only pushes to this device push token") = None,
+    service: choice_query("fcm", "apn", description="only pushes to Google (fcm) or Apple (apn)") = None,
+    status: choice_query(
+        "sent",
+        "failed",
+        "throttled",
+        description="sent: the provider would have accepted it; failed: it would have refused it; "
+        "throttled: held back by the push rate limit",
+    ) = None,
+    kind: choice_query(
+        "test",
+        "message",
+        "fallback",
+        description="test: from pushtest; message: a message to an offline user; fallback: "
+        "the second try after the fallback delay",
+    ) = None,
+    mid: id_query("only pushes caused by this message (its mid)") = None,
     after: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+    limit: Limit = 100,
+    wait: Wait = 0,
 ):
+    """The push records: exactly what would have been sent to Google or Apple (headers, body,
+    target), newest first, with the provider's answer as the emulator decided it."""
     filters = {
         "app_token": token,
         "address": address,
@@ -153,17 +194,20 @@ def _push_row(rt: Runtime, push_id: int):
 
 @router.get("/pushes/{push_id}", tags=["pushes"])
 async def get_push(push_id: RowId, rt: RuntimeDep):
+    """One push record."""
     return json_response(engine.record_view(_push_row(rt, push_id)))
 
 
 @router.post("/pushes/{push_id}/ack", tags=["pushes"])
 async def ack_push(push_id: RowId, rt: RuntimeDep):
+    """Mark a push as received by the app, as a phone would; an acknowledged push needs no fallback."""
     _push_row(rt, push_id)
     return json_response(engine.record_view(engine.acknowledge(rt, push_id)))
 
 
 @router.delete("/pushes", tags=["pushes"])
-async def clear_pushes(rt: RuntimeDep, token: str | None = None):
+async def clear_pushes(rt: RuntimeDep, token: text_query("only this app's push records") = None):
+    """Delete push records (all, or one app's). Possible even when the disk is full."""
     with rt.store.tx():
         if token is None:
             deleted = rt.store.run("DELETE FROM pushes").rowcount
@@ -174,7 +218,12 @@ async def clear_pushes(rt: RuntimeDep, token: str | None = None):
 
 # --- users, groups, messages, OTPs ------------------------------------------------------------------
 @router.get("/apps/{token}/users", tags=["users"])
-async def list_users(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit: PageSize = PAGE):
+async def list_users(
+    app: AppDep,
+    rt: RuntimeDep,
+    after: id_query("only users with a larger uid (to page)") = None,
+    limit: PageSize = PAGE,
+):
     """The app's users, oldest first, a page at a time (`after` a uid), with the app ids and expiry of
     their access tokens."""
     rows = people.users_of(rt, app["id"], after=after, limit=limit)
@@ -190,7 +239,10 @@ async def list_users(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit: 
 
 @router.put("/apps/{token}/users/{address}/online", tags=["users"])
 async def set_online(
-    address: Annotated[str, Path(max_length=256)], body: OnlineIn, app: AppDep, rt: RuntimeDep
+    address: Annotated[str, Path(max_length=256, description="the user's address")],
+    body: OnlineIn,
+    app: AppDep,
+    rt: RuntimeDep,
 ):
     """An online user gets messages over its real-time connection, so no push; creates the user if
     absent. A change raises a user event (online or offline) on the app's webhook."""
@@ -205,7 +257,12 @@ async def set_online(
 
 
 @router.get("/apps/{token}/groups", tags=["groups"])
-async def list_groups(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit: PageSize = PAGE):
+async def list_groups(
+    app: AppDep,
+    rt: RuntimeDep,
+    after: id_query("only groups with a larger gid (to page)") = None,
+    limit: PageSize = PAGE,
+):
     """The app's groups, oldest first, a page at a time (`after` a gid), each with its first
     MEMBERS_SHOWN members and how many it has."""
     views = [
@@ -219,14 +276,16 @@ async def list_groups(app: AppDep, rt: RuntimeDep, after: AfterId = None, limit:
 async def list_messages(
     request: Request,
     rt: RuntimeDep,
-    token: str | None = None,
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
-    gid: AfterId = None,
+    token: TokenFilter = None,
+    from_: text_query("only messages from this address", alias="from") = None,
+    to: text_query("only messages with this address among their recipients") = None,
+    gid: id_query("only messages to this group") = None,
     after: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+    limit: Limit = 100,
+    wait: Wait = 0,
 ):
+    """The messages sent through the backend (`message` op), newest first: sender, recipients (one
+    per member for a group), whether each was online, and the pushes each offline one caused."""
     filters = {"app_token": token, "from_address": from_, "gid": gid}
     found = await long_poll(
         rt, request, wait, "messages", filters, lambda: messages.find(rt, filters, to, after, limit)
@@ -235,7 +294,10 @@ async def list_messages(
 
 
 @router.get("/messages/{mid}", tags=["messages"])
-async def get_message(mid: RowId, rt: RuntimeDep):
+async def get_message(
+    mid: Annotated[int, Path(ge=1, le=2**63 - 1, description="the message id")], rt: RuntimeDep
+):
+    """One message by its mid."""
     row = messages.by_mid(rt, mid)
     if row is None:
         raise HTTPException(404, f"no message {mid}")
@@ -243,7 +305,9 @@ async def get_message(mid: RowId, rt: RuntimeDep):
 
 
 @router.get("/otps", tags=["users"])
-async def list_otps(rt: RuntimeDep, token: str | None = None):
+async def list_otps(rt: RuntimeDep, token: TokenFilter = None):
+    """The one-time codes `useradd` with `otp` made, newest first: where a real app would send them
+    by SMS, a test reads them here."""
     sql = "SELECT o.*, a.token FROM otps o JOIN apps a ON a.id = o.app_id"
     rows = rt.store.all(
         sql + (" WHERE a.token = ?" if token else "") + " ORDER BY o.id DESC", (token,) if token else ()
@@ -268,6 +332,8 @@ async def list_otps(rt: RuntimeDep, token: str | None = None):
 # --- faults ---------------------------------------------------------------------------------------
 @router.post("/faults", status_code=201, tags=["faults"])
 async def add_fault(body: FaultIn, rt: RuntimeDep):
+    """Make the next `count` pushes that match (app, address, push token) fail as the provider would
+    answer: an expired token, an unregistered device, a bad certificate and so on."""
     if body.error not in faults.FAULTS:
         raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
     # count defaults to 1; an explicit null means "until removed"
@@ -279,6 +345,7 @@ async def add_fault(body: FaultIn, rt: RuntimeDep):
 
 @router.get("/faults", tags=["faults"])
 async def list_faults(rt: RuntimeDep):
+    """The push faults still set, oldest first."""
     return json_response(
         {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
     )
@@ -286,6 +353,7 @@ async def list_faults(rt: RuntimeDep):
 
 @router.delete("/faults", tags=["faults"])
 async def clear_faults(rt: RuntimeDep):
+    """Remove every push fault."""
     with rt.store.tx():
         deleted = rt.store.run("DELETE FROM faults").rowcount
     return json_response({"deleted": deleted})
@@ -293,6 +361,7 @@ async def clear_faults(rt: RuntimeDep):
 
 @router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
 async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
+    """Remove one push fault."""
     with rt.store.tx():
         if not rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount:
             raise HTTPException(404, f"no fault {fault_id}")
@@ -302,11 +371,15 @@ async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
 # --- clock ----------------------------------------------------------------------------------------
 @router.get("/clock", tags=["clock"])
 async def get_clock(rt: RuntimeDep):
+    """The emulator's clock: what debug windows, rate limits, token expiry and fallbacks are timed by.
+    Each server process keeps its own."""
     return json_response(rt.clock.state())
 
 
 @router.post("/clock", tags=["clock"])
 async def move_clock(rt: RuntimeDep, body: Annotated[ClockIn, Body()]):
+    """Move the clock: `advance` seconds, `set` an instant, `freeze` it, or back to `real` time.
+    Fallbacks and retries the move makes due happen before the answer."""
     given = body.model_fields_set
     if len(given) != 1:
         raise HTTPException(422, "give exactly one of 'advance', 'set', 'freeze', 'real'")
@@ -340,10 +413,10 @@ def _within_range(instant: float) -> None:
 @router.get("/webhooks", tags=["webhooks"])
 async def list_webhook_attempts(
     rt: RuntimeDep,
-    token: str | None = None,
-    push_id: AfterId = None,
-    delivery: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    token: TokenFilter = None,
+    push_id: id_query("only attempts that carried this push record's event") = None,
+    delivery: id_query("only attempts of this delivery") = None,
+    limit: Limit = 100,
 ):
     """Every attempt to POST to a webhook, newest first, with what went wrong; `push_id`: the attempts
     that carried that push record's event."""
@@ -368,11 +441,17 @@ async def list_webhook_attempts(
 async def list_deliveries(
     request: Request,
     rt: RuntimeDep,
-    token: str | None = None,
-    state: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
+    token: TokenFilter = None,
+    state: choice_query(
+        "pending",
+        "delivered",
+        "failed",
+        "cancelled",
+        description="pending: still to be tried; cancelled: the webhook was removed or changed",
+    ) = None,
     after: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+    limit: Limit = 100,
+    wait: Wait = 0,
 ):
     """Each POST to a webhook (one per request or timer round), newest first: where it went, its
     state, its attempts, the kinds of its events, and what Mesibo's cloud would say of the URL."""
@@ -402,12 +481,17 @@ async def list_deliveries(
 async def list_events(
     request: Request,
     rt: RuntimeDep,
-    token: str | None = None,
-    type: Literal["push", "message", "user"] | None = None,
-    delivery: AfterId = None,
+    token: TokenFilter = None,
+    type: choice_query(
+        "push",
+        "message",
+        "user",
+        description="user: online or offline; message: an offline message; push: a push's outcome",
+    ) = None,
+    delivery: id_query("only events carried by this delivery") = None,
     after: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+    limit: Limit = 100,
+    wait: Wait = 0,
 ):
     """The events sent to webhooks (user, message, push), newest first, each with the delivery that
     carried it; `wait` long-polls until one matches."""
@@ -426,14 +510,17 @@ async def list_events(
 async def list_requests(
     request: Request,
     rt: RuntimeDep,
-    token: str | None = None,
-    op: str | None = None,
-    result: bool | None = None,
-    diagnosed: bool | None = None,
+    token: TokenFilter = None,
+    op: text_query("only calls of this op (as sent, so a misspelt op can be found)") = None,
+    result: Annotated[bool | None, Query(description="only calls answered with this result")] = None,
+    diagnosed: Annotated[
+        bool | None,
+        Query(description="true: only calls refused, with fields no op reads, or with recipients skipped"),
+    ] = None,
     after: AfterId = None,
-    before: AfterId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0,
+    before: BeforeId = None,
+    limit: Limit = 100,
+    wait: Wait = 0,
 ):
     """Every call to the backend paths, newest first (`after`/`before`: ids, to page): what was read (the app token and file contents
     redacted), the answer as sent, the pushes and message it caused, and the emulator's diagnosis.
@@ -461,7 +548,7 @@ async def get_request(entry_id: RowId, rt: RuntimeDep):
 
 
 @router.delete("/requests", tags=["requests"])
-async def clear_requests(rt: RuntimeDep, token: str | None = None):
+async def clear_requests(rt: RuntimeDep, token: text_query("only this app's journal entries") = None):
     """Empty the journal (of one app with `token`)."""
     with rt.store.tx():
         if token is None:
@@ -512,6 +599,8 @@ async def delete_backend_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
 
 @router.post("/reset", tags=["reset"])
 async def reset(rt: RuntimeDep):
+    """Wipe everything (every app, user, message, push, credential, fault, journal entry) and start
+    again with the configured app token. Only for a server your tests own."""
     from mesibo_mock.lifecycle import reset_state
 
     token = reset_state(rt)

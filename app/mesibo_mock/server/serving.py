@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 
@@ -21,10 +22,25 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}{bind_hint(exc, port)}"
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def bind_hint(exc: OSError, port: int) -> str:
+    """The way out of the two usual failures: another server on the port, a port that needs root."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f" (another server, perhaps an earlier mesibo-mock, holds port {port}: stop it, or choose"
+            " another with --port or MESIBO_MOCK_PORT, or --port 0 for any free one; the port chosen"
+            " is logged)"
+        )
+    if exc.errno == errno.EACCES and 0 < port < 1024:
+        return f" (ports below 1024 need root: choose one above, such as {port + 8000})"
+    return ""
 
 
 def clean_exit_server(base: type) -> type:
