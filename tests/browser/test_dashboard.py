@@ -679,3 +679,20 @@ def test_a_big_app_shows_its_first_users_and_says_how_many(browser):
         assert page.locator("table.users tbody tr").count() == 200
         assert "450, the first 200 shown" in page.text_content("#panel-people")
         page.close()
+
+
+def test_the_upload_form_fixture_uploads_to_the_port_it_is_given(browser):
+    """fixtures/upload-form.html, opened from disk as a newcomer would, with ?port= for their port."""
+    from pathlib import Path
+
+    form = Path(__file__).resolve().parents[2] / "fixtures" / "upload-form.html"
+    with MesiboMock(subprocess=True, app_token="dev-token") as mock:
+        page = browser.new_page()
+        page.goto(f"{form.as_uri()}?port={mock.port}")
+        page.set_input_files("input[name=file]", str(form.parent / "creds" / "fcm-service-account.json"))
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        assert json.loads(page.inner_text("body"))["result"] is True
+        [entry] = mock.requests(op="pushupload")
+        assert entry["answer"]["result"] is True
+        page.close()
