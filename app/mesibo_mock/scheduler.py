@@ -35,7 +35,7 @@ class Timers:
         self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # delivery id -> (app token, attempt)
         self.client: httpx.AsyncClient | None = None
         self._task: asyncio.Task | None = None
-        self.retention = Retention(rt.store, rt.settings.retention)
+        self.retention = Retention(rt.store, rt.settings.retention, rt.settings.testpush_window, rt.clock)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="mesibo-mock-timers")

@@ -186,3 +186,36 @@ def test_a_scheduled_message_raises_its_pushes_and_events_at_its_time_across_a_r
         assert push["kind"] == "message" and mock.message(mid)["scheduled"] is False
         types = sorted(e["type"] for e in receiver.wait_for(1)[0]["json"]["events"])
         assert types == ["message", "push"]
+
+
+def test_a_slow_app_with_a_300_delivery_backlog_does_not_delay_another_apps_webhook():
+    """The attack: one app's receiver hangs, 300 deliveries queue behind it; another app's event must
+    still reach its own receiver within seconds (deliveries are picked app by app)."""
+    import time
+
+    import httpx
+
+    with (
+        MesiboMock(subprocess=True, env={"WEBHOOK_TIMEOUT": "30"}) as mock,
+        Receiver() as slow,
+        Receiver() as fast,
+    ):
+        slow.hold.clear()  # the slow receiver holds every POST until the end of the test
+        mock.create_app("slow", token="slow-token")
+        mock.create_app("fast", token="fast-token")
+        mock.set_webhook(slow.url, token="slow-token", events=["user"])
+        mock.set_webhook(fast.url, token="fast-token", events=["user"])
+        with httpx.Client(base_url=mock.url, timeout=30) as client:
+            for i in range(300):  # each request raises one delivery
+                client.put(
+                    f"/_mock/apps/slow-token/users/u{i}/online", json={"online": True}
+                ).raise_for_status()
+        pending = mock.client.get("/_mock/deliveries", params={"token": "slow-token", "state": "pending"})
+        assert (
+            len(pending.json()["deliveries"]) == 100
+        )  # (a page of them) still waiting behind the hung receiver
+        started = time.monotonic()
+        mock.set_online("someone", token="fast-token")
+        [post] = fast.wait_for(1, timeout=10)
+        took = time.monotonic() - started
+        assert post["json"]["events"][0]["type"] == "user" and took < 3, took

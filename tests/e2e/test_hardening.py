@@ -317,7 +317,7 @@ def test_long_polls_end_when_their_client_goes_and_at_sigterm(tmp_path):
     polls = []
     for _ in range(200):
         sock = socket.create_connection(("127.0.0.1", port))
-        sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         polls.append(sock)
     time.sleep(1)
     started = time.monotonic()
@@ -352,7 +352,7 @@ def test_a_long_poll_ends_when_its_client_has_gone():
         polls = []
         for _ in range(50):
             sock = socket.create_connection((mock.host, mock.port))
-            sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /_mock/pushes?wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             polls.append(sock)
         time.sleep(0.5)
         assert requests_running(mock) >= 50
@@ -411,18 +411,90 @@ def test_a_post_to_mock_without_json_is_refused(mock):
     assert [a["name"] for a in mock.apps()] == ["default"]
 
 
-def test_cross_origin_and_rebinding_requests_to_mock_are_refused(mock):
+def test_cross_origin_requests_to_mock_are_refused(mock):
     port = mock.port
     evil = {"origin": "http://evil.example", "content-type": "application/json"}
     assert mock.client.post("/_mock/reset", json={}, headers=evil).status_code == 403
     assert mock.client.get("/_mock/apps", headers={"origin": "http://evil.example"}).status_code == 403
-    rebound = {"host": f"evil.example:{port}", "sec-fetch-site": "same-origin"}
-    assert mock.client.get("/_mock/apps", headers=rebound).status_code == 403
     same = {"origin": f"http://127.0.0.1:{port}", "content-type": "application/json"}
     assert mock.client.post("/_mock/clock", json={"real": True}, headers=same).status_code == 200
-    assert (
-        mock.client.get("/_mock/apps", headers={"host": "mesibo:8000"}).status_code == 200
-    )  # a compose peer
+
+
+REBOUND_READS = [
+    "/_mock/apps",
+    "/_mock/apps/{token}",
+    "/_mock/otps",
+    "/_mock/requests",
+    "/_mock/pushes",
+    "/_mock/messages",
+    "/_mock/events",
+    "/_mock/ui",
+    "/_mock/apps/{token}/users",
+    "/_mock/clock",
+]
+
+
+def rebound_get(port: int, path: str, host: str) -> tuple[int, bytes]:
+    """What chromium sends for a same-origin GET from a page on `host` that resolves to 127.0.0.1:
+    its own name in Host, and neither Origin nor Sec-Fetch-Site."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\nConnection: close\r\n\r\n".encode()
+        )
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_a_dns_rebinding_page_reads_nothing_under_mock(tmp_path):
+    """The attack's own requests against the real server with its default settings (no admin token):
+    every read under /_mock answers 403 and carries neither a token nor an OTP."""
+    proc, url = start_server(tmp_path)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        with httpx.Client(base_url=url) as client:
+            token = client.get("/_mock/apps").json()["apps"][0]["token"]
+            for address in ("1", "2"):
+                client.post("/backend", json={"op": "otp", "token": token, "otp": {"address": address}})
+            codes = [o["otp"] for o in client.get("/_mock/otps").json()["otps"]]
+            assert len(codes) == 2
+        for path in REBOUND_READS:
+            for host in ("evil.test", "EVIL.test", "rebind.attacker.example", "localhost.evil.test"):
+                status, body = rebound_get(port, path.format(token=token), host)
+                assert status == 403, (path, host, status)
+                assert token.encode() not in body and not any(c.encode() in body for c in codes)
+                assert b"MESIBO_MOCK_ALLOWED_HOSTS" in body
+        # the names a developer uses still work, and the health check answers a compose peer
+        for host in (
+            "127.0.0.1",
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "app.localhost",
+            "[::1]",
+            "10.0.0.5",
+        ):
+            assert rebound_get(port, "/_mock/apps", host)[0] == 200, host
+        assert rebound_get(port, "/_mock/health", "mesibo")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_allowed_hosts_lets_a_compose_peer_in(tmp_path):
+    proc, url = start_server(tmp_path, MESIBO_MOCK_ALLOWED_HOSTS="mesibo, tests.internal")
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        assert rebound_get(port, "/_mock/apps", "mesibo")[0] == 200
+        assert rebound_get(port, "/_mock/apps", "tests.internal")[0] == 200
+        assert rebound_get(port, "/_mock/apps", "evil.test")[0] == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
 
 
 @pytest.mark.parametrize(

@@ -96,15 +96,26 @@ class MockGuard:
       send and no cross-site fetch can send without a CORS preflight (which /_mock never grants; PUT
       and DELETE need one anyway); a browser must say it even with no body;
     - a request with an `Origin` must come from the emulator's own origin;
-    - a browser's request (it sends `Origin` or `Sec-Fetch-Site`) must name the emulator by a
-      loopback name, an IP address or one of MESIBO_MOCK_ALLOWED_HOSTS in `Host`: a DNS-rebinding page
-      (evil.example resolving to 127.0.0.1) names its own host and is refused.
+    - every request (the health check aside) must name the emulator in `Host` by a loopback name
+      (`localhost`, `*.localhost`), an IP address or one of MESIBO_MOCK_ALLOWED_HOSTS (`*`: any). A
+      DNS-rebinding page (evil.example resolving to 127.0.0.1) sends same-origin GETs with neither
+      `Origin` nor `Sec-Fetch-Site`, but it cannot choose the `Host` its browser sends: its own name.
     """
 
     def __init__(self, app: ASGIApp, max_body: int, allowed_hosts: frozenset[str]) -> None:
         self.app = app
         self.max_body = max_body
         self.allowed_hosts = LOOPBACK_NAMES | allowed_hosts
+        self.any_host = "*" in allowed_hosts
+
+    def host_allowed(self, name: str) -> bool:
+        name = name.rstrip(".")  # "localhost." is localhost
+        return (
+            self.any_host
+            or name in self.allowed_hosts
+            or name.endswith(".localhost")  # browsers resolve these to loopback themselves
+            or _is_ip(name)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -145,13 +156,15 @@ class MockGuard:
         host = headers.get("host", "")
         origin = headers.get("origin")
         browser = origin is not None or "sec-fetch-site" in headers
-        if browser:
-            name = _host_name(host)
-            if name not in self.allowed_hosts and not _is_ip(name):
-                return 403, (
-                    f"a browser may reach /_mock only by a loopback name or an IP address, not {name!r}"
-                    " (add it to MESIBO_MOCK_ALLOWED_HOSTS to allow it)"
-                )
+        name = _host_name(host)
+        # HTTP/1.0 without Host cannot come from a browser; the health check tells nothing secret and
+        # is what other containers wait for.
+        if host and scope["path"] != "/_mock/health" and not self.host_allowed(name):
+            return 403, (
+                f"/_mock answers only to a loopback name or an IP address in Host, not {name[:80]!r}"
+                " (a guard against DNS rebinding): add the name to MESIBO_MOCK_ALLOWED_HOSTS,"
+                " comma-separated, to reach the emulator by it"
+            )
         if origin is not None and origin != "null":
             origin_host = origin.split("://", 1)[-1].lower()
             if origin_host != host.lower():

@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,7 +143,7 @@ class Store:
             except sqlite3.Error:
                 self._quietly("ROLLBACK")
                 raise
-            if self.checkpointer is not None and self.checkpointer.restart_wanted:
+            if self.checkpointer is not None and self.checkpointer.restart_due():
                 self._restart_wal()
 
     def _restart_wal(self) -> None:
@@ -156,11 +157,13 @@ class Store:
         conn = self.conn
         conn.execute("PRAGMA busy_timeout=20")
         try:
-            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            busy = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
         except sqlite3.Error:
-            pass
+            busy = 1
         finally:
             conn.execute("PRAGMA busy_timeout=5000")
+        if busy:  # the checkpointer is copying: let it finish before trying again
+            self.checkpointer.pause_restarts()
 
     def _quietly(self, statement: str) -> None:
         """Undo what is still open, if anything is: an error here would hide the one that matters."""
@@ -267,6 +270,8 @@ class Checkpointer:
         self._wal = path + "-wal"
         self._wal_limit = wal_limit
         self.restart_wanted = False
+        self._wal_fd = os.open(self._wal, os.O_RDONLY) if os.path.exists(self._wal) else None
+        self._restart_not_before = 0.0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
@@ -276,7 +281,12 @@ class Checkpointer:
             with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do it
                 _busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 size = _size(self._wal)
-                if size > self._wal_limit // 2 and frames - copied <= self.SLACK_FRAMES:
+                # Nearly all copied: the restart costs the writer little. Past the limit: it must
+                # happen anyway, the writer copying what is left (a sustained flood of writes never
+                # leaves the WAL idle, and never lets this thread catch up for good).
+                if size > self._wal_limit // 2 and (
+                    frames - copied <= self.SLACK_FRAMES or size > self._wal_limit
+                ):
                     self.restart_wanted = True
                 # A WAL past its limit while writes have paused: cut the file back to nothing.
                 if size > self._wal_limit:
@@ -286,7 +296,22 @@ class Checkpointer:
                     finally:
                         self._conn.execute("PRAGMA busy_timeout=5000")
 
+    def restart_due(self) -> bool:
+        """Asked by the writer after each commit: this thread wants a restart, or the WAL is past its
+        limit already (a flood writes faster than one round of this thread copies). One fstat."""
+        if self.restart_wanted:
+            return True
+        if self._wal_fd is None or time.monotonic() < self._restart_not_before:
+            return False
+        return os.fstat(self._wal_fd).st_size > self._wal_limit
+
+    def pause_restarts(self) -> None:
+        self._restart_not_before = time.monotonic() + self.INTERVAL / 10
+
     def stop(self) -> None:
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         self._stopping.set()
         self._thread.join(timeout=5)
         self._conn.close()

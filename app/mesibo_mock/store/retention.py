@@ -1,56 +1,171 @@
-"""Retention: a development stack that runs for weeks must not fill its disk.
+"""Retention: a development stack that runs for weeks, or a test that floods it, must not fill its disk.
 
-Every few seconds the scheduler keeps the newest MESIBO_MOCK_RETENTION push records, messages and
-webhook attempts of each app (0 keeps everything), deleting the rest in bounded batches so that
-requests get through in between. The WAL file is kept small by `journal_size_limit` (see store.py).
+Every table that grows with traffic keeps the newest MESIBO_MOCK_RETENTION rows of each app (0 keeps
+everything): push records, messages (with their recipients), webhook deliveries, events and attempts,
+the request journal (calls that named no app count as one app of their own) and one-time codes.
+Test-push counts are kept only as long as the limit's window looks back. The rest is deleted in
+bounded batches between requests. The WAL file is kept near its limit by the Checkpointer (db.py).
+
+A message is kept whole or not at all: its recipients go with it, and a message still being
+delivered (a scheduled one, or a group's later batches) is never pruned. Besides the newest
+MESIBO_MOCK_RETENTION messages, an app keeps at most RECIPIENT_BUDGET times as many recipient rows;
+older messages beyond that go too (the newest one always stays, however large its group).
 """
 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from mesibo_mock.store.db import Store
 
 PRUNE_EVERY_SECONDS = 2.0
-BATCH = 5000
-HISTORY_EVERY = 30
-TABLES = ("pushes", "messages", "webhook_attempts")  # each has app_token and an (app_token, id) index
+BATCH = 1000  # rows per transaction: a large one would stall requests and swell the WAL
+HISTORY_EVERY = 30  # rounds between looks for rows of apps deleted since
+RECIPIENT_BUDGET = 10
+
+
+class Kept(NamedTuple):
+    table: str
+    owner: str  # the column naming the app: its token, or its number (null: no app was named)
+
+
+# Each has an index on (owner, id).
+KEPT = (
+    Kept("pushes", "app_token"),
+    Kept("webhook_deliveries", "app_token"),
+    Kept("webhook_events", "app_token"),
+    Kept("webhook_attempts", "app_token"),
+    Kept("journal", "app_id"),
+    Kept("otps", "app_id"),
+)
 
 
 class Retention:
-    def __init__(self, store: Store, keep: int) -> None:
+    def __init__(self, store: Store, keep: int, testpush_window: float = 3600.0, clock=None) -> None:
         self.store = store
         self.keep = keep
+        self.testpush_window = testpush_window
+        self.clock = clock
         self._next = 0.0
         self._rounds = 0
+        # (table, app) -> the newest id when nothing was left to prune: unchanged, nothing to look at
+        # (finding the cutoff walks `keep` index entries; this is one lookup)
+        self._settled: dict[tuple, object] = {}
 
     def due(self) -> bool:
         return self.keep > 0 and time.monotonic() >= self._next
 
     def prune_batch(self) -> int:
-        """Delete up to BATCH rows past the newest `keep` of one app in one table; -> how many."""
+        """Delete up to BATCH rows that are past what is kept, from one table; -> how many. Called
+        again at once while there is more to do, every PRUNE_EVERY_SECONDS otherwise."""
         self._next = time.monotonic() + PRUNE_EVERY_SECONDS
-        store = self.store
         self._rounds += 1
-        for table in TABLES:
-            # the apps there are; now and then also the records left by apps deleted since
-            tokens = [r["token"] for r in store.all("SELECT token FROM apps")]
-            if self._rounds % HISTORY_EVERY == 0:
-                tokens += [r["app_token"] for r in store.all(f"SELECT DISTINCT app_token FROM {table}")]
-            for token in dict.fromkeys(tokens):
-                cutoff = store.one(
-                    f"SELECT id FROM {table} WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                    (token, self.keep),
-                )
-                if cutoff is None:
-                    continue
-                with store.tx():
-                    deleted = store.run(
-                        f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE app_token = ? AND id <= ?"
-                        " ORDER BY id LIMIT ?)",
-                        (token, cutoff["id"], BATCH),
-                    ).rowcount
+        history = self._rounds % HISTORY_EVERY == 0
+        deleted = self._prune_messages(history) or self._prune_testpushes()
+        for kept in KEPT:
+            if deleted:
+                break
+            for owner in self._owners(kept, history):
+                deleted = self._prune(kept, owner)
                 if deleted:
-                    self._next = 0.0  # more may be left: come back on the next turn of the loop
-                    return deleted
+                    break
+        if deleted:
+            self._next = 0.0  # more may be left: come back on the next turn of the loop
+        return deleted
+
+    def _owners(self, kept: Kept, history: bool) -> list:
+        """The apps there are (and null, for the journal); now and then also the apps deleted since."""
+        column = "token" if kept.owner == "app_token" else "id"
+        owners = [r[0] for r in self.store.all(f"SELECT {column} FROM apps")]
+        if kept.owner == "app_id" and kept.table == "journal":
+            owners.append(None)
+        if history:
+            owners += [r[0] for r in self.store.all(f"SELECT DISTINCT {kept.owner} FROM {kept.table}")]
+        return list(dict.fromkeys(owners))
+
+    def _unchanged(self, key: tuple, newest: object) -> bool:
+        return self._settled.get(key) == newest
+
+    def _prune(self, kept: Kept, owner) -> int:
+        table, column = kept.table, kept.owner
+        newest = self.store.one(f"SELECT MAX(id) FROM {table} WHERE {column} IS ?", (owner,))[0]
+        if self._unchanged((table, owner), newest):
+            return 0
+        cutoff = self.store.one(
+            f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (owner, self.keep),
+        )
+        if cutoff is None:
+            self._settled[(table, owner)] = newest
+            return 0
+        with self.store.tx():
+            deleted = self.store.run(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} IS ? AND id <= ?"
+                " ORDER BY id LIMIT ?)",
+                (owner, cutoff["id"], BATCH),
+            ).rowcount
+        if not deleted:
+            self._settled[(table, owner)] = newest
+        return deleted
+
+    def _prune_messages(self, history: bool) -> int:
+        tokens = [r[0] for r in self.store.all("SELECT token FROM apps")]
+        if history:
+            tokens += [r[0] for r in self.store.all("SELECT DISTINCT app_token FROM messages")]
+        for token in dict.fromkeys(tokens):
+            deleted = self._prune_messages_of(token)
+            if deleted:
+                return deleted
         return 0
+
+    def _prune_messages_of(self, token: str) -> int:
+        """Recipients first, then their messages, so that no kept message loses a recipient row."""
+        store = self.store
+        newest = (
+            store.one("SELECT MAX(id) FROM messages WHERE app_token = ?", (token,))[0],
+            store.one("SELECT MAX(id) FROM message_recipients WHERE app_token = ?", (token,))[0],
+            store.one("SELECT COUNT(*) FROM messages WHERE pending")[0],
+        )
+        if self._unchanged(("messages", token), newest):
+            return 0
+        by_count = store.one(
+            "SELECT id FROM messages WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (token, self.keep),
+        )
+        by_recipients = store.one(
+            "SELECT mid FROM message_recipients WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (token, self.keep * RECIPIENT_BUDGET),
+        )
+        # the message that straddles the recipient budget stays whole: only those before it go
+        cutoff = max(by_count["id"] if by_count else 0, by_recipients["mid"] - 1 if by_recipients else 0)
+        if cutoff <= 0:
+            self._settled[("messages", token)] = newest
+            return 0
+        owed = "SELECT id FROM messages WHERE pending"  # still being delivered: kept whatever its age
+        with store.tx():
+            deleted = store.run(
+                "DELETE FROM message_recipients WHERE id IN (SELECT id FROM message_recipients"
+                f" WHERE app_token = ? AND mid <= ? AND mid NOT IN ({owed}) ORDER BY id LIMIT ?)",
+                (token, cutoff, BATCH),
+            ).rowcount
+            if not deleted:
+                deleted = store.run(
+                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE app_token = ? AND id <= ?"
+                    " AND NOT pending ORDER BY id LIMIT ?)",
+                    (token, cutoff, BATCH),
+                ).rowcount
+        if not deleted:
+            self._settled[("messages", token)] = newest
+        return deleted
+
+    def _prune_testpushes(self) -> int:
+        """A test push counts against the limit for one window; after that it is only history."""
+        if self.clock is None:
+            return 0
+        since = self.clock.now() - self.testpush_window
+        with self.store.tx():
+            return self.store.run(
+                "DELETE FROM testpushes WHERE id IN (SELECT id FROM testpushes WHERE ts < ? LIMIT ?)",
+                (since, BATCH),
+            ).rowcount

@@ -186,6 +186,8 @@ CREATE TABLE IF NOT EXISTS otps (
 
 CREATE INDEX IF NOT EXISTS ix_otps_app ON otps (app_id, address);
 
+CREATE INDEX IF NOT EXISTS ix_otps_recent ON otps (app_id, id);
+
 CREATE TABLE IF NOT EXISTS pushes (
 	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
 	ts FLOAT NOT NULL, 

@@ -175,7 +175,7 @@ class MessageRecipient(SQLModel, table=True):
 
 class Otp(SQLModel, table=True):
     __tablename__ = "otps"
-    __table_args__ = (Index("ix_otps_app", "app_id", "address"),)
+    __table_args__ = (Index("ix_otps_app", "app_id", "address"), Index("ix_otps_recent", "app_id", "id"))
     id: int | None = Field(default=None, primary_key=True)
     app_id: int
     address: str
