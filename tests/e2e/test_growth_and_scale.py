@@ -6,6 +6,7 @@ generous bounds, so that they hold on a slow machine; bench/ measures the speed 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -78,10 +79,8 @@ def test_a_flood_under_retention_1000_leaves_every_table_and_the_wal_bounded(tmp
 
         def watch_wal() -> None:
             while not stop.is_set():
-                try:
+                with contextlib.suppress(OSError):  # not made yet
                     wal_seen.append(os.path.getsize(db + "-wal"))
-                except OSError:
-                    pass
                 time.sleep(0.01)
 
         threads = [threading.Thread(target=flood) for _ in range(12)] + [threading.Thread(target=watch_wal)]
@@ -107,3 +106,63 @@ def test_a_flood_under_retention_1000_leaves_every_table_and_the_wal_bounded(tmp
         over = {table: (n, bounds[table]) for table, n in largest.items() if n > bounds[table]}
         assert not over, f"tables past what retention keeps (rows, bound): {over}"
         assert mock.health()["status"] == "ok"
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def median_pushtest_ms(client: httpx.Client, token: str, calls: int = 60) -> float:
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        assert client.post(
+            "/backend", json={"op": "pushtest", "token": token, "push": {"address": "1"}}
+        ).json()["result"]
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the server's CPU time from /proc")
+def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_nothing():
+    """The attack: each idle long-poll waits for pushes to an address that never gets one."""
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2500:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    with MesiboMock(subprocess=True, mode="onprem") as mock, httpx.Client(base_url=mock.url) as client:
+        mock.backend("pushset", push={"ratelimit": False})
+        mock.register_device("1")
+        median_pushtest_ms(client, mock.app_token, 20)  # warm up
+        quiet = median_pushtest_ms(client, mock.app_token)
+        polls = []
+        try:
+            for i in range(1000):
+                sock = socket.create_connection((mock.host, mock.port))
+                sock.sendall(
+                    f"GET /_mock/pushes?address=idle-{i}&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+                )
+                polls.append(sock)
+            # every poll is in: the last one's query has run once (a request after it answers)
+            assert client.get("/_mock/health").status_code == 200
+            time.sleep(0.5)
+            pid = mock._proc.pid
+            before = cpu_seconds(pid)
+            time.sleep(2)
+            idle_cpu = cpu_seconds(pid) - before
+            busy = median_pushtest_ms(client, mock.app_token)
+            for sock in polls[:5]:  # none of them was answered: no push matched
+                sock.setblocking(False)
+                with pytest.raises(BlockingIOError):
+                    sock.recv(1)
+        finally:
+            for sock in polls:
+                sock.close()
+    assert idle_cpu < 0.2, f"the idle server used {idle_cpu:.2f} s of CPU in 2 s"
+    assert busy <= 3 * quiet + 1.0, (
+        f"median pushtest {busy:.2f} ms with 1,000 long-polls, {quiet:.2f} ms without"
+    )

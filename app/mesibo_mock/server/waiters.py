@@ -4,6 +4,10 @@ A waiter registers the kind of record it waits for and the equality filters of i
 record wakes only the waiters whose filters it meets, and each waiter then runs its query once; an
 idle waiter has no timer of its own besides its deadline, and learns that its client has gone from
 the server itself (an ASGI `http.disconnect`), not by asking every second.
+
+Waiters are filed under one of their filters (field, value), so a new record looks only at the
+waiters filed under one of its own values, and at those with no filter: a thousand long-polls for
+a thousand other addresses cost a new record a few dictionary lookups, not a thousand comparisons.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+Key = tuple[str, Any] | None  # the filter a waiter is filed under; None: it has none
+
 
 class Waiter:
-    __slots__ = ("filters", "future")
+    __slots__ = ("filters", "future", "key")
 
     def __init__(self, filters: tuple[tuple[str, Any], ...], future: asyncio.Future) -> None:
         self.filters = filters
         self.future = future
+        self.key: Key = filters[0] if filters else None
 
     def matches(self, record: dict) -> bool:
         return all(record.get(key) == value for key, value in self.filters)
@@ -30,29 +37,55 @@ class Waiter:
 
 class Waiters:
     def __init__(self) -> None:
-        self._by_kind: dict[str, set[Waiter]] = {}
+        self._by_kind: dict[str, dict[Key, set[Waiter]]] = {}
         self.stopping = False
 
     def __len__(self) -> int:
-        return sum(len(w) for w in self._by_kind.values())
+        return sum(len(filed) for by_key in self._by_kind.values() for filed in by_key.values())
+
+    def _add(self, kind: str, waiter: Waiter) -> None:
+        self._by_kind.setdefault(kind, {}).setdefault(waiter.key, set()).add(waiter)
+
+    def _remove(self, kind: str, waiter: Waiter) -> None:
+        by_key = self._by_kind.get(kind, {})
+        filed = by_key.get(waiter.key)
+        if filed is not None:
+            filed.discard(waiter)
+            if not filed:
+                del by_key[waiter.key]
 
     def changed(self, kind: str, records: Iterable[dict] | None = None) -> None:
         """New records of `kind` (None: anything may have changed, as after a reset): wake the waiters
         they could match."""
-        waiting = self._by_kind.get(kind)
-        if not waiting:
+        by_key = self._by_kind.get(kind)
+        if not by_key:
             return
-        records = list(records) if records is not None else None
-        for waiter in list(waiting):
-            if records is None or any(waiter.matches(r) for r in records):
-                waiter.wake()
+        if records is None:
+            for filed in list(by_key.values()):
+                for waiter in list(filed):
+                    waiter.wake()
+            return
+        for record in records:
+            candidates = [by_key.get(None, ())]
+            for item in record.items():
+                try:
+                    filed = by_key.get(item)
+                except TypeError:  # an unhashable value: no waiter can be filed under it
+                    continue
+                if filed:
+                    candidates.append(filed)
+            for filed in candidates:
+                for waiter in list(filed):
+                    if waiter.matches(record):
+                        waiter.wake()
 
     def stop(self) -> None:
         """The server is stopping: every long-poll answers now."""
         self.stopping = True
-        for waiting in self._by_kind.values():
-            for waiter in list(waiting):
-                waiter.wake()
+        for by_key in self._by_kind.values():
+            for filed in list(by_key.values()):
+                for waiter in list(filed):
+                    waiter.wake()
 
     async def poll(
         self,
@@ -74,7 +107,7 @@ class Waiters:
         try:
             while True:
                 waiter = Waiter(conditions, loop.create_future())
-                self._by_kind.setdefault(kind, set()).add(waiter)
+                self._add(kind, waiter)
                 timer = loop.call_at(deadline, waiter.wake)
                 if gone is not None:
                     gone.add_done_callback(lambda _t, w=waiter: w.wake())
@@ -82,7 +115,7 @@ class Waiters:
                     await waiter.future
                 finally:
                     timer.cancel()
-                    self._by_kind[kind].discard(waiter)
+                    self._remove(kind, waiter)
                 if gone is not None and gone.done():
                     return found
                 found = query()
