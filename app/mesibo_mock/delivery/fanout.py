@@ -5,7 +5,8 @@ A group is delivered in batches of members, each batch one transaction that also
 cursor: a message to a group of any size neither holds the server for long nor runs into SQLite's
 limits, and after a crash its delivery resumes where the last committed batch ended. The first batch
 goes with the request, so a message to up to BATCH_MEMBERS members has every record committed when
-its answer leaves; the scheduler does the rest.
+its answer leaves; the scheduler does the rest in smaller batches (LATER_BATCH), other requests
+getting through between any two.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import messages, people
 
 BATCH_MEMBERS = 1000
-CHUNK = 500  # addresses per statement
+LATER_BATCH = 250  # ~10 ms each: the longest any other request waits behind a large group's delivery
 
 
-def deliver(rt: Runtime, app: sqlite3.Row, message: sqlite3.Row, outbox=None) -> bool:
-    """Deliver the next batch of `message` in the caller's transaction; -> whether more is owed."""
+def deliver(
+    rt: Runtime, app: sqlite3.Row, message: sqlite3.Row, outbox=None, batch: int = BATCH_MEMBERS
+) -> bool:
+    """Deliver the next `batch` members of `message` in the caller's transaction; -> whether more
+    is owed."""
     now = rt.clock.now()
     if message["gid"] is not None:
-        recipients, devices, cursor = _group_batch(rt, message)
+        recipients, devices, cursor = _group_batch(rt, message, batch)
     else:
         recipients, devices, cursor = _listed(rt, app, message)
     # Real time only (expiry 0), or past its expiry: an offline recipient gets nothing, not even later.
@@ -50,18 +54,18 @@ def deliver(rt: Runtime, app: sqlite3.Row, message: sqlite3.Row, outbox=None) ->
 
 
 def _group_batch(
-    rt: Runtime, message: sqlite3.Row
+    rt: Runtime, message: sqlite3.Row, size: int
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], int | None]:
-    """The next BATCH_MEMBERS members that can receive, except the sender: -> (recipients, the
+    """The next `size` members that can receive, except the sender: -> (recipients, the
     devices of the offline ones, the cursor to go on from or None when this batch is the last)."""
     after = message["cursor"] or 0
     ids = rt.store.all(
         "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? ORDER BY id LIMIT ?",
-        (message["gid"], after, BATCH_MEMBERS + 1),
+        (message["gid"], after, size + 1),
     )
     if not ids:
         return [], [], None
-    batch = ids[:BATCH_MEMBERS]
+    batch = ids[:size]
     last = batch[-1]["id"]
     args = (message["gid"], after, last, message["from_address"])
     members = (
@@ -77,7 +81,7 @@ def _group_batch(
         + " AND NOT u.online ORDER BY m.id, d.id",
         args,
     )
-    return recipients, devices, last if len(ids) > BATCH_MEMBERS else None
+    return recipients, devices, last if len(ids) > size else None
 
 
 def _listed(
@@ -87,8 +91,8 @@ def _listed(
     addresses: list[str] = orjson.loads(message["to_list"] or "[]")
     found: dict[str, sqlite3.Row] = {}
     devices: list[sqlite3.Row] = []
-    for start in range(0, len(addresses), CHUNK):
-        chunk = addresses[start : start + CHUNK]
+    for start in range(0, len(addresses), messages.CHUNK):
+        chunk = addresses[start : start + messages.CHUNK]
         marks = ", ".join("?" for _ in chunk)
         args = [app["id"], *chunk]
         for row in rt.store.all(
@@ -117,5 +121,5 @@ def deliver_due(rt: Runtime, outbox) -> bool:
     if app is None:  # its app was deleted: nothing to deliver to
         messages.mark_delivered(rt, message, None)
         return True
-    deliver(rt, app, message, outbox)
+    deliver(rt, app, message, outbox, LATER_BATCH)
     return True

@@ -182,6 +182,7 @@ class Message(BaseModel):
     recipients_total: int
     skipped: list[str]
     pushes: list[int]
+    pushes_total: int
 
     model_config = {"populate_by_name": True, "alias_generator": lambda n: "from" if n == "from_" else n}
 

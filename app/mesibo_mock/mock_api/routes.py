@@ -295,13 +295,21 @@ async def list_messages(
 
 @router.get("/messages/{mid}", tags=["messages"])
 async def get_message(
-    mid: Annotated[int, Path(ge=1, le=2**63 - 1, description="the message id")], rt: RuntimeDep
+    mid: Annotated[int, Path(ge=1, le=2**63 - 1, description="the message id")],
+    rt: RuntimeDep,
+    offset: Annotated[
+        int, Query(ge=0, le=10**9, description="recipients to pass over: a group's later pages of recipients")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=messages.SHOWN_RECIPIENTS, description="recipients (and push ids) to show")
+    ] = messages.SHOWN_RECIPIENTS,
 ):
-    """One message by its mid."""
+    """One message by its mid, with its recipients a page at a time (`recipients_total` says how many
+    there are) and the pushes each got."""
     row = messages.by_mid(rt, mid)
     if row is None:
         raise HTTPException(404, f"no message {mid}")
-    return json_response(messages.views(rt, [row])[0])
+    return json_response(messages.views(rt, [row], limit, offset)[0])
 
 
 @router.get("/otps", tags=["users"])

@@ -16,7 +16,9 @@ from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.db import where
 
 ONE_YEAR = 365 * 24 * 3600
-LISTED_RECIPIENTS = 1000  # recipients shown per message in a list; GET /_mock/messages/{mid} shows all
+LISTED_RECIPIENTS = 1000  # recipients (and push ids) shown per message in a list
+SHOWN_RECIPIENTS = 10_000  # by GET /_mock/messages/{mid}, a page at a time (`offset`)
+CHUNK = 500  # addresses per statement
 
 
 def record(rt: Runtime, app: sqlite3.Row, values: dict) -> int:
@@ -84,40 +86,51 @@ def find(rt: Runtime, filters: dict, to: str | None, after: int | None, limit: i
     return views(rt, rows, LISTED_RECIPIENTS)
 
 
-def views(rt: Runtime, rows: list[sqlite3.Row], recipients_each: int | None = None) -> list[dict]:
-    """Records with their recipients and the ids of the pushes each got (one query for each kind)."""
-    if not rows:
-        return []
-    mids = [row["id"] for row in rows]
-    marks = ", ".join("?" for _ in mids)
-    pushes: dict[tuple[int, str], list[int]] = {}
-    for push in rt.store.all(
-        f"SELECT id, mid, address FROM pushes WHERE mid IS NOT NULL AND mid IN ({marks}) ORDER BY id", mids
-    ):
-        pushes.setdefault((push["mid"], push["address"]), []).append(push["id"])
-    recipients: dict[int, list[dict]] = {mid: [] for mid in mids}
-    totals: dict[int, int] = dict.fromkeys(mids, 0)
-    for r in rt.store.all(
-        f"SELECT mid, address, online FROM message_recipients WHERE mid IN ({marks}) ORDER BY id", mids
-    ):
-        totals[r["mid"]] += 1
-        if recipients_each is None or len(recipients[r["mid"]]) < recipients_each:
-            recipients[r["mid"]].append(
-                {
-                    "address": r["address"],
-                    "online": bool(r["online"]),
-                    "pushes": pushes.get((r["mid"], r["address"]), []),
-                }
-            )
-    all_pushes: dict[int, list[int]] = {mid: [] for mid in mids}
-    for (mid, _address), ids in pushes.items():
-        all_pushes[mid].extend(ids)
-    return [
-        view(row, recipients[row["id"]], totals[row["id"]], sorted(all_pushes[row["id"]])) for row in rows
-    ]
+def views(
+    rt: Runtime, rows: list[sqlite3.Row], shown: int = LISTED_RECIPIENTS, offset: int = 0
+) -> list[dict]:
+    """Records with `shown` of their recipients (from `offset`), the pushes each got, the ids of the
+    first `shown` pushes, and how many of each there are. Every query is bounded by `shown`, so a
+    message to a quarter of a million members reads as fast as one to three."""
+    found = []
+    for row in rows:
+        mid = row["id"]
+        listed = rt.store.all(
+            "SELECT address, online FROM message_recipients WHERE mid = ? ORDER BY id LIMIT ? OFFSET ?",
+            (mid, shown, offset),
+        )
+        per_address: dict[str, list[int]] = {}
+        addresses = list(dict.fromkeys(r["address"] for r in listed))
+        for start in range(0, len(addresses), CHUNK):
+            chunk = addresses[start : start + CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            # by address (indexed), then the message: `+mid` keeps SQLite from walking every push of it
+            for push in rt.store.all(
+                f"SELECT id, address FROM pushes WHERE address IN ({marks}) AND +mid = ? ORDER BY id",
+                [*chunk, mid],
+            ):
+                per_address.setdefault(push["address"], []).append(push["id"])
+        recipients = [
+            {
+                "address": r["address"],
+                "online": bool(r["online"]),
+                "pushes": per_address.get(r["address"], []),
+            }
+            for r in listed
+        ]
+        total = rt.store.one("SELECT COUNT(*) FROM message_recipients WHERE mid = ?", (mid,))[0]
+        pushes = [
+            r["id"]
+            for r in rt.store.all("SELECT id FROM pushes WHERE mid = ? ORDER BY id LIMIT ?", (mid, shown))
+        ]
+        pushes_total = rt.store.one("SELECT COUNT(*) FROM pushes WHERE mid = ?", (mid,))[0]
+        found.append(view(row, recipients, total, pushes, pushes_total))
+    return found
 
 
-def view(row: sqlite3.Row, recipients: list[dict], recipients_total: int, pushes: list[int]) -> dict:
+def view(
+    row: sqlite3.Row, recipients: list[dict], recipients_total: int, pushes: list[int], pushes_total: int
+) -> dict:
     return {
         "mid": row["id"],
         "ts": iso(row["ts"]),
@@ -137,4 +150,5 @@ def view(row: sqlite3.Row, recipients: list[dict], recipients_total: int, pushes
         "recipients_total": recipients_total,
         "skipped": orjson.loads(row["skipped"]),
         "pushes": pushes,
+        "pushes_total": pushes_total,
     }
