@@ -65,14 +65,23 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").addFilter(redact_admin_token)
 
 
-SECRET_PARAM = re.compile(r"(admin_token=)[^&\s]*")
+QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s]+)=([^&;\s]*)")
+
+
+def _redact_pair(match: re.Match) -> str:
+    from urllib.parse import unquote_plus
+
+    # by the name as the server reads it: `admin%5Ftoken` is admin_token too
+    return f"{match.group(1)}=[redacted]" if unquote_plus(match.group(1)) == "admin_token" else match.group(0)
 
 
 def redact_admin_token(record: logging.LogRecord) -> bool:
-    """The dashboard may be opened as /_mock/ui?admin_token=...: the access log never shows the token."""
+    """The dashboard may be opened as /_mock/ui?admin_token=...: the access log never shows the token,
+    however its name is spelt in the query string."""
     if isinstance(record.args, tuple):
         record.args = tuple(
-            SECRET_PARAM.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+            QUERY_PAIR.sub(_redact_pair, arg) if isinstance(arg, str) and "=" in arg else arg
+            for arg in record.args
         )
     return True
 

@@ -355,3 +355,25 @@ def test_a_lone_surrogate_is_echoed_escaped(mock):
 def test_every_backend_path_serves_the_backend(mock, path):
     body = mock.client.get(path, params={"op": "usersget", "token": mock.app_token}).json()
     assert body == {"op": "usersget", "result": True, "userscount": 0, "count": 0, "users": []}
+
+
+@pytest.mark.parametrize("phone_first", [True, False])
+def test_badorigin_sees_a_phone_in_any_of_two_user_agent_headers(mock, phone_first):
+    """The attack sent a harmless User-Agent and a phone's in a second header."""
+    import http.client
+    import json
+
+    agents = ["curl/8.5.0", "Dalvik/2.1.0 (Linux; U; Android 13; SM-G991B)"]
+    if phone_first:
+        agents.reverse()
+    connection = http.client.HTTPConnection(mock.host, mock.port, timeout=10)
+    body = json.dumps({"op": "usersget", "token": mock.app_token})
+    connection.putrequest("POST", "/backend", skip_accept_encoding=True)
+    for agent in agents:
+        connection.putheader("User-Agent", agent)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body.encode())
+    answer = json.loads(connection.getresponse().read())
+    connection.close()
+    assert answer["error"] == "BADORIGIN", answer

@@ -328,3 +328,58 @@ def test_a_1000_member_group_message_has_every_record_committed_when_it_answers(
         view = mock.message(mid)  # at once: no wait, no long-poll
         assert not view["delivering"] and view["recipients_total"] == 1000 and view["pushes_total"] == 1000
         assert len(mock.pushes(mid=mid, limit=1000)) == 1000
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/status"), reason="reads the server's peak memory from /proc"
+)
+def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once():
+    """The attack: 300 uploads of a nearly 1 MB credential at once took the server to 706 MB."""
+    import asyncio
+    import json as jsonlib
+
+    from mesibo_mock import samples
+
+    account = jsonlib.loads(samples.fcm_service_account("storm"))
+    padded = jsonlib.dumps(account, indent=1).encode()
+    padded = padded[:-1] + b" " * (900_000 - len(padded)) + b"}"  # valid JSON, nearly 1 MB
+    with MesiboMock(subprocess=True) as mock:
+        before = peak_rss_mb(mock._proc.pid)
+
+        async def upload(client: httpx.AsyncClient) -> dict | None:
+            try:
+                response = await client.post(
+                    "/backend",
+                    data={"op": "pushupload", "token": mock.app_token},
+                    files={"file": ("sa.json", padded)},
+                )
+            except httpx.TransportError:  # refused before its body was read: the server closed
+                return None
+            return response.json()
+
+        async def storm() -> list:
+            limits = httpx.Limits(max_connections=300, max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=mock.url, timeout=120, limits=limits) as client:
+                return await asyncio.gather(*(upload(client) for _ in range(300)))
+
+        answers = asyncio.run(storm())
+        peak = peak_rss_mb(mock._proc.pid)
+        accepted = [a for a in answers if a and a["result"]]
+        refused = [a for a in answers if a and not a["result"]]
+        assert accepted, "no upload went through"
+        assert all(a["error"] == "BADREQ" for a in refused)
+        assert len(accepted) + len(refused) == 300, f"{answers.count(None)} got no answer"
+        assert refused, "all 300 were held at once"
+        assert peak - before < 200, f"the server grew by {peak - before:.0f} MB (peak {peak:.0f} MB)"
+        busy = mock.requests(op=None, result=False, limit=1000)
+        assert any("being read or parsed already" in d["problem"] for e in busy for d in e["diagnosis"])
+        assert mock.health()["status"] == "ok"
+        assert mock.backend("usersget")["result"] is True

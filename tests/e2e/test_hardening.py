@@ -386,6 +386,21 @@ def test_validation_errors_are_short_and_never_copy_the_input(mock):
     assert {tuple(e["loc"]) for e in response.json()["detail"]} >= {("body", "platform")}
 
 
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/_mock/faults", {"error": "x" * 900_000}),  # the attack's own
+        ("/_mock/faults", {"error": "INTERNAL", "address": "x" * 900_000}),
+        ("/_mock/backend-faults", {"error": "x" * 900_000}),
+        ("/_mock/backend-faults", {"op": "x" * 900_000, "http": 500}),
+    ],
+)
+def test_a_900kb_value_is_not_copied_into_the_422(mock, path, body):
+    response = mock.client.post(path, json=body)
+    assert response.status_code == 422
+    assert len(response.content) < 2000 and "xxxxxxxxxx" not in response.text
+
+
 def test_only_the_backend_answers_other_origins(mock):
     assert mock.client.get("/backend").headers["access-control-allow-origin"] == "*"
     for path in ("/_mock/apps", "/_mock/health", "/_mock/ui", "/"):
@@ -506,11 +521,17 @@ def test_allowed_hosts_lets_a_compose_peer_in(tmp_path):
         b'{"op": "usersget", "token": "TOKEN", "count": 18446744073709551616}',
         b'{"op": "groupgetmembers", "token": "TOKEN", "gid": 1, "count": 18446744073709551616}',
         b'{"op": "message", "token": "TOKEN", "message": {"from": "\\udfff", "to": "x", "forced": true}}',
+        b'{"op": "useradd", "token": "TOKEN", "user": {"address": "\\ud800"}}',  # a lone surrogate in an address
+        b'{"op": "pushtest", "token": "TOKEN", "push": {"address": "\\udfff"}}',
+        b'{"op": "otp", "token": "TOKEN", "otp": {"address": "a\\ud800b"}}',
+        b'{"op": "message", "token": "TOKEN", "message": {"from": "a", "to": "\\ud800", "message": "x"}}',
     ],
 )
 def test_inputs_that_answered_500_get_the_envelope(mock, raw):
+    before = len(mock.logs())
     response = mock.client.post("/backend", content=raw.replace(b"TOKEN", mock.app_token.encode()))
     assert response.status_code == 200 and response.json()["result"] in (True, False)
+    assert "Traceback" not in mock.logs()[before:]
 
 
 @pytest.mark.parametrize(
@@ -599,51 +620,87 @@ def test_the_wal_stays_within_its_limit(tmp_path):
         assert len(mock.pushes(limit=1000)) == 1000
 
 
-def test_a_full_disk_is_named_as_such(tmp_path):
-    from mesibo_mock.testing import MesiboMock
-
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB file system of its own (a tmpfs: CI runs as root)."""
     mount = tmp_path / "small"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=700k", "tmpfs", str(mount)]).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]).returncode != 0:
         pytest.fail("this test needs root to mount a small tmpfs (CI runs as root)")
-    try:
-        with MesiboMock(
-            mode="onprem", subprocess=True, db=str(mount / "full.db"), env={"RETENTION": "0"}
-        ) as mock:
-            mock.backend("pushset", push={"ratelimit": False})
-            mock.register_device("big")
-            answers = []
-            for _ in range(400):
-                answer = mock.client.post(
-                    "/backend",
-                    json={
-                        "op": "pushtest",
-                        "token": mock.app_token,
-                        "push": {"address": "big", "message": "x" * 3000},
-                    },
-                ).json()
-                answers.append(answer)
-                if not answer["result"]:
-                    break
-            refused = answers[-1]
-            assert refused["result"] is False and refused["error"] == "BADREQ"
-            assert refused["cause"] == "bad request"  # Mesibo's text; the log says what it was
-            assert "database or disk is full" in mock.logs()
-            response = mock.client.post(
-                f"/_mock/apps/{mock.app_token}/devices",
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)])
+
+
+def fill(mock) -> tuple[int, dict]:
+    """Test pushes with big texts until the store refuses one; -> how many went in, the refusal."""
+    for sent in range(5000):
+        answer = mock.client.post(
+            "/backend",
+            json={
+                "op": "pushtest",
+                "token": mock.app_token,
+                "push": {"address": "big", "message": "x" * 3000},
+            },
+        ).json()
+        if not answer["result"]:
+            assert answer["error"] == "BADREQ", answer
+            return sent, answer
+    raise AssertionError("the disk never filled")
+
+
+def test_a_full_disk_is_named_as_such(small_disk):
+    from mesibo_mock.testing import MesiboMock
+
+    with MesiboMock(
+        mode="onprem", subprocess=True, db=str(small_disk / "full.db"), env={"RETENTION": "0"}
+    ) as mock:
+        mock.backend("pushset", push={"ratelimit": False})
+        mock.register_device("big")
+        _sent, refused = fill(mock)
+        assert refused["cause"] == "bad request"  # Mesibo's text; the log says what it was
+        assert "database or disk is full" in mock.logs()
+        response = mock.client.post(
+            f"/_mock/apps/{mock.app_token}/devices",
+            json={"address": "z" * 200, "platform": "android", "appid": "a" * 200, "push_token": "p" * 4000},
+        )
+        if response.status_code >= 500:  # the store may still have had room for a device
+            assert response.status_code == 503 and response.json()["detail"] == "database or disk is full"
+        assert mock.health()["status"] == "ok"
+        assert "cannot rollback" not in mock.logs()
+
+
+def test_records_can_be_freed_on_a_full_disk_even_after_a_restart_and_sigterm_is_quiet(small_disk):
+    from mesibo_mock.testing import MesiboMock
+
+    db = str(small_disk / "full.db")
+    env = {"RETENTION": "0"}
+    with MesiboMock(mode="onprem", subprocess=True, db=db, env=env) as mock:
+        mock.backend("pushset", push={"ratelimit": False})
+        mock.register_device("big")
+        assert fill(mock)[0] > 10
+        mock._proc.send_signal(15)  # SIGTERM with the disk full
+        assert mock._proc.wait(timeout=15) == 0
+        assert "Traceback" not in mock.logs() and "nothing is lost" in mock.logs()
+    with MesiboMock(mode="onprem", subprocess=True, db=db, env=env) as mock:  # restarted, still full
+        assert (
+            mock.client.post(
+                "/backend",
                 json={
-                    "address": "z" * 200,
-                    "platform": "android",
-                    "appid": "a" * 200,
-                    "push_token": "p" * 4000,
+                    "op": "pushtest",
+                    "token": mock.app_token,
+                    "push": {"address": "big", "message": "x" * 3000},
                 },
-            )
-            if response.status_code >= 500:  # the store may still have had room for a device
-                assert response.status_code == 503 and response.json()["detail"] == "database or disk is full"
-            assert mock.health()["status"] == "ok"
-            assert "cannot rollback" not in mock.logs()
-    finally:
-        subprocess.run(["umount", "-l", str(mount)])
+            ).json()["error"]
+            == "BADREQ"
+        )
+        cleared = mock.client.delete("/_mock/pushes")
+        assert cleared.status_code == 200 and cleared.json()["deleted"] > 10
+        assert mock.backend("pushtest", push={"address": "big"})["result"] is True  # room again
+        fill(mock)
+        assert mock.client.post("/_mock/reset").status_code == 200
+        assert mock.pushes() == [] and mock.backend("usersget")["result"] is True
+        assert "Traceback" not in mock.logs()
+    assert os.path.getsize(db + "-reserve") == 1024 * 1024  # taken again once there was room
 
 
 def test_a_seed_with_an_alias_bomb_or_a_device_file_is_refused(tmp_path):
@@ -677,10 +734,17 @@ def test_the_admin_token_never_reaches_the_access_log(tmp_path):
     try:
         assert httpx.get(url + "/_mock/ui?admin_token=sekrit-admin", timeout=10).status_code == 200
         assert httpx.get(url + "/_mock/apps?x=1&admin_token=sekrit-admin", timeout=10).status_code == 200
+        for spelt in (
+            "admin%5Ftoken",
+            "%61dmin_token",
+            "admin%5ftoken",
+        ):  # the server reads each as admin_token
+            assert httpx.get(f"{url}/_mock/apps?{spelt}=sekrit-admin&y=2", timeout=10).status_code == 200
     finally:
         stop(proc)
     log = proc.stderr.read().decode()
-    assert "admin_token=[redacted]" in log and "sekrit-admin" not in log
+    assert "admin_token=[redacted]" in log and "admin%5Ftoken=[redacted]&y=2" in log
+    assert "sekrit-admin" not in log
 
 
 def test_many_due_fallbacks_do_not_block_other_requests():
@@ -763,3 +827,46 @@ def test_connections_past_the_cap_get_503_until_the_idle_ones_are_shed(tmp_path)
         for sock in idle:
             sock.close()
         stop(proc)
+
+
+def test_a_2000_deep_profile_is_refused_and_one_stored_earlier_breaks_nothing(tmp_path):
+    """The attack's profile nested 959 deep, now 2,000: refused at the door; and one an older version
+    let into the store is shown as a note by every reader, across a restart."""
+    import json
+    import sqlite3
+
+    from mesibo_mock.testing import MesiboMock
+
+    deep = '{"a":' * 2000 + "1" + "}" * 2000
+    db = str(tmp_path / "deep.db")
+    with MesiboMock(subprocess=True, db=db, app_token="deep-token") as mock:
+        raw = '{"op":"useradd","token":"deep-token","user":{"address":"d","profile":' + deep + "}}"
+        refused = mock.client.post("/backend", content=raw).json()
+        assert refused["result"] is False and refused["error"] in ("BADVALUE", "BADPAYLOAD")
+        assert mock.backend("useradd", user={"address": "d", "profile": {"status": "ok"}})["result"] is True
+        gid = mock.backend("groupadd", group={"name": "g", "members": {"m": "d"}})["group"]["gid"]
+    with sqlite3.connect(db) as conn:  # what an older version stored
+        conn.execute("UPDATE users SET profile = ? WHERE address = 'd'", (deep,))
+        conn.execute("UPDATE groups SET profile = ? WHERE id = ?", (deep, gid))
+    with MesiboMock(subprocess=True, db=db, app_token="deep-token") as mock:
+        for path in (
+            "/_mock/ui",
+            "/_mock/apps/deep-token/users",
+            "/_mock/apps/deep-token/groups",
+            "/_mock/apps",
+        ):
+            response = mock.client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        [user] = mock.users()
+        assert "unreadable" in user["profile"]
+        for op, fields in (
+            ("usersget", {}),
+            ("groupsget", {}),
+            ("groupgetmembers", {"gid": gid}),
+            ("userset", {"user": {"address": "d", "profile": {"status": "fixed"}}}),
+        ):
+            answer = mock.backend(op, **fields)
+            assert answer["result"] is True, (op, answer)
+        json.dumps(mock.client.get("/_mock/requests").json())
+        assert mock.users()[0]["profile"] == {"status": "fixed"}
+        assert "Traceback" not in mock.logs()

@@ -349,6 +349,29 @@ def test_admin_token_guards_mock_api_but_not_health_or_backend(tmp_path):
         proc.stop()
 
 
+def test_the_dashboard_needs_the_admin_token_and_cannot_be_framed(tmp_path):
+    """Checked over HTTP, so that it holds on a machine without chromium too."""
+    env = {"MESIBO_MOCK_ADMIN_TOKEN": "adm", "MESIBO_MOCK_APP_TOKEN": "app-token-xyz"}
+    proc = Proc(tmp_path, env=env).wait_healthy()
+    try:
+        refused = proc.http.get("/_mock/ui")
+        assert refused.status_code == 401 and "app-token-xyz" not in refused.text
+        assert proc.http.get("/_mock/ui?admin_token=wrong").status_code == 401
+        for page in (
+            proc.http.get("/_mock/ui?admin_token=adm"),
+            proc.http.get("/_mock/ui", headers={"Authorization": "Bearer adm"}),
+        ):
+            assert page.status_code == 200 and "app-token-xyz" in page.text
+            # the page carries the admin token: another site may neither frame it nor keep a copy
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+            assert page.headers["x-frame-options"] == "DENY"
+            assert page.headers["cache-control"] == "no-store"
+            assert page.headers["referrer-policy"] == "no-referrer"
+        assert proc.http.get("/_mock/ui/static/app.js").status_code == 200  # no secret in the static files
+    finally:
+        proc.stop()
+
+
 def test_openapi_and_docs_are_served(mock):
     schema = mock.client.get("/openapi.json").json()
     assert "/_mock/pushes" in schema["paths"] and "/backend" in schema["paths"]

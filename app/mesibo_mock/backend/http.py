@@ -94,7 +94,9 @@ class Call:
 
     def __init__(self, request: Request) -> None:
         self.path = request.scope["path"]
-        self.user_agent = request.headers.get("user-agent", "")
+        # every User-Agent header, joined: a second one must not hide a phone's from the origin check
+        agents = request.headers.getlist("user-agent")
+        self.user_agent = agents[0] if len(agents) == 1 else ", ".join(agents)
         self.encoding = "query"
         self.fields: dict = {}
 
@@ -136,15 +138,59 @@ def slow_body_answer(path: str, cause: str) -> tuple[bytes, bytes, bytes]:
     return plain_slow_body_answer(path, cause)
 
 
+BIG_BODY = 64 * 1024  # a body past this (or of unknown length) counts against MAX_BIG_BODIES
+MAX_BIG_BODIES = 8  # uploads held at once; with the upload limit, the memory they can take is bounded
+
+
+def is_big(request: Request) -> bool:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return "chunked" in request.headers.get("transfer-encoding", "").lower()
+    return not declared.isdigit() or int(declared) > BIG_BODY
+
+
+def refused_notes(exc: MesiboError) -> list[dict]:
+    return [{**problem, "kind": "refused"} for problem in exc.problems]
+
+
 def make_endpoint(rt: Runtime):
     async def backend(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=PREFLIGHT_HEADERS)
         call = Call(request)
+        if not is_big(request):
+            return await serve(request, call)
+        if rt.big_bodies >= MAX_BIG_BODIES:  # its body is read and dropped as it comes, never held
+            return await refuse_busy(request, call)
+        rt.big_bodies += 1
+        try:
+            return await serve(request, call)
+        finally:
+            rt.big_bodies -= 1
+
+    async def refuse_busy(request: Request, call: Call) -> Response:
+        exc = MesiboError(
+            BADREQ,
+            f"{MAX_BIG_BODIES} large bodies (uploads) are being read or parsed already: this one was"
+            " dropped unread; send it again in a moment",
+        )
+        body = envelope(None, error=exc)
+        await record(rt, call, body, None, None, refused_notes(exc), error=exc)
+        # Read to its end, so that the client, still sending, gets the answer rather than a reset.
+        headers, seen = ANY_ORIGIN, 0
+        with contextlib.suppress(ClientDisconnect):
+            async for chunk in request.stream():
+                seen += len(chunk)
+                if seen > rt.settings.max_upload_bytes + FORM_OVERHEAD:
+                    headers = CLOSE
+                    break
+        return Response(dumps(body), status_code=200, media_type="application/json", headers=headers)
+
+    async def serve(request: Request, call: Call) -> Response:
         try:
             fields = await read_fields(request, call, rt.settings.max_upload_bytes)
         except MesiboError as exc:
-            notes = [{**p, "kind": "refused"} for p in exc.problems]
+            notes = refused_notes(exc)
             body = envelope(None, error=exc)
             await record(rt, call, body, None, None, notes, error=exc)
             return answer(body, exc.http_status)

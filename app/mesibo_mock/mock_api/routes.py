@@ -68,8 +68,9 @@ async def get_app(app: AppDep, rt: RuntimeDep):
 
 @router.delete("/apps/{token}", status_code=204, tags=["apps"])
 async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
-    """Delete an app with everything it holds: credentials, users, groups, messages, devices."""
-    apps.delete(rt, app)
+    """Delete an app with everything it holds: credentials, users, groups, devices (its push records,
+    messages and journal entries stay, as history, until retention or a clear removes them)."""
+    rt.store.freeing(lambda: apps.delete(rt, app))
     return Response(status_code=204)
 
 
@@ -208,12 +209,15 @@ async def ack_push(push_id: RowId, rt: RuntimeDep):
 @router.delete("/pushes", tags=["pushes"])
 async def clear_pushes(rt: RuntimeDep, token: text_query("only this app's push records") = None):
     """Delete push records (all, or one app's). Possible even when the disk is full."""
+    return json_response({"deleted": rt.store.freeing(lambda: _delete_of(rt, "pushes", token))})
+
+
+def _delete_of(rt: Runtime, table: str, token: str | None) -> int:
+    """Every row of `table`, or one app's; -> how many."""
     with rt.store.tx():
         if token is None:
-            deleted = rt.store.run("DELETE FROM pushes").rowcount
-        else:
-            deleted = rt.store.run("DELETE FROM pushes WHERE app_token = ?", (token,)).rowcount
-    return json_response({"deleted": deleted})
+            return rt.store.run(f"DELETE FROM {table}").rowcount
+        return rt.store.run(f"DELETE FROM {table} WHERE app_token = ?", (token,)).rowcount
 
 
 # --- users, groups, messages, OTPs ------------------------------------------------------------------
@@ -558,12 +562,7 @@ async def get_request(entry_id: RowId, rt: RuntimeDep):
 @router.delete("/requests", tags=["requests"])
 async def clear_requests(rt: RuntimeDep, token: text_query("only this app's journal entries") = None):
     """Empty the journal (of one app with `token`)."""
-    with rt.store.tx():
-        if token is None:
-            deleted = rt.store.run("DELETE FROM journal").rowcount
-        else:
-            deleted = rt.store.run("DELETE FROM journal WHERE app_token = ?", (token,)).rowcount
-    return json_response({"deleted": deleted})
+    return json_response({"deleted": rt.store.freeing(lambda: _delete_of(rt, "journal", token))})
 
 
 @router.post("/backend-faults", status_code=201, tags=["faults"])
@@ -611,5 +610,5 @@ async def reset(rt: RuntimeDep):
     again with the configured app token. Only for a server your tests own."""
     from mesibo_mock.lifecycle import reset_state
 
-    token = reset_state(rt)
+    token = rt.store.freeing(lambda: reset_state(rt))
     return json_response({"reset": True, "app_token": token})

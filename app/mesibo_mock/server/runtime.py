@@ -26,6 +26,7 @@ class Runtime:
     wake_timers: asyncio.Event = field(default_factory=asyncio.Event)
     # Credential parsers running at once (each a child process of ~25 MB); other uploads queue.
     parser_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    big_bodies: int = 0  # large backend bodies (uploads) being read or parsed now; see backend/http.py
 
     loop: asyncio.AbstractEventLoop | None = None  # the server's, set when it starts
     _backend_faults: bool | None = None  # whether any backend fault is set; None: not known

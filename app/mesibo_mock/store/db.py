@@ -12,16 +12,20 @@ import contextlib
 import contextvars
 import functools
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mesibo_mock.store.upgrade import upgrade_script
+
+log = logging.getLogger("mesibo_mock.store")
+T = TypeVar("T")
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
 WIPE_ORDER = [
@@ -90,6 +94,7 @@ class Store:
                 f"BEGIN;\n{upgrade}\n{schema}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
             )
             self.checkpointer: Checkpointer | None = None
+            self.reserve: Reserve | None = None
             if not memory:
                 _tighten_companions(path)
                 # Checkpoints (the only step that waits for the disk) run in their own thread, so
@@ -99,6 +104,7 @@ class Store:
                 # truncates it outright when it grows past it anyway.
                 self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
                 self.checkpointer = Checkpointer(path, wal_limit)
+                self.reserve = Reserve(path + "-reserve")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
 
@@ -239,6 +245,31 @@ class Store:
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
 
+    def freeing(self, work: Callable[[], T]) -> T:
+        """Run `work`, which deletes records, even on a full disk: when the disk is full, give up the
+        reserve, fold the WAL into the database (its file is then cut to nothing) and try once more.
+        Afterwards the freed pages are folded in too, and the reserve is taken again if there is room."""
+        try:
+            done = work()
+        except (sqlite3.Error, StoreError) as exc:
+            if not disk_full(exc) or self.reserve is None:
+                raise
+            log.warning("the disk is full: giving up the reserve (%s) to delete records", self.reserve.path)
+            self.reserve.release()
+            self._fold_wal()
+            done = work()
+        if self.reserve is not None:
+            self._fold_wal()
+            self.reserve.take()
+        return done
+
+    def _fold_wal(self) -> None:
+        with self.lock:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as exc:
+                log.warning("could not fold the WAL into the database: %s", exc)
+
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
@@ -247,6 +278,8 @@ class Store:
                 self.commit()
                 if self.path != ":memory:":
                     self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:  # a full disk: the WAL holds it all and is read at the next start
+                log.warning("the database was closed with its WAL not folded in (%s): nothing is lost", exc)
             finally:
                 self.conn.close()
 
@@ -315,6 +348,37 @@ class Checkpointer:
         self._stopping.set()
         self._thread.join(timeout=5)
         self._conn.close()
+
+
+class Reserve:
+    """A file of RESERVE_BYTES kept beside the database and given up when the disk fills: without
+    it, a full disk could not even take the few pages that deleting records writes, nor let the WAL
+    be folded in (which frees the WAL file's space), so nothing could be freed through the API."""
+
+    RESERVE_BYTES = 1024 * 1024
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.take()
+
+    def take(self) -> bool:
+        if os.path.exists(self.path) and _size(self.path) >= self.RESERVE_BYTES:
+            return True
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, self.RESERVE_BYTES)
+            finally:
+                os.close(fd)
+            return True
+        except OSError:  # no room yet: taken again after the next records deleted
+            with contextlib.suppress(OSError):
+                os.remove(self.path)
+            return False
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.remove(self.path)
 
 
 def _size(path: str) -> int:
