@@ -98,6 +98,8 @@ CREATE TABLE IF NOT EXISTS group_members (
 	UNIQUE (group_id, user_id)
 );
 
+CREATE INDEX IF NOT EXISTS ix_group_members_order ON group_members (group_id, id);
+
 CREATE INDEX IF NOT EXISTS ix_group_members_user ON group_members (user_id);
 
 CREATE TABLE IF NOT EXISTS groups (
