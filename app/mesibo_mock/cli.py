@@ -110,7 +110,7 @@ def serve(settings: Settings) -> int:
 
     from mesibo_mock.errors import SeedError
     from mesibo_mock.lifecycle import open_runtime, start_runtime
-    from mesibo_mock.main import create_app
+    from mesibo_mock.main import serving_app
     from mesibo_mock.store.db import StoreError
 
     configure_logging(settings.log_level)
@@ -141,7 +141,7 @@ def serve(settings: Settings) -> int:
         host,
         port,
     )
-    api = create_app(rt)
+    api = serving_app(rt)
     # Everything made so far lives as long as the process: keep the cyclic collector from scanning
     # it again and again (it was turned off for the start-up, see main()).
     gc.freeze()

@@ -1,4 +1,5 @@
-"""create_app(runtime) -> FastAPI: the backend routes, the /_mock API, CORS and the timer loop."""
+"""create_app(runtime) -> FastAPI: the backend routes, the /_mock API, CORS and the timer loop;
+serving_app(runtime): what the server runs, the backend paths ahead of FastAPI."""
 
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ class AnyMethod:
 
 
 class BackendFirst:
-    """The Mesibo endpoint ahead of everything else: a backend call goes straight to its handler,
-    past FastAPI's middleware stack, its router and the /_mock guards, none of which it needs (the
-    handler answers every error itself, in the envelope). The hot path of a chat backend's calls is
-    then no longer than Starlette's request object and the handler (see bench/)."""
+    """The Mesibo endpoint ahead of everything else, FastAPI included: a backend call goes straight
+    to its handler, past FastAPI's per-request telemetry check, its middleware stack, its router and
+    the /_mock guards, none of which it needs (the handler answers every error itself, in the
+    envelope). The hot path of a chat backend's calls is then no longer than Starlette's request
+    object and the handler (see bench/). Everything else, lifespan included, goes to FastAPI."""
 
     def __init__(self, app: ASGIApp, endpoint) -> None:
         self.app = app
@@ -149,5 +151,11 @@ def create_app(rt: Runtime) -> FastAPI:
     api.add_middleware(MockGuard, max_body=rt.settings.max_upload_bytes, allowed_hosts=allowed)
     if rt.settings.admin_token:
         api.add_middleware(RequireAdmin, token=rt.settings.admin_token)
-    api.add_middleware(BackendFirst, endpoint=endpoint)  # the last added is the outermost
+    api.state.backend_endpoint = endpoint
     return api
+
+
+def serving_app(rt: Runtime) -> ASGIApp:
+    """What the server runs: the app, with the backend paths taken before FastAPI sees them."""
+    api = create_app(rt)
+    return BackendFirst(api, api.state.backend_endpoint)

@@ -117,5 +117,7 @@ def test_a_v3_store_keeps_its_messages_owed_webhooks_and_attempts(tmp_path):
         assert store.one("SELECT offline_notified FROM users WHERE id = 5")[0] == 0
         indexes = {r[0] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"ix_messages_app", "ix_messages_pending", "ix_attempts_delivery"} <= indexes
+        assert {"ix_group_members_order", "ix_otps_recent"} <= indexes  # new in v5
+        assert not {"ix_pushes_status", "ix_pushes_push_token"} & indexes  # dropped in v5: cost > use
     finally:
         store.close()

@@ -95,8 +95,9 @@ class Call:
     def __init__(self, request: Request) -> None:
         self.path = request.scope["path"]
         # every User-Agent header, joined: a second one must not hide a phone's from the origin check
-        agents = request.headers.getlist("user-agent")
-        self.user_agent = agents[0] if len(agents) == 1 else ", ".join(agents)
+        # (the server hands header names over in lower case)
+        agents = [value for name, value in request.scope["headers"] if name == b"user-agent"]
+        self.user_agent = (agents[0] if len(agents) == 1 else b", ".join(agents)).decode("latin-1")
         self.encoding = "query"
         self.fields: dict = {}
 

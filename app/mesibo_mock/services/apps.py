@@ -64,10 +64,14 @@ def options(app: sqlite3.Row) -> dict[str, bool]:
 
 
 def set_options(rt: Runtime, app: sqlite3.Row, changes: dict[str, bool]) -> dict[str, bool]:
-    if changes:
+    """Only options that change are written: a backend that sends the same pushset at every start
+    costs the store nothing (and answers the same)."""
+    current = options(app)
+    differ = {key: value for key, value in changes.items() if current[key] != value}
+    if differ:
         with rt.store.tx():
-            rt.store.update("apps", app["id"], changes)
-    return {**options(app), **changes}
+            rt.store.update("apps", app["id"], differ)
+    return current | changes
 
 
 EVENT_KINDS = ("push", "message", "user")

@@ -49,7 +49,7 @@ WIPE_ORDER = [
     "apps",
 ]
 # PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)

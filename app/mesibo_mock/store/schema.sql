@@ -224,10 +224,6 @@ CREATE INDEX IF NOT EXISTS ix_pushes_fallbacks ON pushes (id) WHERE kind = 'fall
 
 CREATE INDEX IF NOT EXISTS ix_pushes_mid ON pushes (mid) WHERE mid IS NOT NULL;
 
-CREATE INDEX IF NOT EXISTS ix_pushes_push_token ON pushes (push_token, id);
-
-CREATE INDEX IF NOT EXISTS ix_pushes_status ON pushes (status, id);
-
 CREATE TABLE IF NOT EXISTS testpushes (
 	id INTEGER NOT NULL, 
 	app_id INTEGER NOT NULL, 

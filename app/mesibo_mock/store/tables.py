@@ -210,12 +210,12 @@ class Push(SQLModel, table=True):
     __table_args__ = (
         Index("ix_pushes_app", "app_token", "id"),
         Index("ix_pushes_address", "address", "id"),
-        Index("ix_pushes_status", "status", "id"),
         # Fallbacks are the rare kind (each follows a test push), so only they are indexed: a
-        # query for kind=test finds its matches at once in id order. Every index costs ~5% of
-        # pushtest throughput (bench/).
+        # query for kind=test finds its matches at once in id order. Every index costs ~5-10% of
+        # pushtest throughput (bench/), so `status` (three values) and `push_token` (nearly always
+        # asked with its address, or of a few records) have none: walking the id order, newest
+        # first, finds a page of matches among the records retention keeps.
         Index("ix_pushes_fallbacks", "id", sqlite_where=text("kind = 'fallback'")),
-        Index("ix_pushes_push_token", "push_token", "id"),
         # Only pending fallbacks are indexed: nearly every row has none. No index on `service`
         # either: with two values, walking the id order finds matches as fast as an index would.
         Index("ix_pushes_fallback", "fallback_due", sqlite_where=text("fallback_due IS NOT NULL")),

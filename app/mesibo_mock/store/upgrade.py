@@ -21,12 +21,17 @@ ADDED_COLUMNS = (
 )
 
 
+# Indexes a later version found not worth their cost on every write (v5: pushes by status, by token).
+DROPPED_INDEXES = ("ix_pushes_status", "ix_pushes_push_token")
+
+
 def upgrade_script(conn: sqlite3.Connection, version: int, current: int, schema: str) -> str:
     """What must run before `schema` for a store at `version`; "" for a new or current one."""
     if version >= current or not _has_table(conn, "apps"):
         return ""
     before: list[str] = []
     after: list[str] = []
+    before += [f"DROP INDEX IF EXISTS {name};" for name in DROPPED_INDEXES]
     for table, column, ddl in ADDED_COLUMNS:
         if _has_table(conn, table) and column not in _columns(conn, table):
             before.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")

@@ -133,7 +133,7 @@ class MesiboMock:
 
         from mesibo_mock.cli import configure_logging, uvicorn_config
         from mesibo_mock.lifecycle import build_runtime
-        from mesibo_mock.main import create_app
+        from mesibo_mock.main import serving_app
 
         fields = {}
         for key, value in self._settings_env().items():
@@ -143,7 +143,7 @@ class MesiboMock:
             configure_logging(settings.log_level)
         self.runtime = build_runtime(settings)
         config = uvicorn_config(
-            create_app(self.runtime), settings, host=self.host, port=self.port, lifespan="on"
+            serving_app(self.runtime), settings, host=self.host, port=self.port, lifespan="on"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="mesibo-mock", daemon=True)
