@@ -319,3 +319,28 @@ def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once():
         assert any("being read or parsed already" in d["problem"] for e in busy for d in e["diagnosis"])
         assert mock.health()["status"] == "ok"
         assert mock.backend("usersget")["result"] is True
+
+
+def test_a_big_app_is_listed_a_page_at_a_time_and_its_dashboard_stays_small(tmp_path):
+    """The attack rendered 110 MB of dashboard for 260k users; 20,000 make the point."""
+    db = str(tmp_path / "many.db")
+    gid = big_group_store(db, 20_000, device_every=1)
+    with MesiboMock(db=db, subprocess=True, app_token="big-token") as mock:
+        page = mock.client.get("/_mock/ui")
+        assert page.status_code == 200 and len(page.content) < 2_000_000
+        users = mock.client.get("/_mock/apps/big-token/users").json()["users"]
+        assert len(users) == 1000  # a page, oldest first
+        seen, after = [], 0
+        while True:
+            batch = mock.client.get(
+                "/_mock/apps/big-token/users", params={"after": after, "limit": 5000}
+            ).json()
+            if not batch["users"]:
+                break
+            seen += [u["address"] for u in batch["users"]]
+            after = batch["users"][-1]["uid"]
+        assert len(seen) == len(set(seen)) == 20_001  # every member and the sender, once
+        devices = mock.client.get("/_mock/apps/big-token/devices", params={"limit": 10}).json()["devices"]
+        assert len(devices) == 10
+        [group] = mock.client.get("/_mock/apps/big-token/groups").json()["groups"]
+        assert group["gid"] == gid and group["member_count"] == 20_000 and len(group["members"]) == 1000
