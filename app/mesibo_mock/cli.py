@@ -8,6 +8,7 @@ import gc
 import logging
 import re
 import sys
+from urllib.parse import unquote_plus
 
 from pydantic import ValidationError
 
@@ -69,8 +70,6 @@ QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s]+)=([^&;\s]*)")
 
 
 def _redact_pair(match: re.Match) -> str:
-    from urllib.parse import unquote_plus
-
     # by the name as the server reads it: `admin%5Ftoken` is admin_token too
     return f"{match.group(1)}=[redacted]" if unquote_plus(match.group(1)) == "admin_token" else match.group(0)
 

@@ -155,10 +155,10 @@ class Store:
     def _restart_wal(self) -> None:
         """Under a steady stream of commits the background checkpoint never finds the WAL idle, so the
         WAL would only grow (and every read and write with it). When the checkpointer has just copied
-        nearly all of a WAL grown past half its limit, this connection, right after a commit with no
-        transaction open, copies the few frames written since and makes the next write start the WAL
-        from its beginning: about one fsync. If the checkpointer is busy right now, a later commit
-        does it."""
+        nearly all of a WAL grown past half its limit, or the WAL has passed its limit, this
+        connection, right after a commit with no transaction open, copies the frames not yet copied
+        and makes the next write start the WAL from its beginning. If the checkpointer is busy right
+        now, a later commit does it."""
         self.checkpointer.restart_wanted = False
         conn = self.conn
         conn.execute("PRAGMA busy_timeout=20")
@@ -300,10 +300,10 @@ class Checkpointer:
     def __init__(self, path: str, wal_limit: int) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout=5000")
-        self._wal = path + "-wal"
         self._wal_limit = wal_limit
         self.restart_wanted = False
-        self._wal_fd = os.open(self._wal, os.O_RDONLY) if os.path.exists(self._wal) else None
+        wal = path + "-wal"
+        self._wal_fd = os.open(wal, os.O_RDONLY) if os.path.exists(wal) else None
         self._restart_not_before = 0.0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
@@ -313,13 +313,10 @@ class Checkpointer:
         while not self._stopping.wait(self.INTERVAL):
             with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do it
                 _busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                size = _size(self._wal)
-                # Nearly all copied: the restart costs the writer little. Past the limit: it must
-                # happen anyway, the writer copying what is left (a sustained flood of writes never
-                # leaves the WAL idle, and never lets this thread catch up for good).
-                if size > self._wal_limit // 2 and (
-                    frames - copied <= self.SLACK_FRAMES or size > self._wal_limit
-                ):
+                size = self.wal_size()
+                # Nearly all copied: the restart costs the writer little. (Past the limit the writer
+                # restarts it anyway: see restart_due.)
+                if size > self._wal_limit // 2 and frames - copied <= self.SLACK_FRAMES:
                     self.restart_wanted = True
                 # A WAL past its limit while writes have paused: cut the file back to nothing.
                 if size > self._wal_limit:
@@ -329,14 +326,16 @@ class Checkpointer:
                     finally:
                         self._conn.execute("PRAGMA busy_timeout=5000")
 
+    def wal_size(self) -> int:
+        return os.fstat(self._wal_fd).st_size if self._wal_fd is not None else 0
+
     def restart_due(self) -> bool:
         """Asked by the writer after each commit: this thread wants a restart, or the WAL is past its
-        limit already (a flood writes faster than one round of this thread copies). One fstat."""
+        limit already (a sustained flood never leaves the WAL idle, nor lets this thread catch up for
+        good; the writer then copies what is left itself). One fstat."""
         if self.restart_wanted:
             return True
-        if self._wal_fd is None or time.monotonic() < self._restart_not_before:
-            return False
-        return os.fstat(self._wal_fd).st_size > self._wal_limit
+        return self.wal_size() > self._wal_limit and time.monotonic() >= self._restart_not_before
 
     def pause_restarts(self) -> None:
         self._restart_not_before = time.monotonic() + self.INTERVAL / 10
@@ -361,20 +360,17 @@ class Reserve:
         self.path = path
         self.take()
 
-    def take(self) -> bool:
-        if os.path.exists(self.path) and _size(self.path) >= self.RESERVE_BYTES:
-            return True
+    def take(self) -> None:
+        if _size(self.path) >= self.RESERVE_BYTES:
+            return
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 os.posix_fallocate(fd, 0, self.RESERVE_BYTES)
             finally:
                 os.close(fd)
-            return True
         except OSError:  # no room yet: taken again after the next records deleted
-            with contextlib.suppress(OSError):
-                os.remove(self.path)
-            return False
+            self.release()
 
     def release(self) -> None:
         with contextlib.suppress(OSError):

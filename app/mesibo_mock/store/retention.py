@@ -30,8 +30,9 @@ class Kept(NamedTuple):
     owner: str  # the column naming the app: its token, or its number (null: no app was named)
 
 
-# Each has an index on (owner, id).
+# Each has an index on (owner, id). Messages first: they go with their recipients, by their own rule.
 KEPT = (
+    Kept("messages", "app_token"),
     Kept("pushes", "app_token"),
     Kept("webhook_deliveries", "app_token"),
     Kept("webhook_events", "app_token"),
@@ -59,65 +60,52 @@ class Retention:
     def prune_batch(self) -> int:
         """Delete up to BATCH rows that are past what is kept, from one table; -> how many. Called
         again at once while there is more to do, every PRUNE_EVERY_SECONDS otherwise."""
-        self._next = time.monotonic() + PRUNE_EVERY_SECONDS
         self._rounds += 1
-        history = self._rounds % HISTORY_EVERY == 0
-        deleted = self._prune_messages(history) or self._prune_testpushes()
-        for kept in KEPT:
-            if deleted:
-                break
-            for owner in self._owners(kept, history):
-                deleted = self._prune(kept, owner)
-                if deleted:
-                    break
-        if deleted:
-            self._next = 0.0  # more may be left: come back on the next turn of the loop
+        deleted = self._first_batch(history=self._rounds % HISTORY_EVERY == 0)
+        # more may be left: come back on the next turn of the loop
+        self._next = 0.0 if deleted else time.monotonic() + PRUNE_EVERY_SECONDS
         return deleted
 
-    def _owners(self, kept: Kept, history: bool) -> list:
+    def _first_batch(self, history: bool) -> int:
+        apps = self.store.all("SELECT id, token FROM apps")
+        for kept in KEPT:
+            for owner in self._owners(kept, apps, history):
+                deleted = (
+                    self._prune_messages_of(owner) if kept.table == "messages" else self._prune(kept, owner)
+                )
+                if deleted:
+                    return deleted
+        return self._prune_testpushes()
+
+    def _owners(self, kept: Kept, apps: list, history: bool) -> list:
         """The apps there are (and null, for the journal); now and then also the apps deleted since."""
-        column = "token" if kept.owner == "app_token" else "id"
-        owners = [r[0] for r in self.store.all(f"SELECT {column} FROM apps")]
-        if kept.owner == "app_id" and kept.table == "journal":
-            owners.append(None)
+        owners = [app["token" if kept.owner == "app_token" else "id"] for app in apps]
+        if kept.table == "journal":
+            owners.append(None)  # the calls that named no app
         if history:
             owners += [r[0] for r in self.store.all(f"SELECT DISTINCT {kept.owner} FROM {kept.table}")]
         return list(dict.fromkeys(owners))
 
-    def _unchanged(self, key: tuple, newest: object) -> bool:
-        return self._settled.get(key) == newest
-
     def _prune(self, kept: Kept, owner) -> int:
         table, column = kept.table, kept.owner
         newest = self.store.one(f"SELECT MAX(id) FROM {table} WHERE {column} IS ?", (owner,))[0]
-        if self._unchanged((table, owner), newest):
+        if self._settled.get((table, owner)) == newest:
             return 0
         cutoff = self.store.one(
             f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
             (owner, self.keep),
         )
-        if cutoff is None:
-            self._settled[(table, owner)] = newest
-            return 0
-        with self.store.tx():
-            deleted = self.store.run(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} IS ? AND id <= ?"
-                " ORDER BY id LIMIT ?)",
-                (owner, cutoff["id"], BATCH),
-            ).rowcount
+        deleted = 0
+        if cutoff is not None:
+            with self.store.tx():
+                deleted = self.store.run(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} IS ? AND id <= ?"
+                    " ORDER BY id LIMIT ?)",
+                    (owner, cutoff["id"], BATCH),
+                ).rowcount
         if not deleted:
             self._settled[(table, owner)] = newest
         return deleted
-
-    def _prune_messages(self, history: bool) -> int:
-        tokens = [r[0] for r in self.store.all("SELECT token FROM apps")]
-        if history:
-            tokens += [r[0] for r in self.store.all("SELECT DISTINCT app_token FROM messages")]
-        for token in dict.fromkeys(tokens):
-            deleted = self._prune_messages_of(token)
-            if deleted:
-                return deleted
-        return 0
 
     def _prune_messages_of(self, token: str) -> int:
         """Recipients first, then their messages, so that no kept message loses a recipient row."""
@@ -127,7 +115,7 @@ class Retention:
             store.one("SELECT MAX(id) FROM message_recipients WHERE app_token = ?", (token,))[0],
             store.one("SELECT COUNT(*) FROM messages WHERE pending")[0],
         )
-        if self._unchanged(("messages", token), newest):
+        if self._settled.get(("messages", token)) == newest:
             return 0
         by_count = store.one(
             "SELECT id FROM messages WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
@@ -139,22 +127,21 @@ class Retention:
         )
         # the message that straddles the recipient budget stays whole: only those before it go
         cutoff = max(by_count["id"] if by_count else 0, by_recipients["mid"] - 1 if by_recipients else 0)
-        if cutoff <= 0:
-            self._settled[("messages", token)] = newest
-            return 0
-        owed = "SELECT id FROM messages WHERE pending"  # still being delivered: kept whatever its age
-        with store.tx():
-            deleted = store.run(
-                "DELETE FROM message_recipients WHERE id IN (SELECT id FROM message_recipients"
-                f" WHERE app_token = ? AND mid <= ? AND mid NOT IN ({owed}) ORDER BY id LIMIT ?)",
-                (token, cutoff, BATCH),
-            ).rowcount
-            if not deleted:
+        deleted = 0
+        if cutoff > 0:
+            owed = "SELECT id FROM messages WHERE pending"  # still being delivered: kept whatever its age
+            with store.tx():
                 deleted = store.run(
-                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE app_token = ? AND id <= ?"
-                    " AND NOT pending ORDER BY id LIMIT ?)",
+                    "DELETE FROM message_recipients WHERE id IN (SELECT id FROM message_recipients"
+                    f" WHERE app_token = ? AND mid <= ? AND mid NOT IN ({owed}) ORDER BY id LIMIT ?)",
                     (token, cutoff, BATCH),
                 ).rowcount
+                if not deleted:
+                    deleted = store.run(
+                        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE app_token = ?"
+                        " AND id <= ? AND NOT pending ORDER BY id LIMIT ?)",
+                        (token, cutoff, BATCH),
+                    ).rowcount
         if not deleted:
             self._settled[("messages", token)] = newest
         return deleted
