@@ -11,6 +11,7 @@ import os
 import random
 import sqlite3
 import statistics
+import sys
 import threading
 import time
 
@@ -22,6 +23,11 @@ from tests.receiver import Receiver
 from tests.scale import HealthWatch, big_group_store
 
 KEEP = 1000
+# The server's CPU time and peak memory are read from /proc: Linux, as CI is. On a Mac the two tests
+# that need them are skipped; everything they guard is Linux-independent code.
+LINUX_ONLY = pytest.mark.skipif(
+    sys.platform != "linux", reason="reads the server's CPU and memory from /proc"
+)
 WAL_LIMIT = 4 * 1024 * 1024
 
 
@@ -126,7 +132,7 @@ def median_pushtest_ms(client: httpx.Client, token: str, calls: int = 60) -> flo
     return statistics.median(times)
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the server's CPU time from /proc")
+@LINUX_ONLY
 def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_nothing():
     """The attack: each idle long-poll waits for pushes to an address that never gets one."""
     import resource
@@ -163,7 +169,9 @@ def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_n
         finally:
             for sock in polls:
                 sock.close()
-    assert idle_cpu < 0.2, f"the idle server used {idle_cpu:.2f} s of CPU in 2 s"
+    # measured 0.06-0.25 s on this VM (uvicorn's own ticks, the checkpointer); the herd the attack
+    # found kept it busy 40-60% of the time (0.8-1.2 s)
+    assert idle_cpu < 0.5, f"the idle server used {idle_cpu:.2f} s of CPU in 2 s"
     assert busy <= 3 * quiet + 1.0, (
         f"median pushtest {busy:.2f} ms with 1,000 long-polls, {quiet:.2f} ms without"
     )
@@ -274,9 +282,7 @@ def peak_rss_mb(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
-@pytest.mark.skipif(
-    not os.path.exists("/proc/self/status"), reason="reads the server's peak memory from /proc"
-)
+@LINUX_ONLY
 def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once():
     """The attack: 300 uploads of a nearly 1 MB credential at once took the server to 706 MB."""
     import asyncio
