@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -701,6 +702,40 @@ def test_records_can_be_freed_on_a_full_disk_even_after_a_restart_and_sigterm_is
         assert mock.pushes() == [] and mock.backend("usersget")["result"] is True
         assert "Traceback" not in mock.logs()
     assert os.path.getsize(db + "-reserve") == 1024 * 1024  # taken again once there was room
+
+
+def _fill_the_disk(path) -> None:
+    """Write a file until the file system has not a byte left."""
+    with contextlib.suppress(OSError), open(path, "wb", buffering=0) as filler:
+        while True:
+            filler.write(b"\0" * 4096)
+
+
+def test_a_database_left_on_a_full_disk_opens_by_giving_up_the_reserve(small_disk, caplog):
+    """The open after a stop on a full disk writes the -shm file and the WAL's header; without the
+    reserve's room it could not even start, so nothing could be freed."""
+    import sqlite3
+
+    from mesibo_mock.store.db import Store, StoreError
+
+    db = str(small_disk / "left.db")
+    store = Store(db)
+    store.conn.execute("CREATE TABLE IF NOT EXISTS ballast (b BLOB)")
+    with contextlib.suppress(sqlite3.Error):
+        for _ in range(10_000):
+            with store.tx() as conn:
+                conn.execute("INSERT INTO ballast VALUES (zeroblob(3000))")
+    store.close()
+    os.remove(db + "-shm")  # as after a reboot: it has to be made again
+    _fill_the_disk(small_disk / "filler")
+    reopened = Store(db)  # would fail without the reserve
+    assert "giving up the reserve" in caplog.text
+    assert reopened.conn.execute("SELECT count(*) FROM ballast").fetchone()[0] > 100
+    reopened.close()
+    os.remove(db + "-shm")
+    _fill_the_disk(small_disk / "filler-2")
+    with pytest.raises(StoreError, match="database or disk is full"):
+        Store(db)  # no reserve left now: the error names the cause
 
 
 def test_a_seed_with_an_alias_bomb_or_a_device_file_is_refused(tmp_path):

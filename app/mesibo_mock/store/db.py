@@ -69,44 +69,69 @@ class Store:
         self._waiters: list[asyncio.Future] = []
         self._appends: dict[str, list[tuple]] = {}  # rows waiting for the next commit, by their SQL
         self._written: list = []
-        memory = path == ":memory:"
+        self.checkpointer: Checkpointer | None = None
+        self.reserve: Reserve | None = None
         try:
-            if not memory:
-                _create_private(path)
-            self.conn = sqlite3.connect(
-                path, check_same_thread=False, isolation_level=None, cached_statements=256
-            )
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA busy_timeout=5000")
-            if not memory:
-                mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if mode.lower() != "wal":
-                    raise StoreError(f"cannot use the WAL journal on {path} (got {mode})")
-            # NORMAL in WAL mode: a commit is in the WAL file before we answer, so a killed
-            # process loses nothing; only a power cut could drop the last commits.
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=OFF")
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            schema = SCHEMA_FILE.read_text()
-            upgrade = upgrade_script(self.conn, version, SCHEMA_VERSION, schema)
-            # One script, one transaction (executescript commits whatever was open before it).
-            self.conn.executescript(
-                f"BEGIN;\n{upgrade}\n{schema}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-            )
-            self.checkpointer: Checkpointer | None = None
-            self.reserve: Reserve | None = None
-            if not memory:
-                _tighten_companions(path)
-                # Checkpoints (the only step that waits for the disk) run in their own thread, so
-                # that no request pays for one; a commit is durable once it is in the WAL.
-                self.conn.execute("PRAGMA wal_autocheckpoint=0")
-                # After a checkpoint SQLite cuts the WAL file back to this size; the checkpointer
-                # truncates it outright when it grows past it anyway.
-                self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
-                self.checkpointer = Checkpointer(path, wal_limit)
-                self.reserve = Reserve(path + "-reserve")
+            self._open(path, wal_limit)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
+            # A disk that filled up before the last stop: opening writes a little (the -shm file, the
+            # WAL's header), so give up the reserve, which exists for this, and try once more.
+            if not (disk_full(exc) or _out_of_room(path)) or _size(path + "-reserve") == 0:
+                raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
+            log.warning(
+                "the disk is full: giving up the reserve (%s) to open the database", path + "-reserve"
+            )
+            self._abandon()
+            Reserve.release_file(path + "-reserve")
+            try:
+                self._open(path, wal_limit)
+            except (sqlite3.Error, OSError) as again:
+                raise StoreError(f"cannot open database {path}: {_explain(path, again)}") from again
+
+    def _open(self, path: str, wal_limit: int) -> None:
+        memory = path == ":memory:"
+        if not memory:
+            _create_private(path)
+        self.conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, cached_statements=256
+        )
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        if not memory:
+            mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"cannot use the WAL journal on {path} (got {mode})")
+        # NORMAL in WAL mode: a commit is in the WAL file before we answer, so a killed
+        # process loses nothing; only a power cut could drop the last commits.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        schema = SCHEMA_FILE.read_text()
+        upgrade = upgrade_script(self.conn, version, SCHEMA_VERSION, schema)
+        # The version is written only when it changes: an open that changes nothing writes nothing.
+        stamp = f"PRAGMA user_version = {SCHEMA_VERSION};" if version != SCHEMA_VERSION else ""
+        # One script, one transaction (executescript commits whatever was open before it).
+        self.conn.executescript(f"BEGIN;\n{upgrade}\n{schema}\n{stamp}\nCOMMIT;")
+        if not memory:
+            _tighten_companions(path)
+            # Checkpoints (the only step that waits for the disk) run in their own thread, so
+            # that no request pays for one; a commit is durable once it is in the WAL.
+            self.conn.execute("PRAGMA wal_autocheckpoint=0")
+            # After a checkpoint SQLite cuts the WAL file back to this size; the checkpointer
+            # truncates it outright when it grows past it anyway.
+            self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit)}")
+            self.checkpointer = Checkpointer(path, wal_limit)
+            self.reserve = Reserve(path + "-reserve")
+
+    def _abandon(self) -> None:
+        """Drop what a failed open left behind, before the next try."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def tx(self) -> Unit:
         """One unit of work, all or nothing; nested uses join the outer one.
@@ -373,8 +398,12 @@ class Reserve:
             self.release()
 
     def release(self) -> None:
+        self.release_file(self.path)
+
+    @staticmethod
+    def release_file(path: str) -> None:
         with contextlib.suppress(OSError):
-            os.remove(self.path)
+            os.remove(path)
 
 
 def _size(path: str) -> int:
@@ -444,10 +473,21 @@ def disk_full(exc: BaseException) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
 
 
+def _out_of_room(path: str) -> bool:
+    """SQLite reports a full disk met while making its -shm file as a plain I/O error."""
+    try:
+        stats = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 64 * 1024
+
+
 def _explain(path: str, exc: Exception) -> str:
     """SQLite's own words name no cause; say what is wrong and what to do."""
     text = str(exc)
     directory = os.path.dirname(os.path.abspath(path))
+    if path != ":memory:" and not disk_full(exc) and _out_of_room(path):
+        return f"database or disk is full ({text}, with no room left in {directory}); free some space"
     if "unable to open database file" in text or "readonly database" in text:
         return (
             f"cannot create or write files in {directory} (SQLite keeps its -wal and -shm files beside the "
