@@ -682,18 +682,12 @@ def test_records_can_be_freed_on_a_full_disk_even_after_a_restart_and_sigterm_is
         mock._proc.send_signal(15)  # SIGTERM with the disk full
         assert mock._proc.wait(timeout=15) == 0
         assert "Traceback" not in mock.logs() and "nothing is lost" in mock.logs()
+    os.remove(db + "-shm")  # as after a reboot: the open has to make it again, and finds no byte free
+    _fill_the_disk(small_disk / "filler")
     with MesiboMock(mode="onprem", subprocess=True, db=db, env=env) as mock:  # restarted, still full
-        assert (
-            mock.client.post(
-                "/backend",
-                json={
-                    "op": "pushtest",
-                    "token": mock.app_token,
-                    "push": {"address": "big", "message": "x" * 3000},
-                },
-            ).json()["error"]
-            == "BADREQ"
-        )
+        assert "giving up the reserve" in mock.logs()
+        assert os.path.getsize(db + "-reserve") > 0  # what the open left of it is kept for freeing
+        assert fill(mock)[1]["error"] == "BADREQ"
         cleared = mock.client.delete("/_mock/pushes")
         assert cleared.status_code == 200 and cleared.json()["deleted"] > 10
         assert mock.backend("pushtest", push={"address": "big"})["result"] is True  # room again
@@ -716,7 +710,7 @@ def test_a_database_left_on_a_full_disk_opens_by_giving_up_the_reserve(small_dis
     reserve's room it could not even start, so nothing could be freed."""
     import sqlite3
 
-    from mesibo_mock.store.db import Store, StoreError
+    from mesibo_mock.store.db import Reserve, Store, StoreError
 
     db = str(small_disk / "left.db")
     store = Store(db)
@@ -731,8 +725,11 @@ def test_a_database_left_on_a_full_disk_opens_by_giving_up_the_reserve(small_dis
     reopened = Store(db)  # would fail without the reserve
     assert "giving up the reserve" in caplog.text
     assert reopened.conn.execute("SELECT count(*) FROM ballast").fetchone()[0] > 100
+    kept = os.path.getsize(db + "-reserve")
+    assert 0 < kept < Reserve.RESERVE_BYTES  # what the open did not need is kept for freeing
     reopened.close()
     os.remove(db + "-shm")
+    os.remove(db + "-reserve")
     _fill_the_disk(small_disk / "filler-2")
     with pytest.raises(StoreError, match="database or disk is full"):
         Store(db)  # no reserve left now: the error names the cause

@@ -375,27 +375,36 @@ class Checkpointer:
 
 
 class Reserve:
-    """A file of RESERVE_BYTES kept beside the database and given up when the disk fills: without
+    """A file of up to RESERVE_BYTES kept beside the database and given up when the disk fills: without
     it, a full disk could not even take the few pages that deleting records writes, nor let the WAL
-    be folded in (which frees the WAL file's space), so nothing could be freed through the API."""
+    be folded in (which frees the WAL file's space), so nothing could be freed through the API.
+
+    It takes what room there is, up to RESERVE_BYTES, leaving MARGIN for the database: after a start
+    on a full disk has used part of it to open, the rest is still kept for freeing records."""
 
     RESERVE_BYTES = 1024 * 1024
+    MARGIN = 64 * 1024
+    STEP = 4096
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.take()
 
     def take(self) -> None:
-        if _size(self.path) >= self.RESERVE_BYTES:
+        have = _size(self.path)
+        if have >= self.RESERVE_BYTES:
+            return
+        want = min(self.RESERVE_BYTES, have + _room(self.path) - self.MARGIN) // self.STEP * self.STEP
+        if want <= have:
             return
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
-                os.posix_fallocate(fd, 0, self.RESERVE_BYTES)
+                os.posix_fallocate(fd, 0, want)
             finally:
                 os.close(fd)
-        except OSError:  # no room yet: taken again after the next records deleted
-            self.release()
+        except OSError:  # the room went meanwhile: taken again after the next records deleted
+            pass
 
     def release(self) -> None:
         self.release_file(self.path)
@@ -404,6 +413,15 @@ class Reserve:
     def release_file(path: str) -> None:
         with contextlib.suppress(OSError):
             os.remove(path)
+
+
+def _room(path: str, unknown: int = 0) -> int:
+    """Bytes free to us on the file system holding `path` (`unknown` if it cannot be told)."""
+    try:
+        stats = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return unknown
+    return stats.f_bavail * stats.f_frsize
 
 
 def _size(path: str) -> int:
@@ -475,11 +493,7 @@ def disk_full(exc: BaseException) -> bool:
 
 def _out_of_room(path: str) -> bool:
     """SQLite reports a full disk met while making its -shm file as a plain I/O error."""
-    try:
-        stats = os.statvfs(os.path.dirname(os.path.abspath(path)))
-    except OSError:
-        return False
-    return stats.f_bavail * stats.f_frsize < 64 * 1024
+    return _room(path, unknown=Reserve.MARGIN) < Reserve.MARGIN
 
 
 def _explain(path: str, exc: Exception) -> str:
