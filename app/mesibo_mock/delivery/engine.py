@@ -77,7 +77,7 @@ class Round:
         # of the events module.
         self.outbox = outbox
         self.opts = apps.options(app)
-        self.creds = credentials.InUse(rt, app["id"], with_faults=True)
+        self.creds = credentials.InUse.memoized(rt, app["id"])
         self.now = rt.clock.now()
         self.debug = apps.debug_active(app, self.now)
         self.faults_armed = self.creds.faults_armed

@@ -78,6 +78,12 @@ class InUse:
                 by_bundle.setdefault(row["bundle"], row)
         self.apns: list[sqlite3.Row] = list(by_bundle.values())
 
+    @classmethod
+    def memoized(cls, rt: Runtime, app_id: int) -> InUse:
+        """The credentials and "is any fault armed", read again only after either table changed: a
+        pushtest is about twelve percent faster without the query (bench/)."""
+        return rt.store.memo(("credentials in use", app_id), lambda: cls(rt, app_id, with_faults=True))
+
     def apn_for(self, appid: str) -> sqlite3.Row | None:
         """The credential whose bundle id, or else one of whose topics, is the device's app id."""
         for row in self.apns:

@@ -71,6 +71,7 @@ class Store:
         self._written: list = []
         self.checkpointer: Checkpointer | None = None
         self.reserve: Reserve | None = None
+        self._memo: dict[Any, Any] = {}
         try:
             self._open(path, wal_limit)
         except (sqlite3.Error, OSError) as exc:
@@ -112,6 +113,7 @@ class Store:
         stamp = f"PRAGMA user_version = {SCHEMA_VERSION};" if version != SCHEMA_VERSION else ""
         # One script, one transaction (executescript commits whatever was open before it).
         self.conn.executescript(f"BEGIN;\n{upgrade}\n{schema}\n{stamp}\nCOMMIT;")
+        self._watch_memoized_tables()
         if not memory:
             _tighten_companions(path)
             # Checkpoints (the only step that waits for the disk) run in their own thread, so
@@ -132,6 +134,32 @@ class Store:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+
+    # Tables read on the hot path but rarely written: what is read from them is memoized until any
+    # row of them changes, which temporary triggers (this connection's own) report.
+    MEMOIZED_TABLES = ("credentials", "faults")
+
+    def _watch_memoized_tables(self) -> None:
+        self.conn.create_function("mesibo_mock_forget", 0, self.forget)
+        for table in self.MEMOIZED_TABLES:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                self.conn.execute(
+                    f"CREATE TEMP TRIGGER IF NOT EXISTS forget_{table}_{event.lower()} AFTER {event} "
+                    f"ON main.{table} BEGIN SELECT mesibo_mock_forget(); END"
+                )
+
+    def forget(self) -> None:
+        """Drop every memo: a memoized table changed, or a transaction was undone (what was read in
+        it may have been its own uncommitted rows)."""
+        self._memo.clear()
+
+    def memo(self, key: Any, make: Callable[[], T]) -> T:
+        """`make()`, kept until a row of MEMOIZED_TABLES changes; `make` must read only those tables."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = make()
+            return value
 
     def tx(self) -> Unit:
         """One unit of work, all or nothing; nested uses join the outer one.
@@ -173,6 +201,7 @@ class Store:
                 self.conn.execute("COMMIT")
             except sqlite3.Error:
                 self._quietly("ROLLBACK")
+                self.forget()
                 raise
             if self.checkpointer is not None and self.checkpointer.restart_due():
                 self._restart_wal()
@@ -480,6 +509,7 @@ class Unit:
                     # SQLite may have rolled the whole transaction back already (a full disk does):
                     # then there is no savepoint left, and the original error is the one to report.
                     store._quietly("ROLLBACK TO unit")
+                    store.forget()
                 store._quietly("RELEASE unit")
                 if not _deferring.get():
                     store.commit()

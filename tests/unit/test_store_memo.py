@@ -1,0 +1,118 @@
+"""The credentials in use are memoized per app on the hot path; every change to the credentials or
+the faults, and every undone transaction, must make the next read see the store again."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from mesibo_mock.services.apps import OPTION_DEFAULTS
+from mesibo_mock.services.credentials import InUse
+from mesibo_mock.store.db import Store
+
+
+@pytest.fixture
+def rt(tmp_path):
+    store = Store(str(tmp_path / "m.db"))
+    with store.tx():
+        store.insert("apps", {"id": 1, "name": "a", "token": "ta", "created": 0.0, **OPTION_DEFAULTS})
+        store.insert("apps", {"id": 2, "name": "b", "token": "tb", "created": 0.0, **OPTION_DEFAULTS})
+    yield SimpleNamespace(store=store)
+    store.close()
+
+
+def add_fcm(store: Store, app_id: int, project: str) -> None:
+    store.insert(
+        "credentials",
+        {
+            "app_id": app_id,
+            "platform": "fcm",
+            "bundle": "",
+            "source": "api",
+            "project_id": project,
+            "client_email": f"push@{project}.iam.gserviceaccount.com",
+            "sandbox": False,
+            "production": True,
+            "topics": "[]",
+            "key_fingerprint": "f",
+            "uploaded": 0.0,
+        },
+    )
+
+
+def add_fault(store: Store) -> None:
+    store.insert("faults", {"error": "UNAVAILABLE", "service": "fcm", "created": 0.0})
+
+
+def project(rt, app_id: int = 1) -> str | None:
+    fcm = InUse.memoized(rt, app_id).fcm
+    return None if fcm is None else fcm["project_id"]
+
+
+def test_the_memo_is_kept_while_nothing_changes_and_per_app(rt):
+    with rt.store.tx():
+        add_fcm(rt.store, 1, "first")
+    assert InUse.memoized(rt, 1) is InUse.memoized(rt, 1)
+    assert InUse.memoized(rt, 2) is not InUse.memoized(rt, 1)
+    assert project(rt, 2) is None
+    with rt.store.tx():  # writes to other tables keep it
+        rt.store.insert("testpushes", {"app_id": 1, "ts": 1.0})
+    assert InUse.memoized(rt, 1) is InUse.memoized(rt, 1)
+
+
+def test_an_upload_a_replacement_and_a_deletion_are_seen_at_once(rt):
+    assert project(rt) is None
+    with rt.store.tx():
+        add_fcm(rt.store, 1, "first")
+    assert project(rt) == "first"
+    with rt.store.tx() as conn:
+        conn.execute("UPDATE credentials SET project_id = 'second' WHERE app_id = 1")
+    assert project(rt) == "second"
+    with rt.store.tx() as conn:
+        conn.execute("DELETE FROM credentials")
+    assert project(rt) is None
+
+
+def test_arming_consuming_and_clearing_a_fault_are_seen_at_once(rt):
+    assert InUse.memoized(rt, 1).faults_armed is False
+    with rt.store.tx():
+        add_fault(rt.store)
+    assert InUse.memoized(rt, 1).faults_armed is True
+    with rt.store.tx() as conn:
+        conn.execute("DELETE FROM faults")
+    assert InUse.memoized(rt, 1).faults_armed is False
+
+
+def test_a_read_of_rows_later_undone_is_forgotten(rt):
+    """Read inside the transaction that wrote the rows, then the transaction fails."""
+    with pytest.raises(RuntimeError), rt.store.tx():
+        add_fcm(rt.store, 1, "undone")
+        add_fault(rt.store)
+        assert project(rt) == "undone" and InUse.memoized(rt, 1).faults_armed
+        raise RuntimeError("the op fails after reading")
+    assert project(rt) is None and InUse.memoized(rt, 1).faults_armed is False
+
+
+def test_a_reset_forgets(rt):
+    with rt.store.tx():
+        add_fcm(rt.store, 1, "first")
+    assert project(rt) == "first"
+    rt.store.wipe()
+    assert project(rt) is None
+
+
+def test_the_watch_is_set_up_again_at_every_open(tmp_path):
+    """The triggers that report changes are temporary (this connection's own): a reopened store
+    needs them again."""
+    path = str(tmp_path / "r.db")
+    Store(path).close()
+    store = Store(path)
+    rt = SimpleNamespace(store=store)
+    with store.tx():
+        store.insert("apps", {"id": 1, "name": "a", "token": "ta", "created": 0.0, **OPTION_DEFAULTS})
+    assert project(rt) is None
+    with store.tx():
+        add_fcm(store, 1, "after")
+    assert project(rt) == "after"
+    store.close()
