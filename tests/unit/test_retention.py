@@ -5,20 +5,17 @@ from __future__ import annotations
 import pytest
 
 from mesibo_mock.clock import Clock
-from mesibo_mock.services.apps import OPTION_DEFAULTS
 from mesibo_mock.store import retention
 from mesibo_mock.store.db import Store
 from mesibo_mock.store.retention import Retention
+from tests.unit.stores import store_with_two_apps
 
 KEEP = 5
 
 
 @pytest.fixture
 def store(tmp_path):
-    store = Store(str(tmp_path / "r.db"))
-    with store.tx():
-        store.insert("apps", {"id": 1, "name": "a", "token": "ta", "created": 0.0, **OPTION_DEFAULTS})
-        store.insert("apps", {"id": 2, "name": "b", "token": "tb", "created": 0.0, **OPTION_DEFAULTS})
+    store = store_with_two_apps(str(tmp_path / "r.db"))
     yield store
     store.close()
 

@@ -10,14 +10,12 @@ import pytest
 from mesibo_mock.services.apps import OPTION_DEFAULTS
 from mesibo_mock.services.credentials import InUse
 from mesibo_mock.store.db import Store
+from tests.unit.stores import store_with_two_apps
 
 
 @pytest.fixture
 def rt(tmp_path):
-    store = Store(str(tmp_path / "m.db"))
-    with store.tx():
-        store.insert("apps", {"id": 1, "name": "a", "token": "ta", "created": 0.0, **OPTION_DEFAULTS})
-        store.insert("apps", {"id": 2, "name": "b", "token": "tb", "created": 0.0, **OPTION_DEFAULTS})
+    store = store_with_two_apps(str(tmp_path / "m.db"))
     yield SimpleNamespace(store=store)
     store.close()
 
