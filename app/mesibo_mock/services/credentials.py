@@ -81,7 +81,7 @@ class InUse:
     @classmethod
     def memoized(cls, rt: Runtime, app_id: int) -> InUse:
         """The credentials and "is any fault armed", read again only after either table changed: a
-        pushtest is about twelve percent faster without the query (bench/)."""
+        pushtest is 7-13% faster without the query (bench/, docs/benchmark.md)."""
         return rt.store.memo(("credentials in use", app_id), lambda: cls(rt, app_id, with_faults=True))
 
     def apn_for(self, appid: str) -> sqlite3.Row | None:

@@ -72,22 +72,19 @@ class Store:
         self.checkpointer: Checkpointer | None = None
         self.reserve: Reserve | None = None
         self._memo: dict[Any, Any] = {}
-        try:
-            self._open(path, wal_limit)
-        except (sqlite3.Error, OSError) as exc:
-            # A disk that filled up before the last stop: opening writes a little (the -shm file, the
-            # WAL's header), so give up the reserve, which exists for this, and try once more.
-            if not (disk_full(exc) or _out_of_room(path)) or _size(path + "-reserve") == 0:
-                raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
-            log.warning(
-                "the disk is full: giving up the reserve (%s) to open the database", path + "-reserve"
-            )
-            self._abandon()
-            Reserve.release_file(path + "-reserve")
+        reserve = path + "-reserve"
+        for last_try in (False, True):
             try:
                 self._open(path, wal_limit)
-            except (sqlite3.Error, OSError) as again:
-                raise StoreError(f"cannot open database {path}: {_explain(path, again)}") from again
+                return
+            except (sqlite3.Error, OSError) as exc:
+                # A disk that filled up before the last stop: opening writes a little (the -shm file,
+                # the WAL's header), so give up the reserve, which exists for this, and try once more.
+                if last_try or not (disk_full(exc) or _out_of_room(path)) or _size(reserve) == 0:
+                    raise StoreError(f"cannot open database {path}: {_explain(path, exc)}") from exc
+                log.warning("the disk is full: giving up the reserve (%s) to open the database", reserve)
+                self._abandon()
+                _remove_quietly(reserve)
 
     def _open(self, path: str, wal_limit: int) -> None:
         memory = path == ":memory:"
@@ -436,12 +433,12 @@ class Reserve:
             pass
 
     def release(self) -> None:
-        self.release_file(self.path)
+        _remove_quietly(self.path)
 
-    @staticmethod
-    def release_file(path: str) -> None:
-        with contextlib.suppress(OSError):
-            os.remove(path)
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def _room(path: str, unknown: int = 0) -> int:
