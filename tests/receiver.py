@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Receiver:
     def __init__(self, port: int = 0) -> None:
         self.requests: list[dict] = []
+        self.arrived = 0  # POSTs whose body was read, answered or not (a held one counts)
         self.statuses: list[int] = []  # answers to give, in order; then `default_status`
         self.default_status = 200
         self.ok_body = b"MESIBO OK"  # what a 2xx answer carries
@@ -23,6 +24,7 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                receiver.arrived += 1
                 receiver.hold.wait(30)
                 if receiver.hang_seconds:
                     time.sleep(receiver.hang_seconds)

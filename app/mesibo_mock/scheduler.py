@@ -76,7 +76,12 @@ class Timers:
         for delivery in due:
             task = asyncio.create_task(webhook.attempt(rt, self.client, delivery))
             self.in_flight[delivery["id"]] = (delivery["app_token"], task)
-            task.add_done_callback(lambda _t, key=delivery["id"]: self.in_flight.pop(key, None))
+            task.add_done_callback(lambda _t, key=delivery["id"]: self._finished(key))
+
+    def _finished(self, delivery_id: int) -> None:
+        """An attempt ended: its app's next delivery may go now, not at the next idle look."""
+        self.in_flight.pop(delivery_id, None)
+        self.rt.wake_timers.set()
 
     def _round(self, step) -> bool:
         """One batch of `step` and the events it raised, committed together; -> whether more is due."""
@@ -88,10 +93,10 @@ class Timers:
 
     async def _loop(self) -> None:
         while True:
+            self.rt.wake_timers.clear()  # before the pass: a wake-up during it makes the wait return at once
             try:
                 await self.run_due()
             except Exception:  # the loop must outlive any one bad row
                 log.exception("timer loop error")
-            self.rt.wake_timers.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.rt.wake_timers.wait(), timeout=IDLE_SECONDS)

@@ -30,6 +30,30 @@ def test_user_events_come_in_order_with_uid_and_address(mock):
     assert [e["status"] for e in mock.events(type="user")] == ["offline", "online"]  # newest first
 
 
+def test_an_apps_posts_go_one_at_a_time_in_the_order_raised(mock):
+    """A receiver that tracks who is online must not see offline before online: while it holds the
+    first POST, the second waits for it (before, up to four went at once and could overtake)."""
+    import time
+
+    with Receiver() as receiver:
+        receiver.hold.clear()
+        mock.set_webhook(receiver.url, events=["user"])
+        users(mock, "ann")
+        mock.set_online("ann", True)
+        mock.set_online("ann", False)
+        deadline = time.monotonic() + 10
+        while receiver.arrived < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        watch_until = time.monotonic() + 1.0  # the old code sent the second within milliseconds
+        while time.monotonic() < watch_until:
+            assert receiver.arrived == 1, "a second POST went while the first was unanswered"
+            time.sleep(0.01)
+        receiver.hold.set()
+        posts = [r["json"] for r in receiver.wait_for(2)]
+    assert [p["events"][0]["status"] for p in posts] == ["online", "offline"]
+    assert posts[0]["id"] < posts[1]["id"]
+
+
 def test_one_offline_message_event_until_the_user_has_been_online(mock):
     hook = mock.webhook_receiver(events=["message"])
     users(mock, "ann", "bob")

@@ -189,7 +189,10 @@ def message_body(message: sqlite3.Row) -> dict:
 
 
 # --- sending -----------------------------------------------------------------------------------------
-PER_APP_IN_FLIGHT = 4  # attempts under way for one app at once: one slow receiver holds up only its app
+# Attempts under way for one app at once. One: a receiver gets an app's POSTs in the order they were
+# raised (a user's online then offline must not arrive the other way round); a slow receiver holds up
+# only its own app, since deliveries are picked app by app.
+PER_APP_IN_FLIGHT = 1
 
 
 def claim_due(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
