@@ -197,9 +197,10 @@ PER_APP_IN_FLIGHT = 1
 
 def claim_due(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
     """Due deliveries that no attempt holds, app by app (a backlog in one app never hides another's),
-    at most PER_APP_IN_FLIGHT per app counting those under way, each claimed in the store before it is
-    sent: a second server on the same database skips it. A claim lasts past the attempt's deadline; if
-    the process dies, the delivery is free again after it."""
+    oldest first and at most PER_APP_IN_FLIGHT per app counting those under way, each claimed in the
+    store before it is sent: a second server on the same database skips it (two servers each keep their
+    own count, so the order holds per server). A claim lasts past the attempt's deadline; if the process
+    dies, the delivery is free again after it."""
     wall = time.time()
     until = wall + rt.settings.webhook_timeout + CLAIM_MARGIN
     now = rt.clock.now()
