@@ -681,7 +681,12 @@ def test_records_can_be_freed_on_a_full_disk_even_after_a_restart_and_sigterm_is
         assert fill(mock)[0] > 10
         mock._proc.send_signal(15)  # SIGTERM with the disk full
         assert mock._proc.wait(timeout=15) == 0
-        assert "Traceback" not in mock.logs() and "nothing is lost" in mock.logs()
+        assert "Traceback" not in mock.logs()
+        # Either the close folded the WAL in (the checkpointer had copied its frames already, so
+        # truncating it needed no room), or it could not and said that the WAL keeps everything.
+        wal = db + "-wal"
+        folded = not os.path.exists(wal) or os.path.getsize(wal) == 0
+        assert folded or "nothing is lost" in mock.logs(), mock.logs()
     os.remove(db + "-shm")  # as after a reboot: the open has to make it again, and finds no byte free
     _fill_the_disk(small_disk / "filler")
     with MesiboMock(mode="onprem", subprocess=True, db=db, env=env) as mock:  # restarted, still full
