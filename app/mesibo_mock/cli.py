@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 from pydantic import ValidationError
 
 from mesibo_mock import __version__
+from mesibo_mock.redaction import KEY_MARK, holds_key, scrub
 from mesibo_mock.server.serving import UsageError, bind, clean_exit_server
 from mesibo_mock.server.settings import LOG_LEVELS, Settings
 
@@ -62,26 +63,42 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(scrub_keys)
     logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
-    logging.getLogger("uvicorn.access").addFilter(redact_admin_token)
+    logging.getLogger("uvicorn.access").addFilter(redact_query_secrets)
 
 
 QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s]+)=([^&;\s]*)")
+# Query parameters never shown: the app token under any spelling (`Token`, `token[x]`), the admin
+# token of the dashboard's link, and a credential pasted as `file=`.
+SECRET_PARAMS = re.compile(r"(?i)^(token|admin_token|file)([.\[].*)?$")
 
 
 def _redact_pair(match: re.Match) -> str:
-    # by the name as the server reads it: `admin%5Ftoken` is admin_token too
-    return f"{match.group(1)}=[redacted]" if unquote_plus(match.group(1)) == "admin_token" else match.group(0)
+    # by the name and value as the server reads them: `admin%5Ftoken` is admin_token too
+    name, value = unquote_plus(match.group(1)), unquote_plus(match.group(2))
+    if SECRET_PARAMS.match(name) or holds_key(value):
+        return f"{match.group(1)}=[redacted]"
+    return match.group(0)
 
 
-def redact_admin_token(record: logging.LogRecord) -> bool:
-    """The dashboard may be opened as /_mock/ui?admin_token=...: the access log never shows the token,
-    however its name is spelt in the query string."""
+def redact_query_secrets(record: logging.LogRecord) -> bool:
+    """The access log never shows a token or a key sent in the query string (`/api.php?token=...`,
+    the dashboard's `?admin_token=...`), however its name is spelt."""
     if isinstance(record.args, tuple):
         record.args = tuple(
             QUERY_PAIR.sub(_redact_pair, arg) if isinstance(arg, str) and "=" in arg else arg
             for arg in record.args
         )
+    return True
+
+
+def scrub_keys(record: logging.LogRecord) -> bool:
+    """No log line ever holds a PEM private-key block, whoever wrote it."""
+    message = record.getMessage()
+    if KEY_MARK in message:
+        record.msg, record.args = scrub(message), None
     return True
 
 

@@ -47,6 +47,7 @@ def reset_state(rt: Runtime) -> str:
     rt.clock.real()
     rt.generation += 1
     rt.store.wipe()
+    rt.app_tokens_changed()
     rt.backend_faults_changed()
     _apply_seed(rt)
     rt.default_token = ensure_default_app(rt, keep=rt.default_token)

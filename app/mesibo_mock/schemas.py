@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from mesibo_mock.redaction import holds_key
 
 
 def _number_as_text(value: object) -> object:
@@ -15,10 +17,36 @@ def _number_as_text(value: object) -> object:
 Address = Annotated[str, BeforeValidator(_number_as_text)]
 
 
-class DeviceIn(BaseModel):
-    """What the client SDK would register for a phone."""
+def _strings(value: object):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+class MockBody(BaseModel):
+    """A /_mock request body: unknown fields refused, and never a private key, whatever the field
+    (the emulator keeps none, so none can reach a page or a log)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_private_key(cls, value: object) -> object:
+        if any(holds_key(text) for text in _strings(value)):
+            raise ValueError(
+                "a field holds a PEM private key: the emulator keeps none (upload it with pushupload)"
+            )
+        return value
+
+
+class DeviceIn(MockBody):
+    """What the client SDK would register for a phone."""
+
     address: Address = Field(min_length=1, max_length=256)
     platform: Literal["android", "ios"]
     appid: str = Field(min_length=1, max_length=256)
@@ -33,8 +61,7 @@ class DeviceIn(BaseModel):
         return value.strip().lower() if isinstance(value, str) else value
 
 
-class AppIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AppIn(MockBody):
     name: str = Field(min_length=1, max_length=200)
     token: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~-]+$")
 
@@ -42,8 +69,7 @@ class AppIn(BaseModel):
 EventKind = Literal["push", "message", "user"]
 
 
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WebhookIn(MockBody):
     url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
     secret: str | None = Field(default=None, max_length=500)
     events: list[EventKind] = Field(
@@ -51,8 +77,7 @@ class WebhookIn(BaseModel):
     )
 
 
-class FaultIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FaultIn(MockBody):
     error: str = Field(max_length=64)
     token: str | None = Field(default=None, max_length=200)
     address: Address | None = Field(default=None, max_length=256)
@@ -60,10 +85,9 @@ class FaultIn(BaseModel):
     count: int | None = Field(default=1, ge=1)
 
 
-class BackendFaultIn(BaseModel):
+class BackendFaultIn(MockBody):
     """Make the next backend calls that match `op` and `token` fail (SPEC section 6)."""
 
-    model_config = ConfigDict(extra="forbid")
     op: str | None = Field(default=None, max_length=64, description="only calls of this op; any when absent")
     token: str | None = Field(default=None, max_length=200, description="only calls with this app token")
     error: str | None = Field(
@@ -76,14 +100,12 @@ class BackendFaultIn(BaseModel):
     count: int | None = Field(default=1, ge=1, description="how many calls; null: until removed")
 
 
-class ClockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClockIn(MockBody):
     advance: float | None = Field(default=None, ge=0, le=10 * 365 * 86400)
     set: str | None = None
     freeze: bool | None = None
     real: bool | None = None
 
 
-class OnlineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OnlineIn(MockBody):
     online: bool

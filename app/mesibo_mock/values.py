@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.redaction import holds_key
 
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
@@ -190,6 +191,8 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
+        if holds_key(value):
+            return "a string holding a PEM private key (not shown)"
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"{shown!r}"
     if isinstance(value, list):

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "mesibo_mock"
 
 # Rooms from the bottom floor up: a room may import only rooms on lower floors (and itself).
 FLOORS: list[set[str]] = [
-    {"mesibo_mock", "clock", "errors", "store"},
+    {"mesibo_mock", "clock", "errors", "store", "redaction"},
     {"values", "schemas", "credentials", "server"},
     {"services"},
     {"delivery", "events"},

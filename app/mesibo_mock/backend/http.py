@@ -17,6 +17,7 @@ from mesibo_mock.backend.dispatch import dispatch, notes_text
 from mesibo_mock.backend.fields import is_mistake
 from mesibo_mock.errors import AUTHFAIL, BADPAYLOAD, BADREQ, BY_ERROR_NAME, UNKNOWN_OP, MesiboError, envelope
 from mesibo_mock.events.webhook import cloud_note
+from mesibo_mock.redaction import scrub_fields
 from mesibo_mock.server.guards import plain_slow_body_answer
 from mesibo_mock.server.responses import dumps
 from mesibo_mock.server.runtime import Runtime
@@ -115,9 +116,15 @@ async def read_fields(request: Request, call: Call, limit: int) -> dict:
     elif encoding == "form":
         from_body = parsing.parse_form(body)
     else:
-        return fields
-    call.fields = parsing.merge(fields, from_body) if fields else from_body
+        from_body = None
+    if from_body is not None:
+        call.fields = parsing.merge(fields, from_body) if fields else from_body
+    if KEY_HINT in body or KEY_HINT in query:  # a key, in any encoding: never kept
+        call.fields = scrub_fields(call.fields)
     return call.fields
+
+
+KEY_HINT = b"PRIVATE"  # in every PEM private-key header, whatever the encoding that carried it
 
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # only the backend answers other origins [real]

@@ -12,11 +12,10 @@ from typing import Any
 
 import orjson
 
-from mesibo_mock.backend.parsing import UploadedFile
 from mesibo_mock.clock import iso
+from mesibo_mock.redaction import call_secrets, redact_answer, redact_fields, redact_notes
 from mesibo_mock.server.runtime import Runtime
 
-REDACTED = "[redacted]"
 # Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
 DIAGNOSED_KINDS = frozenset(
     {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook"}
@@ -25,18 +24,6 @@ INSERT = (
     "INSERT INTO journal (ts, app_id, app_token, op, encoding, path, user_agent, fields, answer, result,"
     " diagnosis, diagnosed, pushes, mid, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def redact(fields: dict) -> dict:
-    """What was read, fit to keep: the app token and uploaded files' bytes replaced. Both only ever
-    sit at the top level (a nested `token`, such as `user.token`, is a user's token request)."""
-    out = dict(fields)
-    if "token" in out and not isinstance(out["token"], dict):
-        out["token"] = REDACTED
-    for key, value in out.items():
-        if type(value) is UploadedFile:
-            out[key] = {"file": value.filename, "bytes": len(value.content), "content": REDACTED}
-    return out
 
 
 def _text(value: str | None) -> str | None:
@@ -73,6 +60,9 @@ def write(
     """Write one entry with the next commit (the call's own group commit)."""
     diagnosed = any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
     app_token = app["token"] if app is not None else None
+    secrets = rt.secrets()
+    if notes:  # a note may quote a value: never the call's own secrets, never a key
+        notes = redact_notes(notes, call_secrets(fields, app_token, rt.settings.admin_token))
     result = bool(answer.get("result"))
     row = (
         rt.clock.now(),
@@ -82,8 +72,8 @@ def write(
         encoding,
         _text(path),
         _text(user_agent[:300]),
-        _json(redact(fields)),
-        _json(answer),
+        _json(redact_fields(fields, secrets)),
+        _json(redact_answer(answer)),
         result,
         _json(notes) if notes else "[]",
         diagnosed,

@@ -31,6 +31,7 @@ class Runtime:
     loop: asyncio.AbstractEventLoop | None = None  # the server's, set when it starts
     _backend_faults: bool | None = None  # whether any backend fault is set; None: not known
     generation: int = 0  # grows with each reset: work begun before one does not write after it
+    _app_tokens: set[str] | None = None  # every app's token, for redaction; None: not read yet
 
     def loop_call(self, fn) -> None:
         """Run `fn` on the server's event loop, from any thread."""
@@ -55,6 +56,28 @@ class Runtime:
 
     def backend_faults_changed(self) -> None:
         self._backend_faults = None
+
+    def secrets(self) -> set[str]:
+        """Values never kept in clear wherever they turn up (the journal redacts them by what they are):
+        every app's token and the admin token. Read once, then kept up to date by app creation and
+        deletion (`app_tokens_changed`), so a server with many apps pays nothing per call."""
+        if self._app_tokens is None:
+            tokens = {row[0] for row in self.store.all("SELECT token FROM apps")}
+            if self.settings.admin_token:
+                tokens.add(self.settings.admin_token)
+            self._app_tokens = tokens
+        return self._app_tokens
+
+    def app_tokens_changed(self, added: str | None = None, removed: str | None = None) -> None:
+        """An app was made or deleted (both None: anything may have changed, as after a reset)."""
+        if self._app_tokens is None:
+            return
+        if added is None and removed is None:
+            self._app_tokens = None
+        elif added is not None:
+            self._app_tokens.add(added)
+        elif removed != self.settings.admin_token:
+            self._app_tokens.discard(removed)
 
     def stop(self) -> None:
         """SIGTERM: pending long-polls answer at once, so the exit is quick."""

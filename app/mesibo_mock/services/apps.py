@@ -42,6 +42,7 @@ def create(rt: Runtime, name: str, token: str | None = None, options: dict | Non
         if by_token(rt, token):
             raise AppExists(token)
         app_id = rt.store.insert("apps", values)
+    rt.app_tokens_changed(added=token)
     return rt.store.one("SELECT * FROM apps WHERE id = ?", (app_id,))
 
 
@@ -57,6 +58,7 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
         conn.execute("DELETE FROM faults WHERE app_token = ?", (app["token"],))
         cancel_deliveries(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
+    rt.app_tokens_changed(removed=app["token"])
 
 
 def options(app: sqlite3.Row) -> dict[str, bool]:

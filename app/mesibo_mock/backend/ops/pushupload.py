@@ -6,6 +6,7 @@ from mesibo_mock.backend.ops import OpContext, OpDoc, string
 from mesibo_mock.backend.parsing import UploadedFile
 from mesibo_mock.credentials import CredentialError, isolated
 from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, missing
+from mesibo_mock.redaction import holds_key
 from mesibo_mock.services import credentials
 from mesibo_mock.values import describe
 
@@ -30,12 +31,13 @@ def detect_type(filename: str, explicit: object) -> str:
 async def handle(ctx: OpContext, fields: dict) -> dict:
     upload = fields.get("file")
     if isinstance(upload, str) and upload:
+        shown = "holding a PEM private key (not shown)" if holds_key(upload) else describe(upload)
         raise MesiboError(
             MISSINGPARAMS,
             problems=[
                 {
                     "field": "file",
-                    "problem": f"arrived as the text {describe(upload)}, not as a file",
+                    "problem": f"arrived as the text {shown}, not as a file",
                     "hint": "send multipart/form-data with a file part (with curl: -F file=@path, not -d)",
                 }
             ],

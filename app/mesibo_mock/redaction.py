@@ -1,0 +1,173 @@
+"""What may be kept of a backend call: the one place that decides (the journal, the log, `record`).
+
+Redaction goes by what a value is, not only by the name it came under: a top-level `token` however it
+is spelt or nested (`Token`, `token[x]`), any string equal to a secret the caller names (the app's
+token, the admin token), a user's token in an answer, every uploaded or pasted `file` (kept as its
+name, type, size and SHA-256), and any PEM private-key block wherever it sits. Pure functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Collection
+from typing import Any
+
+REDACTED = "[redacted]"
+KEY_REDACTED = "[redacted private key]"
+# A PEM private-key block: RSA, EC, PKCS#8, encrypted, OpenSSH... With its END line, or to the end of
+# the text when it was cut short. `\s` and the JSON escape `\n` may sit inside (a key pasted as text).
+PEM_KEY = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S
+)
+KEY_MARK = "PRIVATE KEY-----"
+FIELD_LIMIT = 4096  # characters of one value the journal keeps; past this it is cut, its size noted
+
+Placeholder = Callable[[str], str]  # a secret's text -> what stands for it
+
+
+def _always_redacted(_secret: str) -> str:
+    return REDACTED
+
+
+def holds_key(text: str) -> bool:
+    return KEY_MARK in text and PEM_KEY.search(text) is not None
+
+
+def scrub(text: str) -> str:
+    """The text with every PEM private-key block replaced."""
+    return PEM_KEY.sub(KEY_REDACTED, text) if KEY_MARK in text else text
+
+
+def cut(text: str, limit: int = FIELD_LIMIT) -> str:
+    """A value past `limit` characters keeps its start and says how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [cut: {len(text)} characters in all]"
+
+
+def scrub_fields(fields: dict) -> dict:
+    """A call's fields with every key block replaced before any op sees them, so that none can keep
+    one (a user's name, a message, a UAC). The `file` field stays as sent: pushupload reads it, and
+    the journal keeps only its summary."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return scrub(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {k: v if k == "file" else walk(v) for k, v in fields.items()}
+
+
+def file_summary(value: Any) -> dict:
+    """A `file` field as it may be kept: name, type, size, SHA-256 and how it arrived (a file part, or
+    text or an object where a file was expected), never its content."""
+    content = getattr(value, "content", None)
+    if isinstance(content, bytes):
+        name, kind, ctype = (
+            getattr(value, "filename", "") or None,
+            "file",
+            getattr(value, "content_type", None),
+        )
+    else:
+        if isinstance(value, str):
+            content, kind = value.encode("utf-8", "surrogatepass"), "text"
+        else:
+            import json
+
+            content, kind = json.dumps(value, sort_keys=True, default=str).encode(), "object"
+        name, ctype = None, None
+    return {
+        "name": name,
+        "type": ctype,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "kind": kind,
+    }
+
+
+def _is_token_name(key: str) -> bool:
+    return key.strip().lower() == "token"
+
+
+def redact_value(value: Any, secrets: Collection[str], placeholder: Placeholder, limit: int | None) -> Any:
+    """Strings equal to a secret replaced, key blocks scrubbed, long text cut; walked to any depth."""
+    if isinstance(value, str):
+        if value in secrets or value.strip() in secrets:
+            return placeholder(value.strip())
+        value = scrub(value)
+        return cut(value, limit) if limit is not None else value
+    if isinstance(value, dict):
+        return {k: redact_value(v, secrets, placeholder, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v, secrets, placeholder, limit) for v in value]
+    if isinstance(getattr(value, "content", None), bytes):  # a file part anywhere
+        return file_summary(value)
+    return value
+
+
+def redact_fields(
+    fields: dict,
+    secrets: Collection[str] = (),
+    placeholder: Placeholder = _always_redacted,
+    limit: int | None = FIELD_LIMIT,
+) -> dict:
+    """What was read, fit to keep. A top-level `token`, under any spelling and of any type, is the app's
+    (a user's token request is `user.token`); the secrets are every other place a token can hide."""
+    out: dict = {}
+    for key, value in fields.items():
+        if isinstance(key, str) and _is_token_name(key):
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                out[key] = placeholder(str(value).strip())
+            else:
+                out[key] = REDACTED
+        elif key == "file":
+            out[key] = file_summary(value)
+        else:
+            out[key] = redact_value(value, secrets, placeholder, limit)
+    return out
+
+
+def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
+    """The secrets one call could quote: what it sent as its token, under any spelling, and `known`."""
+    sent = [str(v).strip() for k, v in fields.items() if isinstance(k, str) and _is_token_name(k)]
+    return tuple(
+        s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")
+    )
+
+
+def redact_text(text: str, secrets: Collection[str]) -> str:
+    """Free text (a diagnosis, a log line) with each secret it quotes and every key block replaced."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return scrub(text)
+
+
+def redact_notes(notes: list[dict], secrets: Collection[str]) -> list[dict]:
+    return [{k: redact_text(v, secrets) if isinstance(v, str) else v for k, v in n.items()} for n in notes]
+
+
+def redact_answer(
+    answer: dict, secrets: Collection[str] = (), placeholder: Placeholder = _always_redacted
+) -> dict:
+    """An envelope fit to keep: a user's access token (useradd, usertoken) replaced."""
+    user = answer.get("user")
+    if isinstance(user, dict) and isinstance(user.get("token"), str) and user["token"]:
+        answer = {**answer, "user": {**user, "token": placeholder(user["token"])}}
+    users = answer.get("users")
+    if isinstance(users, list) and any(isinstance(u, dict) and u.get("token") for u in users):
+        answer = {
+            **answer,
+            "users": [
+                {**u, "token": placeholder(u["token"])} if isinstance(u, dict) and u.get("token") else u
+                for u in users
+            ],
+        }
+    if secrets:
+        answer = redact_value(answer, secrets, placeholder, None)
+    return answer
