@@ -68,11 +68,13 @@ class Timers:
         per_app: dict[str, int] = {}
         for app_token, _ in self.in_flight.values():
             per_app[app_token] = per_app.get(app_token, 0) + 1
-        due = webhook.claim_due(rt, per_app)
+        due = webhook.claim_due(rt, per_app, webhook.MAX_IN_FLIGHT - len(self.in_flight))
         if due and self.client is None:  # httpx loads with the first webhook, not at start-up
             import httpx
 
-            self.client = httpx.AsyncClient(follow_redirects=False)
+            # as many connections as attempts may be under way: none ever waits for another's
+            limits = httpx.Limits(max_connections=webhook.MAX_IN_FLIGHT, max_keepalive_connections=32)
+            self.client = httpx.AsyncClient(follow_redirects=False, limits=limits)
         for delivery in due:
             task = asyncio.create_task(webhook.attempt(rt, self.client, delivery))
             self.in_flight[delivery["id"]] = (delivery["app_token"], task)

@@ -191,36 +191,91 @@ def message_body(message: sqlite3.Row) -> dict:
 # --- sending -----------------------------------------------------------------------------------------
 # Attempts under way for one app at once. One: a receiver gets an app's POSTs in the order they were
 # raised (a user's online then offline must not arrive the other way round); a slow receiver holds up
-# only its own app, since deliveries are picked app by app.
+# only its own app, since each app with something owed gets its own turn.
 PER_APP_IN_FLIGHT = 1
+# Attempts under way at once, across apps: each app's one is its own connection (the client's pool is
+# as large), so 120 apps whose receivers hang leave room for the healthy ones.
+MAX_IN_FLIGHT = 256
+# What is read of a receiver's answer: Mesibo wants nine bytes, MESIBO OK. A longer answer fails the
+# attempt unread; a compressed one is never inflated.
+MAX_ANSWER_BYTES = 64 * 1024
+# The apps with something owed, found by skipping from one app's token to the next in the index of
+# owed deliveries: as many index seeks as such apps, however many apps there are or however long a
+# backlog is.
+OWING_APPS = (
+    "WITH RECURSIVE owing(token) AS ("
+    " SELECT MIN(app_token) FROM webhook_deliveries WHERE next_at IS NOT NULL"
+    " UNION ALL SELECT (SELECT MIN(app_token) FROM webhook_deliveries"
+    "  WHERE next_at IS NOT NULL AND app_token > owing.token) FROM owing WHERE owing.token IS NOT NULL"
+    ") SELECT token FROM owing WHERE token IS NOT NULL"
+)
 
 
-def claim_due(rt: Runtime, in_flight_per_app: dict[str, int]) -> list[sqlite3.Row]:
+def claim_due(rt: Runtime, in_flight_per_app: dict[str, int], room: int = MAX_IN_FLIGHT) -> list[sqlite3.Row]:
     """Due deliveries that no attempt holds, app by app (a backlog in one app never hides another's),
-    oldest first and at most PER_APP_IN_FLIGHT per app counting those under way, each claimed in the
-    store before it is sent: a second server on the same database skips it (two servers each keep their
-    own count, so the order holds per server). A claim lasts past the attempt's deadline; if the process
-    dies, the delivery is free again after it."""
+    oldest first and at most PER_APP_IN_FLIGHT per app counting those under way, at most `room` in all,
+    each claimed in the store before it is sent: a second server on the same database skips it (two
+    servers each keep their own count, so the order holds per server). A claim lasts past the attempt's
+    deadline; if the process dies, the delivery is free again after it."""
+    if room <= 0:
+        return []
     wall = time.time()
     until = wall + rt.settings.webhook_timeout + CLAIM_MARGIN
     now = rt.clock.now()
     chosen: list[sqlite3.Row] = []
     with rt.store.tx():
-        for app in rt.store.all("SELECT token FROM apps"):
-            room = PER_APP_IN_FLIGHT - in_flight_per_app.get(app["token"], 0)
-            if room <= 0:
+        for app in rt.store.all(OWING_APPS):
+            free = PER_APP_IN_FLIGHT - in_flight_per_app.get(app["token"], 0)
+            if free <= 0:
                 continue
             rows = rt.store.all(
                 "SELECT * FROM webhook_deliveries WHERE app_token = ? AND next_at IS NOT NULL AND next_at <= ?"
                 " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_at, id LIMIT ?",
-                (app["token"], now, wall, room),
+                (app["token"], now, wall, min(free, room - len(chosen))),
             )
             for row in rows:
                 rt.store.run(
                     "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?", (until, row["id"])
                 )
                 chosen.append(row)
+            if len(chosen) >= room:
+                break
     return chosen
+
+
+class AnswerTooLong(Exception):
+    pass
+
+
+async def post(
+    client: httpx.AsyncClient, delivery: sqlite3.Row, deadline: float
+) -> tuple[int, bytes, str | None]:
+    """POST the delivery; -> (status, the answer's raw bytes, its Content-Encoding). At most
+    MAX_ANSWER_BYTES are read (AnswerTooLong past that), and nothing is decompressed."""
+    request = client.build_request(
+        "POST",
+        delivery["url"],
+        content=delivery["payload"].encode(),
+        headers={
+            "content-type": "application/json",
+            "user-agent": "mesibo-mock-webhook",
+            "accept-encoding": "identity",
+        },
+        timeout=deadline,
+    )
+    answer = await client.send(request, stream=True)
+    try:
+        declared = answer.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise AnswerTooLong(f"a body of {int(declared)} bytes")
+        body = bytearray()
+        async for chunk in answer.aiter_raw():
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise AnswerTooLong(f"a body of more than {MAX_ANSWER_BYTES} bytes")
+        return answer.status_code, bytes(body), answer.headers.get("content-encoding")
+    finally:
+        await answer.aclose()
 
 
 async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row) -> None:
@@ -233,21 +288,14 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
     error: str | None = None
     deadline = rt.settings.webhook_timeout
     try:
-        # One deadline for the whole attempt: httpx's timeout applies to each read, and a receiver
-        # that trickles a byte at a time would otherwise hold the attempt forever.
-        answer = await asyncio.wait_for(
-            client.post(
-                delivery["url"],
-                content=delivery["payload"].encode(),
-                headers={"content-type": "application/json", "user-agent": "mesibo-mock-webhook"},
-                timeout=deadline,
-            ),
-            deadline,
-        )
-        status_code = answer.status_code
-        error = receiver_refusal(status_code, answer.content)
+        # One deadline for the whole attempt, the answer's body included: httpx's timeout applies to
+        # each read, and a receiver that trickles a byte at a time would otherwise hold it forever.
+        status_code, body, encoding = await asyncio.wait_for(post(client, delivery, deadline), deadline)
+        error = receiver_refusal(status_code, body, encoding)
     except (httpx.TimeoutException, TimeoutError):
-        error = f"timed out after {deadline:g} s"
+        error = f"timed out after {deadline:g} s (the whole answer must come within it)"
+    except AnswerTooLong as exc:
+        error = f"answered {exc}: Mesibo wants only {RECEIVER_OK}, so the answer was not read"
     except (httpx.HTTPError, OSError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -296,10 +344,12 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
     )
 
 
-def receiver_refusal(status_code: int, body: bytes) -> str | None:
+def receiver_refusal(status_code: int, body: bytes, encoding: str | None = None) -> str | None:
     """Why an answer is not what Mesibo wants (HTTP 200 and the plain text MESIBO OK); None if it is."""
     if status_code != 200:
         return f"receiver answered HTTP {status_code} (Mesibo wants 200 with {RECEIVER_OK})"
+    if encoding and encoding.strip().lower() != "identity":
+        return f"answered 200 compressed ({encoding[:40]}): Mesibo wants the plain text {RECEIVER_OK}"
     if body.strip() != RECEIVER_OK.encode():
         shown = body[:40].decode("utf-8", "replace")
         return (
