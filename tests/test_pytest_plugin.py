@@ -212,5 +212,9 @@ def test_mesibo_mock_strict_flag_and_mistakes(tmp_path):
         mock.backend("pushset", push={"sounds": True})
         mock.backend("nosuchop")
         mock.backend("useradd", user={"address": "1", "otp": "123"})  # a Mesibo parameter, not a mistake
-        found = [(entry["op"], note["field"]) for entry, note in mock.mistakes()]
+        found = [(m["op"], m["field"]) for m in mock.mistakes()]
         assert mock.strict and found == [("pushset", "push.sounds"), ("nosuchop", "op")]
+        report = mock.mistakes_report()
+        assert report.startswith("mesibo-mock strict mode: 2 backend call mistake(s)")
+        assert "  request #1 pushset: 'push.sounds' is not a field of pushset" in report
+        assert "(did you mean 'push.sound'?)" in report

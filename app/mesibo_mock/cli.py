@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
+import json
 import logging
+import os
 import re
 import sys
 from urllib.parse import unquote_plus
@@ -40,7 +43,52 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--mode", choices=["cloud", "onprem"], type=str.lower, help="MESIBO_MOCK_MODE, cloud")
     serve.add_argument("--seed", help="YAML or JSON seed file (MESIBO_MOCK_SEED)")
     serve.add_argument("--log-level", choices=LOG_LEVELS, type=str.lower, help="MESIBO_MOCK_LOG_LEVEL, info")
+    serve.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help="once listening, write {url, backend_url, app_token, pid, version} as JSON to PATH (atomically);"
+        " the same object follows 'mesibo-mock ready ' on the first line of stdout",
+    )
     return parser
+
+
+def check_ready_file(path: str | None) -> None:
+    """Its folder must exist (exit 2 before the port is taken); a file left by an earlier run goes, so
+    that a client waiting for it never reads a stale address."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"invalid --ready-file {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"invalid --ready-file {path}: it is a folder")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def ready_record(host: str, port: int, app_token: str) -> dict:
+    """What a client of any language needs to use a server that has just started."""
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    return {
+        "url": base,
+        "backend_url": base + "/backend",
+        "app_token": app_token,
+        "pid": os.getpid(),
+        "version": __version__,
+    }
+
+
+def announce_ready(record: dict, path: str | None) -> None:
+    """The ready line (the first on stdout, at every log level) and, atomically, the ready file."""
+    text = json.dumps(record)
+    if path is not None:
+        partial = f"{path}.{os.getpid()}.partial"
+        with open(partial, "w") as fh:
+            fh.write(text + "\n")
+        os.replace(partial, path)  # a reader sees the whole object or nothing
+    sys.stdout.write(f"mesibo-mock ready {text}\n")
+    sys.stdout.flush()
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -121,7 +169,7 @@ def uvicorn_config(api, settings: Settings, **extra):
     )
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, ready_file: str | None = None) -> int:
     import uvicorn
 
     from mesibo_mock.errors import SeedError
@@ -130,6 +178,7 @@ def serve(settings: Settings) -> int:
     from mesibo_mock.store.db import StoreError
 
     configure_logging(settings.log_level)
+    check_ready_file(ready_file)
     # Flags (above), the seed file and the database path are checked before the port is taken, so
     # each mistake is reported as itself even when the port is busy (SPEC section 1); nothing of the
     # user's is written to the store until the port is ours.
@@ -165,10 +214,14 @@ def serve(settings: Settings) -> int:
     config = uvicorn_config(api, settings)
     server = clean_exit_server(uvicorn.Server)(config)
     server.on_exit = rt.stop  # pending long-polls answer at once, so the exit is quick
+    server.on_ready = lambda: announce_ready(ready_record(host, port, rt.default_token), ready_file)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:
         rt.store.close()
+        if ready_file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(ready_file)
     return 0
 
 
@@ -181,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         settings = load_settings(args)
-        return serve(settings)
+        return serve(settings, args.ready_file)
     except UsageError as exc:
         print(f"mesibo-mock: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -42,6 +42,10 @@ def build_runtime(settings: Settings) -> Runtime:
     return start_runtime(open_runtime(settings))
 
 
+# Every kind of record a long-poll can wait for; each is announced where it is written.
+RECORD_KINDS = ("pushes", "messages", "events", "deliveries", "requests")
+
+
 def reset_state(rt: Runtime) -> str:
     """Wipe everything (the clock included), then re-apply the seed and the default app, with its token."""
     rt.clock.real()
@@ -51,7 +55,7 @@ def reset_state(rt: Runtime) -> str:
     rt.backend_faults_changed()
     _apply_seed(rt)
     rt.default_token = ensure_default_app(rt, keep=rt.default_token)
-    for kind in ("pushes", "messages", "events", "deliveries", "requests"):
+    for kind in RECORD_KINDS:
         rt.records_changed(kind)
     return rt.default_token
 

@@ -61,9 +61,20 @@ class DeviceIn(MockBody):
         return value.strip().lower() if isinstance(value, str) else value
 
 
+class AppCredentialsIn(MockBody):
+    """Sample credentials to give a new app, as pushupload would: "sample" (fcm.json; for APN the
+    universal certificate, good for either environment) or a sample's name (GET /_mock/samples)."""
+
+    fcm: str | None = Field(default=None, max_length=100, description='"sample" or a sample name')
+    apn: str | list[str] | None = Field(
+        default=None, description='"sample", a sample name, or several (one per bundle id)'
+    )
+
+
 class AppIn(MockBody):
     name: str = Field(min_length=1, max_length=200)
     token: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~-]+$")
+    credentials: AppCredentialsIn | None = None
 
 
 EventKind = Literal["push", "message", "user"]

@@ -92,6 +92,8 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> Outcome:
     if ctx is not None:
         notes = ctx.notes + notes
     notes += _unread(name, fields)
+    if app is None:  # refused before its token was checked: still filed under the app it names
+        app = app_named(rt, fields.get("token"))
     return Outcome(error.http_status, envelope(op, request_id, error=error), name, app, error, notes)
 
 
@@ -144,10 +146,15 @@ def closest_ops(name: str) -> list[str]:
     return list(dict.fromkeys(same_letters + similar))[:3]
 
 
-def _authenticate(rt: Runtime, token: Any):
+def app_named(rt: Runtime, token: Any):
+    """The app a call's token names, or None; it authenticates nothing (the journal files by it)."""
     if isinstance(token, int) and not isinstance(token, bool):
         token = str(token)
-    app = apps.by_token(rt, token.strip()) if isinstance(token, str) and token.strip() else None
+    return apps.by_token(rt, token.strip()) if isinstance(token, str) and token.strip() else None
+
+
+def _authenticate(rt: Runtime, token: Any):
+    app = app_named(rt, token)
     if app is None:
         problem = "no token was sent" if token in (None, "") else "no app has this token"
         raise MesiboError(AUTHFAIL, problem, ["token"], field="token")

@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mesibo_mock.backend import journal, parsing
-from mesibo_mock.backend.dispatch import dispatch, notes_text
+from mesibo_mock.backend.dispatch import app_named, dispatch, notes_text
 from mesibo_mock.backend.fields import is_mistake
 from mesibo_mock.errors import AUTHFAIL, BADPAYLOAD, BADREQ, BY_ERROR_NAME, UNKNOWN_OP, MesiboError, envelope
 from mesibo_mock.events.webhook import cloud_note
@@ -183,7 +183,9 @@ def make_endpoint(rt: Runtime):
             " dropped unread; send it again in a moment",
         )
         body = envelope(None, error=exc)
-        await record(rt, call, body, None, None, refused_notes(exc), error=exc)
+        await record(
+            rt, call, body, app_named(rt, call.fields.get("token")), None, refused_notes(exc), error=exc
+        )
         # Read to its end, so that the client, still sending, gets the answer rather than a reset.
         headers, seen = ANY_ORIGIN, 0
         with contextlib.suppress(ClientDisconnect):
@@ -200,7 +202,8 @@ def make_endpoint(rt: Runtime):
         except MesiboError as exc:
             notes = refused_notes(exc)
             body = envelope(None, error=exc)
-            await record(rt, call, body, None, None, notes, error=exc)
+            # the token may still be readable (from the query string): filed under its app
+            await record(rt, call, body, app_named(rt, call.fields.get("token")), None, notes, error=exc)
             return answer(body, exc.http_status)
         fault = backend_faults.take(rt, _op(fields), _token(fields)) if rt.backend_faults_armed() else None
         if fault is not None:

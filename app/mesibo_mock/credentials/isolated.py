@@ -98,6 +98,26 @@ async def parse_file(kind: str, data: bytes, now: float, slots: asyncio.Semaphor
 
 
 async def _parse_in_child(kind: str, data: bytes, now: float) -> ParsedCredential:
+    stdout, returncode = await _in_child(_request([(kind, data)], now))
+    [result] = _results(stdout, returncode)
+    if isinstance(result, CredentialError):
+        raise result
+    return result
+
+
+async def make_samples(names: list[str]) -> dict[str, bytes]:
+    """The sample files named (credentials.SAMPLES), made in a child as `mesibo_mock.samples` makes them:
+    the server itself never loads `cryptography`."""
+    stdout, _ = await _in_child(json.dumps({"make": names}).encode())
+    try:
+        made = json.loads(stdout)["samples"]
+        return {name: base64.b64decode(made[name]) for name in names}
+    except (ValueError, KeyError, TypeError):
+        raise CredentialError("the sample credentials could not be made") from None
+
+
+async def _in_child(request: bytes) -> tuple[bytes, int]:
+    """Run the worker on one request, within its deadline; -> (its stdout, its exit status)."""
     child = await asyncio.create_subprocess_exec(
         *COMMAND,
         stdin=asyncio.subprocess.PIPE,
@@ -106,12 +126,9 @@ async def _parse_in_child(kind: str, data: bytes, now: float) -> ParsedCredentia
         preexec_fn=_budget,
     )
     try:
-        stdout, _ = await asyncio.wait_for(child.communicate(_request([(kind, data)], now)), TIMEOUT_SECONDS)
+        stdout, _ = await asyncio.wait_for(child.communicate(request), TIMEOUT_SECONDS)
     except TimeoutError:
         child.kill()
         await child.wait()
         raise CredentialError(f"the credential parser took longer than {TIMEOUT_SECONDS} s") from None
-    [result] = _results(stdout, child.returncode or 0)
-    if isinstance(result, CredentialError):
-        raise result
-    return result
+    return stdout, child.returncode or 0

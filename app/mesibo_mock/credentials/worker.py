@@ -17,6 +17,15 @@ from mesibo_mock.credentials.fcm import parse_fcm
 
 def main() -> None:
     request = json.load(sys.stdin)
+    if "make" in request:  # sample files, by name (credentials.SAMPLES)
+        from mesibo_mock.credentials import SAMPLES, samples
+
+        made = {
+            name: base64.b64encode(getattr(samples, SAMPLES[name].maker)()).decode()
+            for name in request["make"]
+        }
+        json.dump({"samples": made}, sys.stdout)
+        return
     results = []
     for item in request["files"]:
         data = base64.b64decode(item["data"])

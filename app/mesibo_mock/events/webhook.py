@@ -119,7 +119,7 @@ class Outbox:
         pending, self._events = self._events, {}
         rt = self.rt
         now = rt.clock.now()
-        ids, announced = [], []
+        ids, announced, delivered = [], [], []
         for app, events in pending.values():
             if not events or not app["webhook_url"]:
                 continue
@@ -161,12 +161,14 @@ class Outbox:
                 ],
             )
             ids.append(delivery)
+            delivered.append({"app_token": app["token"], "state": "pending"})
             announced += [
                 {"app_token": app["token"], "type": e["type"], "delivery_id": delivery} for e in events
             ]
         if ids:
             rt.wake_timers.set()
             rt.records_changed("events", announced)
+            rt.records_changed("deliveries", delivered)
         self.delivered += ids
         return ids
 
@@ -320,6 +322,7 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
             },
         )
         done = ok or number >= MAX_ATTEMPTS
+        state = "delivered" if ok else "failed" if done else "pending"
         rt.store.update(
             "webhook_deliveries",
             delivery["id"],
@@ -327,9 +330,10 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
                 "attempts": number,
                 "next_at": None if done else now + BACKOFF_SECONDS[number - 1],
                 "claimed_until": None,
-                "state": "delivered" if ok else "failed" if done else "pending",
+                "state": state,
             },
         )
+    rt.records_changed("deliveries", ({"app_token": delivery["app_token"], "state": state},))
     level = logging.INFO if ok else logging.WARNING
     note = f" ({delivery['note']})" if delivery["note"] else ""
     log.log(

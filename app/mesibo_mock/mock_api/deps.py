@@ -52,6 +52,15 @@ Wait = Annotated[
         "Woken only by a new record that meets the other filters",
     ),
 ]
+Count = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description="with `wait`: answer once at least this many records match (at most `limit`); "
+        "without it, as soon as one does",
+    ),
+]
 PageSize = Annotated[
     int, Query(ge=1, le=10_000, description="at most this many, oldest first (then page with `after`)")
 ]
@@ -67,3 +76,37 @@ async def get_app(
 
 
 AppDep = Annotated[sqlite3.Row, Depends(get_app)]
+
+
+async def long_poll(
+    rt: Runtime,
+    request: Request,
+    wait: float,
+    kind: str,
+    filters: dict,
+    query,
+    count: int = 1,
+    limit: int = 1,
+):
+    """Run `query` until it finds `count` records or `wait` seconds pass; woken only by new records of
+    `kind` that meet `filters`, and only once enough of them have come. It ends early when its client
+    has gone or the server is stopping."""
+    if count > limit:
+        raise HTTPException(
+            422, f"'count' ({count}) must not be more than 'limit' ({limit}): the list could never hold them"
+        )
+    return await rt.waiters.poll(kind, filters, query, wait, lambda: client_gone(request), count)
+
+
+async def client_gone(request: Request) -> None:
+    """Returns when the server reports that the client has disconnected (no polling)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def delete_of(rt: Runtime, table: str, token: str | None) -> int:
+    """Every row of `table`, or one app's; -> how many."""
+    with rt.store.tx():
+        if token is None:
+            return rt.store.run(f"DELETE FROM {table}").rowcount
+        return rt.store.run(f"DELETE FROM {table} WHERE app_token = ?", (token,)).rowcount

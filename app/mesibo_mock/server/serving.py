@@ -48,6 +48,12 @@ def clean_exit_server(base: type) -> type:
         """SIGTERM/SIGINT: finish in-flight requests and exit 0, instead of re-raising the signal (143)."""
 
         on_exit = None  # called at the first signal: the app ends what would hold the exit up
+        on_ready = None  # called once the server accepts connections
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.on_ready is not None and self.started and not self.should_exit:
+                self.on_ready()
 
         def handle_exit(self, sig: int, frame) -> None:
             if self.should_exit and sig == signal.SIGINT:

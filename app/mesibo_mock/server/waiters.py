@@ -20,15 +20,22 @@ Key = tuple[str, Any] | None  # the filter a waiter is filed under; None: it has
 
 
 class Waiter:
-    __slots__ = ("filters", "future", "key")
+    __slots__ = ("filters", "future", "key", "needed")
 
-    def __init__(self, filters: tuple[tuple[str, Any], ...], future: asyncio.Future) -> None:
+    def __init__(self, filters: tuple[tuple[str, Any], ...], future: asyncio.Future, needed: int = 1) -> None:
         self.filters = filters
         self.future = future
         self.key: Key = filters[0] if filters else None
+        self.needed = needed  # matching records still to come before the query is worth running again
 
     def matches(self, record: dict) -> bool:
         return all(record.get(key) == value for key, value in self.filters)
+
+    def hit(self) -> None:
+        """A matching record came: wake once enough have."""
+        self.needed -= 1
+        if self.needed <= 0:
+            self.wake()
 
     def wake(self) -> None:
         if not self.future.done():
@@ -77,7 +84,7 @@ class Waiters:
             for filed in candidates:
                 for waiter in list(filed):
                     if waiter.matches(record):
-                        waiter.wake()
+                        waiter.hit()
 
     def stop(self) -> None:
         """The server is stopping: every long-poll answers now."""
@@ -94,11 +101,14 @@ class Waiters:
         query: Callable[[], list],
         wait: float,
         disconnected: Callable[[], Awaitable[None]] | None = None,
+        count: int = 1,
     ) -> list:
-        """Run `query` now, and again each time a matching record comes, until it finds something,
-        `wait` seconds pass, the client goes or the server stops."""
+        """Run `query` now, and again once as many matching records have come as it still lacks, until
+        it finds `count`, `wait` seconds pass, the client goes or the server stops. A new record that
+        leaves the count short costs a decrement, not a query: waiting for many costs no more than
+        waiting for one."""
         found = query()
-        if found or wait <= 0 or self.stopping:
+        if len(found) >= count or wait <= 0 or self.stopping:
             return found
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -106,7 +116,7 @@ class Waiters:
         gone = asyncio.ensure_future(disconnected()) if disconnected is not None else None
         try:
             while True:
-                waiter = Waiter(conditions, loop.create_future())
+                waiter = Waiter(conditions, loop.create_future(), count - len(found))
                 self._add(kind, waiter)
                 timer = loop.call_at(deadline, waiter.wake)
                 if gone is not None:
@@ -119,7 +129,7 @@ class Waiters:
                 if gone is not None and gone.done():
                     return found
                 found = query()
-                if found or self.stopping or loop.time() >= deadline:
+                if len(found) >= count or self.stopping or loop.time() >= deadline:
                     return found
         finally:
             if gone is not None:

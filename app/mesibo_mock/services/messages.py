@@ -32,7 +32,11 @@ def record(rt: Runtime, app: sqlite3.Row, values: dict) -> int:
         "to_list": None if to is None else json.dumps(to),
         "skipped": json.dumps(skipped),
     }
-    return rt.store.insert("messages", row)
+    mid = rt.store.insert("messages", row)
+    rt.records_changed(
+        "messages", ({"app_token": app["token"], "from_address": row["from_address"], "gid": row.get("gid")},)
+    )
+    return mid
 
 
 def add_recipients(rt: Runtime, message: sqlite3.Row, rows: list[tuple[str, bool]]) -> None:

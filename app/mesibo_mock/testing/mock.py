@@ -29,7 +29,6 @@ from mesibo_mock.server.settings import Settings
 from mesibo_mock.testing.receiver import WebhookReceiver
 
 ENV_PREFIX = "MESIBO_MOCK_"
-STRICT_KINDS = ("unknown field", "unknown op")  # what strict mode fails a test for
 
 
 def serve_command() -> list[str]:
@@ -79,10 +78,39 @@ class MesiboMock:
         self.client: httpx.Client | None = None
         self._log_path: str | None = None
         self._receivers: list[WebhookReceiver] = []
+        self._connected_url: str | None = None  # connect(): a server this object did not start
 
     # --- lifecycle --------------------------------------------------------------------------------
+    @classmethod
+    def connect(
+        cls, url: str, app_token: str | None = None, admin_token: str | None = None, *, strict: bool = False
+    ) -> MesiboMock:
+        """Attach to a running server (a compose service, a container, `mesibo-mock serve`) with the same
+        helpers. Without `app_token`, the helpers act on the server's app `default`. Stopping it closes
+        only this client; the server goes on."""
+        mock = cls(app_token=app_token, strict=strict)
+        mock._connected_url = url.rstrip("/")
+        if mock._connected_url.endswith("/backend"):
+            mock._connected_url = mock._connected_url[: -len("/backend")]
+        headers = {"authorization": f"Bearer {admin_token}"} if admin_token else {}
+        mock.client = httpx.Client(base_url=mock._connected_url, timeout=30, headers=headers)
+        try:
+            mock.health()
+            if app_token is None:
+                apps = mock.apps()
+                named = [a for a in apps if a["name"] == "default"] or apps
+                if not named:
+                    raise RuntimeError(f"the server at {mock._connected_url} has no app; give app_token")
+                mock._app_token = named[0]["token"]
+        except (httpx.HTTPError, AssertionError) as exc:
+            mock.client.close()
+            raise RuntimeError(f"cannot use the mesibo-mock server at {mock._connected_url}: {exc}") from None
+        return mock
+
     @property
     def url(self) -> str:
+        if self._connected_url is not None:
+            return self._connected_url
         return f"http://{self.host}:{self.port}"
 
     @property
@@ -115,6 +143,8 @@ class MesiboMock:
         return env
 
     def start(self) -> None:
+        if self._connected_url is not None:  # connect(): the server runs already
+            return
         self.port = free_port(self.host)
         db = self._db_path()
         if self.subprocess:
@@ -216,12 +246,17 @@ class MesiboMock:
 
     # --- helpers over /_mock ----------------------------------------------------------------------
     def _ok(self, response: httpx.Response) -> Any:
+        """The answer's JSON; an AssertionError naming the call for a 4xx or 5xx."""
+        return self._check(response).json() if response.content else None
+
+    @staticmethod
+    def _check(response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
             raise AssertionError(
                 f"{response.request.method} {response.request.url.path} -> "
                 f"{response.status_code}: {response.text}"
             )
-        return response.json() if response.content else None
+        return response
 
     def health(self) -> dict:
         return self._ok(self.client.get("/_mock/health"))
@@ -232,9 +267,28 @@ class MesiboMock:
     def app(self, token: str | None = None) -> dict:
         return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}"))
 
-    def create_app(self, name: str, token: str | None = None) -> dict:
-        body = {"name": name} | ({"token": token} if token else {})
+    def create_app(
+        self, name: str = "test", token: str | None = None, *, credentials: str | dict | None = None
+    ) -> dict:
+        """A new app (its own token, none of the other apps' data). `credentials`: "sample" for the
+        sample FCM and APN credentials, or {"fcm": ..., "apn": ...} naming samples (`samples()`)."""
+        body: dict[str, Any] = {"name": name} | ({"token": token} if token else {})
+        if credentials is not None:
+            body["credentials"] = (
+                {"fcm": "sample", "apn": "sample"} if credentials == "sample" else credentials
+            )
         return self._ok(self.client.post("/_mock/apps", json=body))
+
+    def delete_app(self, token: str) -> None:
+        self._ok(self.client.delete(f"/_mock/apps/{token}"))
+
+    def samples(self) -> list[dict]:
+        """The sample credential files the server offers (GET /_mock/samples)."""
+        return self._ok(self.client.get("/_mock/samples"))["samples"]
+
+    def sample(self, name: str) -> bytes:
+        """One sample file's bytes, as the server makes it (GET /_mock/samples/{name})."""
+        return self._check(self.client.get(f"/_mock/samples/{name}")).content
 
     def register_device(
         self,
@@ -261,25 +315,31 @@ class MesiboMock:
     def pushes(self, **filters: Any) -> list[dict]:
         """Push records, newest first; filters: token, address, push_token, service, status, kind, after, limit."""
         params = {k: v for k, v in filters.items() if v is not None}
-        return self._ok(self.client.get("/_mock/pushes", params=params))["pushes"]
+        return self._records("pushes", params)
 
     def wait_for_pushes(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
         """Block until at least `count` matching records exist (long-polls the server)."""
-        return self._wait_for(self.pushes, "push(es)", "id", count, timeout, filters)
+        return self._wait_for(self.pushes, "push(es)", count, timeout, filters)
 
-    def _wait_for(
-        self, listing, what: str, key: str, count: int, timeout: float, filters: dict
-    ) -> list[dict]:
+    def _records(self, kind: str, params: dict) -> list[dict]:
+        """GET /_mock/<kind>; a long-poll (`wait`) gets a client timeout longer than its wait."""
+        timeout = float(params.get("wait") or 0) + 30
+        return self._ok(self.client.get(f"/_mock/{kind}", params=params, timeout=timeout))[kind]
+
+    def _wait_for(self, listing, what: str, count: int, timeout: float, filters: dict) -> list[dict]:
+        """The server's long-poll with `count`: one request answers once `count` records match (a wait
+        past the server's 60 s limit is several)."""
         deadline = time.monotonic() + timeout
+        limit = max(count, filters.get("limit") or 100)
         while True:
-            found = listing(**filters)
-            remaining = deadline - time.monotonic()
-            if len(found) >= count or remaining <= 0:
-                if len(found) < count:
-                    raise AssertionError(f"expected {count} {what} matching {filters}, found {len(found)}")
+            remaining = max(0.0, deadline - time.monotonic())
+            found = listing(
+                **{**filters, "limit": limit, "count": count, "wait": round(min(remaining, 60), 3)}
+            )
+            if len(found) >= count:
                 return found
-            newest = found[0][key] if found else filters.get("after")
-            listing(**{**filters, "after": newest, "wait": min(remaining, 30), "limit": 1})
+            if deadline - time.monotonic() <= 0:
+                raise AssertionError(f"expected {count} {what} matching {filters}, found {len(found)}")
 
     def push(self, push_id: int) -> dict:
         return self._ok(self.client.get(f"/_mock/pushes/{push_id}"))
@@ -338,11 +398,11 @@ class MesiboMock:
         """Events sent to webhooks, newest first; filters: type (user, message, push), token, delivery,
         after, limit."""
         params = {k: v for k, v in ({"type": type} | filters).items() if v is not None}
-        return self._ok(self.client.get("/_mock/events", params=params))["events"]
+        return self._records("events", params)
 
     def wait_for_events(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
         """Block until at least `count` matching events were sent (long-polls the server)."""
-        return self._wait_for(self.events, "event(s)", "id", count, timeout, filters)
+        return self._wait_for(self.events, "event(s)", count, timeout, filters)
 
     def webhook_deliveries(self, token: str | None = None) -> list[dict]:
         params = {"token": token} if token else {}
@@ -368,11 +428,11 @@ class MesiboMock:
         params = {
             k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None
         }
-        return self._ok(self.client.get("/_mock/requests", params=params))["requests"]
+        return self._records("requests", params)
 
     def wait_for_requests(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
         """Block until the journal holds at least `count` matching calls (long-polls the server)."""
-        return self._wait_for(self.requests, "backend call(s)", "id", count, timeout, filters)
+        return self._wait_for(self.requests, "backend call(s)", count, timeout, filters)
 
     def backend_fault(
         self,
@@ -397,13 +457,20 @@ class MesiboMock:
     def clear_backend_faults(self) -> None:
         self._ok(self.client.delete("/_mock/backend-faults"))
 
-    def mistakes(self, after: int = 0) -> list[tuple[dict, dict]]:
-        """(call, note), oldest first, for every unknown op or field no op reads in the calls after
-        journal id `after`: what strict mode fails a test for."""
-        found = []
-        for entry in reversed(self._journal_after(after, diagnosed=True)):
-            found += [(entry, note) for note in entry["diagnosis"] if note.get("kind") in STRICT_KINDS]
-        return found
+    def mistakes(self, after: int = 0, *, token: str | None = None) -> list[dict]:
+        """Strict mode's findings in the calls after journal id `after` (of the app with `token`, if
+        given), oldest first: an op that does not exist, a field no op reads. Each has `request` (the
+        journal id), `op`, `kind`, `field`, `problem`, `hint` and `text`, the line a test fails with.
+        The server decides (GET /_mock/mistakes), for every language alike."""
+        return self._mistakes(after, token)["mistakes"]
+
+    def mistakes_report(self, after: int = 0, *, token: str | None = None) -> str | None:
+        """The text a strict test fails with for those mistakes; None when there is none."""
+        return self._mistakes(after, token)["report"]
+
+    def _mistakes(self, after: int, token: str | None) -> dict:
+        params = {"after": after} | ({"token": token} if token else {})
+        return self._ok(self.client.get("/_mock/mistakes", params=params))
 
     def _journal_after(self, after: int, most: int | None = None, **filters: Any) -> list[dict]:
         """The journal's entries after id `after`, newest first, page by page (at most `most`)."""
@@ -451,14 +518,14 @@ class MesiboMock:
     def messages(self, **filters: Any) -> list[dict]:
         """Message records, newest first; filters: token, from_ (or "from"), to, gid, after, limit."""
         params = {("from" if k == "from_" else k): v for k, v in filters.items() if v is not None}
-        return self._ok(self.client.get("/_mock/messages", params=params))["messages"]
+        return self._records("messages", params)
 
     def message(self, mid: int) -> dict:
         return self._ok(self.client.get(f"/_mock/messages/{mid}"))
 
     def wait_for_messages(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
         """Block until at least `count` matching message records exist (long-polls the server)."""
-        return self._wait_for(self.messages, "message(s)", "mid", count, timeout, filters)
+        return self._wait_for(self.messages, "message(s)", count, timeout, filters)
 
     def groups(self, *, token: str | None = None) -> list[dict]:
         return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/groups"))["groups"]

@@ -107,20 +107,9 @@ def mesibo_mock(mesibo_mock_server: MesiboMock, request: pytest.FixtureRequest) 
     request.node.stash[CALLS] = (mesibo_mock_server, start)
     yield mesibo_mock_server
     if mesibo_mock_server.strict:
-        mistakes = mesibo_mock_server.mistakes(after=start)
-        if mistakes:
-            pytest.fail(strict_failure(mistakes), pytrace=False)
-
-
-def strict_failure(mistakes: list[tuple[dict, dict]]) -> str:
-    lines = [
-        f"mesibo-mock strict mode: {len(mistakes)} backend call mistake(s) that Mesibo would ignore silently:"
-    ]
-    for entry, note in mistakes:
-        where = f"'{note['field']}' " if note.get("field") else ""
-        hint = f" ({note['hint']})" if note.get("hint") else ""
-        lines.append(f"  request #{entry['id']} {entry['op'] or '-'}: {where}{note['problem']}{hint}")
-    return "\n".join(lines)
+        failure = mesibo_mock_server.mistakes_report(after=start)  # the server's rule and words
+        if failure:
+            pytest.fail(failure, pytrace=False)
 
 
 def describe_calls(entries: list[dict]) -> str:

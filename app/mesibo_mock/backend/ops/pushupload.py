@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, string
 from mesibo_mock.backend.parsing import UploadedFile
-from mesibo_mock.credentials import CredentialError, isolated
+from mesibo_mock.credentials import P8_REFUSED, CredentialError, isolated
 from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, missing
 from mesibo_mock.redaction import holds_key
 from mesibo_mock.services import credentials
@@ -23,6 +23,8 @@ def detect_type(filename: str, explicit: object) -> str:
     for ext, kind in EXTENSIONS.items():
         if filename.lower().endswith(ext):
             return kind
+    if filename.lower().endswith(".p8"):
+        raise bad_value("file", P8_REFUSED)
     raise bad_value(
         "type", f"is needed: cannot tell FCM from APN by the file name {filename!r} (use .json or .p12)"
     )

@@ -1,0 +1,104 @@
+"""/_mock/requests and /_mock/mistakes: the request journal, and what strict mode fails a test for."""
+
+# No `from __future__ import annotations`: FastAPI would have to eval() every annotation at start-up.
+# Route handlers carry no `-> dict` annotation on purpose: FastAPI would build a response model for
+# each at import time, which alone cost 50 ms of start-up.
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from mesibo_mock.backend import journal
+from mesibo_mock.backend.mistakes import mistakes_of, report
+from mesibo_mock.mock_api.deps import (
+    AfterId,
+    BeforeId,
+    Count,
+    Limit,
+    RowId,
+    RuntimeDep,
+    TokenFilter,
+    Wait,
+    delete_of,
+    long_poll,
+    text_query,
+)
+from mesibo_mock.server.responses import json_response
+from mesibo_mock.services import apps
+from mesibo_mock.store.db import where
+
+router = APIRouter(prefix="/_mock")
+
+
+# --- the request journal, backend faults --------------------------------------------------------------
+@router.get("/requests", tags=["requests"])
+async def list_requests(
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenFilter = None,
+    op: text_query("only calls of this op (as sent, so a misspelt op can be found)") = None,
+    result: Annotated[bool | None, Query(description="only calls answered with this result")] = None,
+    diagnosed: Annotated[
+        bool | None,
+        Query(description="true: only calls refused, with fields no op reads, or with recipients skipped"),
+    ] = None,
+    after: AfterId = None,
+    before: BeforeId = None,
+    limit: Limit = 100,
+    wait: Wait = 0,
+    count: Count = 1,
+):
+    """Every call to the backend paths, newest first (`after`/`before`: ids, to page): what was read (the app token and file contents
+    redacted), the answer as sent, the pushes and message it caused, and the emulator's diagnosis.
+    `diagnosed=true`: only calls refused, with fields no op reads, or with recipients skipped."""
+    filters = {"app_token": token, "op": op, "result": result, "diagnosed": diagnosed}
+    app = apps.by_token(rt, token) if token is not None else None
+    # by the app's number, which is indexed; the token too, for entries of an app deleted since
+    by_app = {"app_id": app["id"] if app is not None else None, "app_token": token}
+
+    def query():
+        clause, args = where({**filters, **by_app}, ("id > ?", after), ("id < ?", before))
+        rows = rt.store.all(f"SELECT * FROM journal{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [journal.view(r) for r in rows]
+
+    return json_response(
+        {"requests": await long_poll(rt, request, wait, "requests", filters, query, count, limit)}
+    )
+
+
+@router.get("/requests/{entry_id}", tags=["requests"])
+async def get_request(entry_id: RowId, rt: RuntimeDep):
+    """One journal entry."""
+    row = rt.store.one("SELECT * FROM journal WHERE id = ?", (entry_id,))
+    if row is None:
+        raise HTTPException(404, f"no journal entry {entry_id}")
+    return json_response(journal.view(row))
+
+
+@router.delete("/requests", tags=["requests"])
+async def clear_requests(rt: RuntimeDep, token: text_query("only this app's journal entries") = None):
+    """Empty the journal (of one app with `token`)."""
+    return json_response({"deleted": rt.store.freeing(lambda: delete_of(rt, "journal", token))})
+
+
+@router.get("/mistakes", tags=["requests"])
+async def list_mistakes(
+    rt: RuntimeDep,
+    token: TokenFilter = None,
+    after: AfterId = None,
+    limit: Annotated[
+        int, Query(ge=1, le=10_000, description="at most this many journal entries looked at")
+    ] = 10_000,
+):
+    """What strict mode fails a test for, oldest first: every backend call (of the app with `token`,
+    after journal id `after`) that sent an op that does not exist or a field no op reads, each with
+    its one-line text, and `report`, the text a test fails with (null when there is nothing). The
+    pytest plugin and the Node and PHP clients all read this route."""
+    filters = {"app_token": token, "diagnosed": True}
+    app = apps.by_token(rt, token) if token is not None else None
+    by_app = {"app_id": app["id"] if app is not None else None}
+    clause, args = where({**filters, **by_app}, ("id > ?", after))
+    rows = rt.store.all(f"SELECT id, op, diagnosis FROM journal{clause} ORDER BY id LIMIT ?", [*args, limit])
+    found = [m for r in rows for m in mistakes_of(r["id"], r["op"], orjson.loads(r["diagnosis"]))]
+    return json_response({"mistakes": found, "report": report(found)})
