@@ -218,3 +218,15 @@ def test_mesibo_mock_strict_flag_and_mistakes(tmp_path):
         assert report.startswith("mesibo-mock strict mode: 2 backend call mistake(s)")
         assert "  request #1 pushset: 'push.sounds' is not a field of pushset" in report
         assert "(did you mean 'push.sound'?)" in report
+
+
+def test_the_readmes_python_tests_pass_as_written(pytester):
+    """Every ```python block of the README that defines a test runs green in a user's pytest."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "def test_" in b]
+    assert blocks, "the README shows no pytest test"
+    pytester.makepyfile(**{f"test_readme_{i}": block for i, block in enumerate(blocks)})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=sum(block.count("def test_") for block in blocks))

@@ -30,7 +30,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="mesibo-mock", description="A local emulator of Mesibo's push-notification API."
+        prog="mesibo-mock",
+        description="A local emulator of Mesibo's backend API for tests and development stacks: users, groups,"
+        " messages, push credentials, options, test pushes and debug windows, answered as Mesibo answers;"
+        " what would have gone to FCM and APNs, the webhook's events and every backend call kept to read"
+        " and wait for (the /_mock API and its dashboard).",
     )
     parser.add_argument("--version", action="version", version=f"mesibo-mock {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=OneLineParser)
