@@ -9,7 +9,8 @@ Prints, for both servers: requests/s, p50 and p99 latency for pushset, pushtest 
 devices) and GET /_mock/pushes; time from start to healthy; RSS after the load; then the ratios
 against the targets. Then one message to a group of 1,000 members with two devices each; messages to
 groups of 20,000 and 100,000 (time to answer, to deliver, and the longest another request waited);
-and the time of a push-record query at 1k and at 1M records.
+and the time of a push-record query at 1k and at 1M records; and the server's CPU for a wait with
+`count` against the one-match waits it replaces (bench/waits.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import waits
 from bench.load import Result, build_request, load
 from mesibo_mock.testing import free_port, serve_command
 
@@ -416,6 +418,9 @@ def main() -> None:
                 f"  {name:42}{small[name]:>10.2f}{large[name]:>15.2f}{ratio:>10.2f}   "
                 f"<= {QUERY_TARGET} {verdict(ratio <= QUERY_TARGET)}"
             )
+
+        print()
+        waits.report(present=1000, count=50, rounds=5)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
