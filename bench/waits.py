@@ -76,14 +76,7 @@ def measure(mock: MesiboMock, way: str, count: int) -> float:
     return cpu_seconds(pid) - before
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--present", type=int, default=1000)
-    parser.add_argument("--count", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+def report(present: int = 1000, count: int = 50, rounds: int = 5) -> None:
     with MesiboMock(subprocess=True, app_token="waits-token") as mock:
         with httpx.Client(base_url=mock.url) as client:
             for _ in range(present):
@@ -113,7 +106,9 @@ def main() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--present", type=int, default=1000)
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
