@@ -51,6 +51,7 @@ MISSINGPARAMS = "MISSINGPARAMS"
 UNKNOWN_OP = "UNKNOWN_OP"
 BADORIGIN = "BADORIGIN"
 AUTHFAIL = "AUTHFAIL"
+TOKENBREACH = "TOKENBREACH"
 BADVALUE = "BADVALUE"
 BADAPPID = "BADAPPID"
 INVALIDVALUE = "INVALIDVALUE"
@@ -87,6 +88,15 @@ ROWS: dict[str, Row] = {
         False,
     ),
     AUTHFAIL: Row("AUTHFAIL", 401, "Invalid or expired app token", None, True),
+    # [real: the word, beside AUTHFAIL in the binary; emu: its code and cause, which no source shows]
+    TOKENBREACH: Row(
+        "TOKENBREACH",
+        401,
+        "The app has been disabled because its token was used from more than five IP addresses. Refer to "
+        "the Security Note in the backend API documentation",
+        None,
+        True,
+    ),
     BADVALUE: Row(
         "BADVALUE",
         400,

@@ -52,6 +52,7 @@ def reset_state(rt: Runtime) -> str:
     rt.generation += 1
     rt.store.wipe()
     rt.app_tokens_changed()
+    rt.sources.clear()
     rt.backend_faults_changed()
     _apply_seed(rt)
     rt.default_token = ensure_default_app(rt, keep=rt.default_token)

@@ -77,6 +77,15 @@ class AppIn(MockBody):
     credentials: AppCredentialsIn | None = None
 
 
+class AppChangeIn(MockBody):
+    """What PUT /_mock/apps/{token} changes."""
+
+    disabled: bool = Field(
+        description="false lifts a TOKENBREACH (and forgets the addresses seen); true disables the app as Mesibo"
+        " would"
+    )
+
+
 EventKind = Literal["push", "message", "user"]
 
 

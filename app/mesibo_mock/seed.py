@@ -248,4 +248,4 @@ def _seed_group(rt: Runtime, app, group: SeedGroup) -> None:
     row = groups.by_gid(rt, app["id"], gid)
     for member in group.members:
         member = member if isinstance(member, SeedMember) else SeedMember(address=member)
-        groups.add_members(rt, row, [member.address], member.cs, member.cr)
+        groups.add_members(rt, row, [member.address], groups.Rights(cs=member.cs, cr=member.cr))

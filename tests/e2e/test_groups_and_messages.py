@@ -167,14 +167,14 @@ def test_groupsget_answers_the_real_group_keys_ordered_by_name(mock):
         "gid": b,
         "name": "b",
         "ats": created,
-        "ets": created + 3600,
+        "ets": 3600,  # the seconds left [real: `if(ets > unix_timestamp(), ets-unix_timestamp(), 0)`]
         "expiryext": 0,
         "type": 0,
         "flag": 0,
-        "sflags": 0,
+        "sflags": 263,  # [real: `ifnull(s.flags, 263)`]
         "pinned": 0,
     }
-    assert answer["groups"][0]["expiryext"] == 60 and answer["groups"][0]["ets"] == 0
+    assert answer["groups"][0]["expiryext"] == 60 and answer["groups"][0]["ets"] == 365 * 24 * 3600
     assert mock.backend("groupsget", count=1)["count"] == 1
 
 

@@ -22,6 +22,9 @@ def test_apps_list_create_get_delete(mock):
         "credentials": {"fcm": None, "apn": []},
         "debug": None,
         "webhook": None,
+        "disabled": None,
+        "addresses": [],
+        "uacs": [],
     }
     assert [a["token"] for a in mock.apps()] == [mock.app_token, "tok-2"]
     assert mock.app("tok-2")["name"] == "second"

@@ -182,7 +182,7 @@ def test_the_2026_helpers_calls_are_answered_as_it_expects(mock):
     answer = api(mock, "json", otp_2026("+15551234", 3, 300, False))
     assert answer["result"] is True and len(answer["otp"]) == 6 and answer["otp"].isdigit()
     answer = api(mock, "json", add_user_2026("Ann", "+15551234", "com.example.app", 525600, answer["otp"]))
-    assert answer["result"] is True and answer["user"]["name"] == "Ann" and answer["user"]["token"]
+    assert answer["result"] is True and answer["user"]["token"] and mock.users()[0]["name"] == "Ann"
     no_mistakes(mock)
     [entry] = mock.requests(op="useradd")
     ignored = {n["field"] for n in entry["diagnosis"] if n["kind"] == "ignored"}

@@ -123,6 +123,7 @@ def test_every_error_has_its_code_from_one_table():
         "BADPAYLOAD": ("BADPAYLOAD", 400),
         "MISSINGPARAMS": ("MISSINGPARAMS", 400),
         "UNKNOWN_OP": ("BADVALUE", 501),
+        "TOKENBREACH": ("TOKENBREACH", 401),
         "BADORIGIN": ("BADORIGIN", 502),
         "AUTHFAIL": ("AUTHFAIL", 401),
         "BADVALUE": ("BADVALUE", 400),

@@ -17,7 +17,16 @@ from typing import Any
 from mesibo_mock.backend import fields as field_notes
 from mesibo_mock.backend.ops import OpContext
 from mesibo_mock.backend.registry import DOCS, OPS, REAL_OPS_NOT_IMPLEMENTED
-from mesibo_mock.errors import AUTHFAIL, BADORIGIN, BADREQ, UNKNOWN_OP, MesiboError, envelope, missing
+from mesibo_mock.errors import (
+    AUTHFAIL,
+    BADORIGIN,
+    BADREQ,
+    TOKENBREACH,
+    UNKNOWN_OP,
+    MesiboError,
+    envelope,
+    missing,
+)
 from mesibo_mock.events.webhook import Outbox
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps
@@ -45,7 +54,7 @@ class Outcome:
     mid: int | None = None
 
 
-async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> Outcome:
+async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str | None = None) -> Outcome:
     """Never raises. Handlers are plain functions; one that must wait for something outside the
     process (pushupload's parser) may be a coroutine."""
     op: Any = fields.get("op")
@@ -59,6 +68,7 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "") -> Outcome:
             raise MesiboError(BADORIGIN, f"the User-Agent {user_agent[:80]!r} looks like a phone's")
         app = _authenticate(rt, fields.get("token"))
         ctx = OpContext(rt, app, Outbox(rt))
+        guard_sources(ctx, client)
         if handler in ASYNC_HANDLERS:
             result = await handler(ctx, fields)
             with rt.store.tx():
@@ -159,6 +169,51 @@ def _authenticate(rt: Runtime, token: Any):
         problem = "no token was sent" if token in (None, "") else "no app has this token"
         raise MesiboError(AUTHFAIL, problem, ["token"], field="token")
     return app
+
+
+def guard_sources(ctx: OpContext, client: str | None) -> None:
+    """TOKENBREACH [real: Mesibo disables an app whose backend API is called from more than five IP
+    addresses]: in cloud mode, a call from one address more than the limit disables the app, and every
+    call with its token is then refused. From the fourth address on the journal says how many there
+    are: a backend scaled to six pods would get its app disabled."""
+    rt, app = ctx.rt, ctx.app
+    limit = rt.settings.tokenbreach_addresses
+    if app["disabled"]:
+        raise MesiboError(
+            TOKENBREACH,
+            f"the app is disabled ({app['disabled']}): lift it with PUT /_mock/apps/"
+            '{token} {"disabled": false}, a reset, or by deleting the app',
+            ["token"],
+            field="token",
+        )
+    count = apps.note_source(rt, app, client)
+    if count is None:
+        return
+    breach = rt.cloud and limit and count > limit
+    if count < apps.NOTED_FROM and not breach:
+        return
+    ctx.note(
+        f"the app's token has now been used from {count} source addresses ({client} is new)"
+        + (
+            ": Mesibo disables an app called from more than "
+            f"{limit}, so this call and every later one answer TOKENBREACH"
+            if breach
+            else ""
+        ),
+        field="token",
+        hint=None
+        if breach
+        else (
+            f"Mesibo disables an app whose backend is called from more than {limit or 5} addresses:"
+            " a backend scaled to that many pods (or NAT addresses) would be cut off"
+        ),
+        kind="tokenbreach",
+    )
+    if breach:
+        apps.set_disabled(rt, app, "TOKENBREACH")
+        raise MesiboError(
+            TOKENBREACH, f"the app was disabled: called from {count} addresses", ["token"], field="token"
+        )
 
 
 def notes_text(notes: list[dict]) -> str:

@@ -54,7 +54,7 @@ def _known(doc: OpDoc) -> Known:
                 aka.setdefault(other, path)
             if schema.get("type") == "object":
                 inner = schema.get("properties") or {}
-                if inner:
+                if inner and not schema.get("x-free"):
                     walk(path + ".", inner)
                 else:
                     free.add(path)

@@ -15,7 +15,16 @@ from starlette.responses import Response
 from mesibo_mock.backend import journal, parsing
 from mesibo_mock.backend.dispatch import app_named, dispatch, notes_text
 from mesibo_mock.backend.fields import is_mistake
-from mesibo_mock.errors import AUTHFAIL, BADPAYLOAD, BADREQ, BY_ERROR_NAME, UNKNOWN_OP, MesiboError, envelope
+from mesibo_mock.errors import (
+    AUTHFAIL,
+    BADPAYLOAD,
+    BADREQ,
+    BY_ERROR_NAME,
+    TOKENBREACH,
+    UNKNOWN_OP,
+    MesiboError,
+    envelope,
+)
 from mesibo_mock.events.webhook import cloud_note
 from mesibo_mock.redaction import scrub_fields
 from mesibo_mock.server.guards import plain_slow_body_answer
@@ -91,10 +100,12 @@ async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
 class Call:
     """One request to the backend paths, as far as it was read: what the journal records of it."""
 
-    __slots__ = ("path", "user_agent", "encoding", "fields")
+    __slots__ = ("path", "user_agent", "encoding", "fields", "client")
 
     def __init__(self, request: Request) -> None:
         self.path = request.scope["path"]
+        client = request.scope.get("client")
+        self.client = client[0] if client else None  # the source address (after a trusted proxy's header)
         # every User-Agent header, joined: a second one must not hide a phone's from the origin check
         # (the server hands header names over in lower case)
         agents = [value for name, value in request.scope["headers"] if name == b"user-agent"]
@@ -211,7 +222,7 @@ def make_endpoint(rt: Runtime):
             if faulted is not None:
                 return faulted
         with rt.store.deferred():
-            outcome = await dispatch(rt, fields, call.user_agent)
+            outcome = await dispatch(rt, fields, call.user_agent, call.client)
             outbox = outcome.outbox
             notes = outcome.notes + _webhook_notes(rt, outcome)
             if fault is not None:
@@ -326,7 +337,7 @@ async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response
         await record(rt, call, {"http": status, "body": page}, app, _op(fields), [note], fault=True)
         return Response(page, status_code=status, media_type="text/html", headers=ANY_ORIGIN)
     row = BY_ERROR_NAME[fault["error"]]
-    properties = {AUTHFAIL: ["token"], UNKNOWN_OP: ["op"]}.get(row)
+    properties = {AUTHFAIL: ["token"], TOKENBREACH: ["token"], UNKNOWN_OP: ["op"]}.get(row)
     error = MesiboError(row, properties=properties)
     body = envelope(op, fields.get("id"), error=error)
     await record(rt, call, body, app, _op(fields), [note], error=error, fault=True)

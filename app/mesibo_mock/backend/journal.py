@@ -18,7 +18,7 @@ from mesibo_mock.server.runtime import Runtime
 
 # Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
 DIAGNOSED_KINDS = frozenset(
-    {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook"}
+    {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook", "tokenbreach"}
 )
 INSERT = (
     "INSERT INTO journal (ts, app_id, app_token, op, encoding, path, user_agent, fields, answer, result,"

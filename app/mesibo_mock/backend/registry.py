@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mesibo_mock.backend.ops import OpDoc, groups, messages, pushdebug, pushset, pushtest, pushupload, users
+from mesibo_mock.backend.ops import (
+    OpDoc,
+    groups,
+    messages,
+    pushdebug,
+    pushset,
+    pushtest,
+    pushupload,
+    uac,
+    users,
+)
 
 Handler = Callable[..., dict]
 
@@ -19,6 +29,7 @@ OPS: dict[str, Handler] = {
     "usertoken": users.usertoken,
     "userdel": users.userdel,
     "usersget": users.usersget,
+    "uacset": uac.uacset,
     "groupadd": groups.groupadd,
     "groupset": groups.groupset,
     "groupdel": groups.groupdel,
@@ -41,6 +52,7 @@ DOCS: dict[str, OpDoc] = {
     **pushtest.DOCS,
     **pushdebug.DOCS,
     **users.DOCS,
+    **uac.DOCS,
     **groups.DOCS,
     **messages.DOCS,
 }

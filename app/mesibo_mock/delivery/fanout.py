@@ -17,7 +17,7 @@ import orjson
 
 from mesibo_mock.delivery.engine import Round
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import messages, people
+from mesibo_mock.services import groups, messages, people
 
 BATCH_MEMBERS = 1000
 LATER_BATCH = 250  # ~10 ms each: the longest any other request waits behind a large group's delivery
@@ -56,8 +56,13 @@ def deliver(
 def _group_batch(
     rt: Runtime, message: sqlite3.Row, size: int
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], int | None]:
-    """The next `size` members that can receive, except the sender: -> (recipients, the
-    devices of the offline ones, the cursor to go on from or None when this batch is the last)."""
+    """The next `size` members that can receive, except the sender (unless the group loops messages
+    back, flag 0x80): -> (recipients, the devices of the offline ones, the cursor to go on from or None
+    when this batch is the last). A round-robin group (flag 0x20) has one recipient per message."""
+    group = rt.store.one("SELECT flag, rr_last FROM groups WHERE id = ?", (message["gid"],))
+    flag = group["flag"] if group is not None else 0
+    if flag & groups.FLAG_ROUND_ROBIN:
+        return _next_in_turn(rt, message, group["rr_last"] or 0)
     after = message["cursor"] or 0
     ids = rt.store.all(
         "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? ORDER BY id LIMIT ?",
@@ -67,21 +72,50 @@ def _group_batch(
         return [], [], None
     batch = ids[:size]
     last = batch[-1]["id"]
-    args = (message["gid"], after, last, message["from_address"])
-    members = (
-        " FROM group_members m JOIN users u ON u.id = m.user_id{join}"
-        " WHERE m.group_id = ? AND m.cr AND m.id > ? AND m.id <= ? AND u.active AND u.address != ?"
-    )
+    # the sender is left out unless the group loops messages back to it [real: the messaging page]
+    sender = "" if flag & groups.FLAG_LOOPBACK else message["from_address"]
+    recipients, devices = _members(rt, message["gid"], "m.id > ? AND m.id <= ?", (after, last), sender)
+    return recipients, devices, last if len(ids) > size else None
+
+
+MEMBERS = (
+    " FROM group_members m JOIN users u ON u.id = m.user_id{join}"
+    " WHERE m.group_id = ? AND m.cr AND {where} AND u.active AND u.address != ?"
+)
+DEVICES = " JOIN devices d ON d.app_id = u.app_id AND d.address = u.address"
+
+
+def _members(rt: Runtime, gid: int, where: str, args: tuple, sender: str):
+    """The members that `where` selects (and can receive, are active, are not `sender`), oldest first,
+    and the devices of the offline ones."""
+    params = (gid, *args, sender)
     recipients = rt.store.all(
-        "SELECT u.id AS uid, u.address, u.online" + members.format(join="") + " ORDER BY m.id", args
+        "SELECT u.id AS uid, u.address, u.online" + MEMBERS.format(join="", where=where) + " ORDER BY m.id",
+        params,
     )
     devices = rt.store.all(
-        "SELECT d.*"
-        + members.format(join=" JOIN devices d ON d.app_id = u.app_id AND d.address = u.address")
-        + " AND NOT u.online ORDER BY m.id, d.id",
-        args,
+        "SELECT d.*" + MEMBERS.format(join=DEVICES, where=where) + " AND NOT u.online ORDER BY m.id, d.id",
+        params,
     )
-    return recipients, devices, last if len(ids) > size else None
+    return recipients, devices
+
+
+def _next_in_turn(rt: Runtime, message: sqlite3.Row, last: int) -> tuple[list, list, None]:
+    """Flag 0x20: the one member after the last one reached (oldest first, wrapping round), among those
+    who can receive, leaving out the sender [real: the messaging page's round robin]."""
+    query = (
+        "SELECT m.id FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.cr"
+        " AND u.active AND u.address != ? AND m.id > ? ORDER BY m.id LIMIT 1"
+    )
+    sender = message["from_address"]
+    turn = rt.store.one(query, (message["gid"], sender, last)) or rt.store.one(
+        query, (message["gid"], sender, 0)
+    )
+    if turn is None:
+        return [], [], None
+    rt.store.run("UPDATE groups SET rr_last = ? WHERE id = ?", (turn["id"], message["gid"]))
+    recipients, devices = _members(rt, message["gid"], "m.id = ?", (turn["id"],), sender)
+    return recipients, devices, None
 
 
 def _listed(

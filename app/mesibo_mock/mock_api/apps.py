@@ -20,7 +20,7 @@ from mesibo_mock.mock_api.deps import (
     TokenFilter,
     id_query,
 )
-from mesibo_mock.schemas import AppIn, DeviceIn, OnlineIn, WebhookIn
+from mesibo_mock.schemas import AppChangeIn, AppIn, DeviceIn, OnlineIn, WebhookIn
 from mesibo_mock.server.responses import json_response
 from mesibo_mock.services import apps, groups, people, samples
 
@@ -77,6 +77,14 @@ def sample_names(given) -> list[str]:
 async def get_app(app: AppDep, rt: RuntimeDep):
     """One app, as in the list."""
     return json_response(apps.public_view(rt, app))
+
+
+@router.put("/apps/{token}", tags=["apps"])
+async def change_app(body: AppChangeIn, app: AppDep, rt: RuntimeDep):
+    """Lift a TOKENBREACH (`{"disabled": false}`: the addresses seen are forgotten, so the count starts
+    again), or disable the app as Mesibo would (`true`), to test a backend's handling of it."""
+    apps.set_disabled(rt, app, "TOKENBREACH" if body.disabled else None)
+    return json_response(apps.public_view(rt, apps.by_token(rt, app["token"])))
 
 
 @router.delete("/apps/{token}", status_code=204, tags=["apps"])

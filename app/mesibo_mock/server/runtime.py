@@ -32,6 +32,7 @@ class Runtime:
     _backend_faults: bool | None = None  # whether any backend fault is set; None: not known
     generation: int = 0  # grows with each reset: work begun before one does not write after it
     _app_tokens: set[str] | None = None  # every app's token, for redaction; None: not read yet
+    sources: dict[int, set[str]] = field(default_factory=dict)  # app id -> source addresses (TOKENBREACH)
 
     def loop_call(self, fn) -> None:
         """Run `fn` on the server's event loop, from any thread."""

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     max_connections: int = Field(4096, ge=16)
     retention: int = Field(100_000, ge=0)
     wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
+    # TOKENBREACH: an app called from more than this many source addresses is disabled (cloud mode); 0 never
+    tokenbreach_addresses: int = Field(5, ge=0)
     allowed_hosts: str = ""  # extra host names a browser may use to reach /_mock (comma-separated)
 
     @field_validator("mode", "log_level", mode="before")

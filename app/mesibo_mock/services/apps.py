@@ -7,7 +7,7 @@ import sqlite3
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import credentials
+from mesibo_mock.services import credentials, uacs
 
 OPTION_DEFAULTS: dict[str, bool] = {
     "background": True,
@@ -53,12 +53,29 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
             "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE app_id = ?)",
             (app["id"],),
         )
-        for table in ("devices", "user_tokens", "users", "groups", "otps", "credentials", "testpushes"):
+        for table in APP_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],))
-        conn.execute("DELETE FROM faults WHERE app_token = ?", (app["token"],))
+        for table in ("faults", "backend_faults"):  # a fault outlives nothing of its app's
+            conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
         cancel_deliveries(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
     rt.app_tokens_changed(removed=app["token"])
+    rt.backend_faults_changed()
+    rt.sources.pop(app["id"], None)
+
+
+# What an app holds by its number; deleting the app deletes these rows.
+APP_TABLES = (
+    "devices",
+    "user_tokens",
+    "users",
+    "groups",
+    "otps",
+    "credentials",
+    "testpushes",
+    "app_sources",
+    "uacs",
+)
 
 
 def options(app: sqlite3.Row) -> dict[str, bool]:
@@ -137,7 +154,51 @@ def public_view(rt: Runtime, app: sqlite3.Row) -> dict:
         "credentials": credentials.summary(rt, app["id"]),
         "debug": debug_view(rt, app) if app["debug_start"] is not None else None,
         "webhook": webhook_view(app),
+        "disabled": app["disabled"],
+        "addresses": sorted(sources(rt, app["id"])),
+        "uacs": uacs.views(rt, app["id"]),
     }
+
+
+# --- TOKENBREACH: the source addresses an app's backend is called from -------------------------------
+NOTED_FROM = 4  # from this many addresses on, each new one is noted in the journal
+
+
+def sources(rt: Runtime, app_id: int) -> set[str]:
+    """The addresses the app's backend calls came from: read once, then kept by `note_source`, so a call
+    from a known address costs a set lookup."""
+    known = rt.sources.get(app_id)
+    if known is None:
+        rows = rt.store.all("SELECT address FROM app_sources WHERE app_id = ?", (app_id,))
+        known = rt.sources[app_id] = {row["address"] for row in rows}
+    return known
+
+
+def note_source(rt: Runtime, app: sqlite3.Row, address: str | None) -> int | None:
+    """Count a call's source address; -> how many addresses the app has been called from, when this
+    one is new (None when it was known, or unknown)."""
+    if not address:
+        return None
+    known = sources(rt, app["id"])
+    if address in known:
+        return None
+    with rt.store.tx():
+        rt.store.run(
+            "INSERT OR IGNORE INTO app_sources (app_id, address, first_seen) VALUES (?, ?, ?)",
+            (app["id"], address, rt.clock.now()),
+        )
+    known.add(address)
+    return len(known)
+
+
+def set_disabled(rt: Runtime, app: sqlite3.Row, why: str | None) -> None:
+    """Disable the app (why: TOKENBREACH), or lift it (None), which also forgets the addresses seen."""
+    with rt.store.tx() as conn:
+        conn.execute("UPDATE apps SET disabled = ? WHERE id = ?", (why, app["id"]))
+        if why is None:
+            conn.execute("DELETE FROM app_sources WHERE app_id = ?", (app["id"],))
+    if why is None:
+        rt.sources.pop(app["id"], None)
 
 
 def list_all(rt: Runtime) -> list[sqlite3.Row]:

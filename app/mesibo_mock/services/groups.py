@@ -4,18 +4,57 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
+from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.db import safe_loads
 
-EDITABLE = ("name", "flag", "active", "expiry", "expiryext", "profile")
+EDITABLE = ("name", "flag", "active", "expiry", "expiryext", "profile", "ets")
+ONE_YEAR = 365 * 24 * 3600  # a group's life unless `expiry` says otherwise [real: "default 1 year"]
+SFLAGS_DEFAULT = 263  # [real: `ifnull(s.flags, 263)`]
+# Admin rights, one bit each in this order [real: the keys the binary reads into `gadms`].
+ADMIN_RIGHTS = ("owner", "modify", "remove", "adduser", "remuser", "addadmin", "remadmin", "remowner")
+# Member rights: the column, its name in `permissions`, and its flat name [real: the binary's keys].
+PERMISSIONS = (
+    ("cs", "send", "cs"),
+    ("cr", "recv", "cr"),
+    ("canpub", "pub", "canpub"),
+    ("cansub", "sub", "cansub"),
+    ("canlist", "list", "canlist"),
+)
+FLAG_LOOPBACK = 0x80  # a member's message comes back to its sender too
+FLAG_ROUND_ROBIN = 0x20  # each message goes to one member, in turn
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What the members of one call may do: the five permissions and the admin bits."""
+
+    cs: bool = True
+    cr: bool = True
+    canpub: bool = True
+    cansub: bool = True
+    canlist: bool = True
+    admin: int = 0
+
+
 MEMBERS_SHOWN = 1000  # members listed with a group in /_mock and the dashboard (member_count says all)
 CHUNK = 500  # addresses per statement: far below SQLite's limit on variables
 
 
 def by_gid(rt: Runtime, app_id: int, gid: int) -> sqlite3.Row | None:
-    return rt.store.one("SELECT * FROM groups WHERE app_id = ? AND id = ?", (app_id, gid))
+    """The group, unless it has expired: an expired group answers as an unknown one [emu]."""
+    return rt.store.one(
+        "SELECT * FROM groups WHERE app_id = ? AND id = ? AND (ets IS NULL OR ets > ?)",
+        (app_id, gid, rt.clock.now()),
+    )
+
+
+def expires_at(rt: Runtime, expiry: int | None) -> float:
+    """When a group given `expiry` seconds now expires [real: the binary adds it to unix_timestamp()]."""
+    return rt.clock.now() + (ONE_YEAR if expiry is None else expiry)
 
 
 def _stored(fields: dict[str, Any]) -> dict[str, Any]:
@@ -27,11 +66,14 @@ def _stored(fields: dict[str, Any]) -> dict[str, Any]:
 
 def create(rt: Runtime, app_id: int, **fields: Any) -> int:
     values = {"name": "", "flag": 0, "active": True} | _stored(fields)
+    values["ets"] = expires_at(rt, fields.get("expiry"))
     return rt.store.insert("groups", values | {"app_id": app_id, "created": rt.clock.now()})
 
 
 def update(rt: Runtime, group: sqlite3.Row, **fields: Any) -> None:
     changes = _stored(fields)
+    if fields.get("expiry") is not None:
+        changes["ets"] = expires_at(rt, fields["expiry"])
     if changes:
         rt.store.update("groups", group["id"], changes)
 
@@ -57,16 +99,19 @@ def active_users(rt: Runtime, app_id: int, addresses: list[str]) -> dict[str, in
     return found
 
 
-def add_members(rt: Runtime, group: sqlite3.Row, addresses: list[str], cs: bool, cr: bool) -> list[str]:
-    """Adding a member twice keeps one membership (with this call's cs and cr). Only existing, active
-    users become members; -> the addresses skipped."""
+def add_members(rt: Runtime, group: sqlite3.Row, addresses: list[str], rights: Rights) -> list[str]:
+    """Adding a member twice keeps one membership, with this call's rights. Only existing, active users
+    become members; -> the addresses skipped."""
     now = rt.clock.now()
     users = active_users(rt, group["app_id"], addresses)
+    granted = (rights.cs, rights.cr, rights.canpub, rights.cansub, rights.canlist, rights.admin)
     with rt.store.tx() as conn:
         conn.executemany(
-            "INSERT INTO group_members (group_id, user_id, cs, cr, created) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (group_id, user_id) DO UPDATE SET cs = excluded.cs, cr = excluded.cr",
-            [(group["id"], users[a], cs, cr, now) for a in addresses if a in users],  # in the order given
+            "INSERT INTO group_members (group_id, user_id, cs, cr, canpub, cansub, canlist, admin, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, user_id) DO UPDATE SET cs = excluded.cs,"
+            " cr = excluded.cr, canpub = excluded.canpub, cansub = excluded.cansub,"
+            " canlist = excluded.canlist, admin = excluded.admin",
+            [(group["id"], users[a], *granted, now) for a in addresses if a in users],  # in the order given
         )
     return [a for a in addresses if a not in users]
 
@@ -80,6 +125,13 @@ def remove_members(rt: Runtime, group: sqlite3.Row, addresses: list[str]) -> Non
         )
 
 
+def membership(rt: Runtime, group: sqlite3.Row, address: str) -> sqlite3.Row | None:
+    return rt.store.one(
+        "SELECT m.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND u.address = ?",
+        (group["id"], address),
+    )
+
+
 def member_count(rt: Runtime, group: sqlite3.Row) -> int:
     return rt.store.one("SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?", (group["id"],))["n"]
 
@@ -87,8 +139,8 @@ def member_count(rt: Runtime, group: sqlite3.Row) -> int:
 def members(rt: Runtime, group: sqlite3.Row, limit: int | None = None) -> list[sqlite3.Row]:
     """Oldest member first."""
     sql = (
-        "SELECT u.id AS uid, u.address, m.cs, m.cr FROM group_members m JOIN users u ON u.id = m.user_id"
-        " WHERE m.group_id = ? ORDER BY m.id"
+        "SELECT u.id AS uid, u.address, m.cs, m.cr, m.canpub, m.cansub, m.canlist, m.admin"
+        " FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY m.id"
     )
     args: list = [group["id"]]
     if limit is not None:
@@ -99,40 +151,62 @@ def members(rt: Runtime, group: sqlite3.Row, limit: int | None = None) -> list[s
 
 def member_view(row: sqlite3.Row) -> dict:
     """A member as /_mock and the dashboard show it."""
-    return {"uid": row["uid"], "address": row["address"], "cs": bool(row["cs"]), "cr": bool(row["cr"])}
+    return (
+        {"uid": row["uid"], "address": row["address"]}
+        | {name: bool(row[column]) for column, name, _flat in PERMISSIONS}
+        | {"cs": bool(row["cs"]), "cr": bool(row["cr"]), "admin": admin_view(row["admin"])}
+    )
 
 
-def listed_member(row: sqlite3.Row) -> dict:
-    """A member as groupgetmembers lists it: the real backend's keys, rights as 1 or 0 (SPEC section 4;
-    the values are the emulator's: send and receive follow cs and cr, pub/sub/list are granted, no
-    admin rights)."""
-    send, recv = 1 if row["cs"] else 0, 1 if row["cr"] else 0
+def admin_view(bits: int) -> dict[str, int]:
+    return {right: 1 if bits & (1 << i) else 0 for i, right in enumerate(ADMIN_RIGHTS)}
+
+
+def listed_member(row) -> dict:
+    """A member as groupgetmembers lists it: the real backend's keys, each right 1 or 0 as set."""
+    flags = {column: 1 if row[column] else 0 for column, _name, _flat in PERMISSIONS}
     return {
         "uid": row["uid"],
         "address": row["address"],
-        "cansend": send,
-        "canrecv": recv,
-        "canpub": 1,
-        "cansub": 1,
-        "canlist": 1,
-        "permissions": {"send": send, "recv": recv, "pub": 1, "sub": 1, "list": 1},
-        "admin": dict.fromkeys(
-            ("owner", "modify", "remove", "adduser", "remuser", "addadmin", "remadmin", "remowner"), 0
-        ),
+        "cansend": flags["cs"],
+        "canrecv": flags["cr"],
+        "canpub": flags["canpub"],
+        "cansub": flags["cansub"],
+        "canlist": flags["canlist"],
+        "permissions": {name: flags[column] for column, name, _flat in PERMISSIONS},
+        "admin": admin_view(row["admin"]),
     }
 
 
-def list_groups(rt: Runtime, app_id: int, limit: int | None = None) -> list[sqlite3.Row]:
-    """By name, then newest gid first [real: `order by pinned desc, g.name asc, g.gid desc`]."""
-    sql = (
+def group_filter(app_id: int, name: str | None, gid: int | None) -> tuple[str, list]:
+    """groupsget's filters [real: `and name like ...`, `and name=...`, `and g.gid=...`]: a name exactly,
+    or a pattern where `*` matches any run of characters; a gid."""
+    clause, args = " WHERE g.app_id = ?", [app_id]
+    if name is not None:
+        clause += " AND g.name GLOB ?" if "*" in name else " AND g.name = ?"
+        args.append(_glob(name) if "*" in name else name)
+    if gid is not None:
+        clause += " AND g.id = ?"
+        args.append(gid)
+    return clause, args
+
+
+def _glob(pattern: str) -> str:
+    """`*` any run of characters; every other character, GLOB's own included, only itself."""
+    return "*".join("".join(f"[{c}]" if c in "?[]" else c for c in part) for part in pattern.split("*"))
+
+
+def list_groups(rt: Runtime, app_id: int, limit: int, name: str | None = None, gid: int | None = None):
+    """By name, then newest gid first [real: `order by pinned desc, g.name asc, g.gid desc`]; -> (how many
+    match, the first `limit` of them)."""
+    clause, args = group_filter(app_id, name, gid)
+    total = rt.store.one(f"SELECT COUNT(*) AS n FROM groups g{clause}", args)["n"]
+    rows = rt.store.all(
         "SELECT g.*, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS member_count"
-        " FROM groups g WHERE g.app_id = ? ORDER BY g.name, g.id DESC"
+        f" FROM groups g{clause} ORDER BY g.name, g.id DESC LIMIT ?",
+        [*args, limit],
     )
-    args: list = [app_id]
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(limit)
-    return rt.store.all(sql, args)
+    return total, rows
 
 
 def groups_of(rt: Runtime, app_id: int, *, after: int | None = None, limit: int = 1000) -> list[sqlite3.Row]:
@@ -148,18 +222,20 @@ def group_count(rt: Runtime, app_id: int) -> int:
     return rt.store.one("SELECT COUNT(*) AS n FROM groups WHERE app_id = ?", (app_id,))["n"]
 
 
-def listed_group(row: sqlite3.Row) -> dict:
-    """A group as groupsget lists it: the real backend's keys; times in epoch seconds."""
-    expiry = row["expiry"]
+def listed_group(row: sqlite3.Row, now: float) -> dict:
+    """A group as groupsget lists it: the real backend's keys; `ats` the creation time, `ets` the
+    seconds left until it expires, 0 once expired [real: `if(ets > unix_timestamp(), ets-unix_timestamp(),
+    0)`]."""
+    ets = row["ets"] if row["ets"] is not None else row["created"] + ONE_YEAR
     return {
         "gid": row["id"],
         "name": row["name"],
         "ats": int(row["created"]),
-        "ets": int(row["created"]) + expiry if expiry else 0,
+        "ets": max(0, int(ets - now)),
         "expiryext": row["expiryext"] or 0,
         "type": 0,
         "flag": row["flag"],
-        "sflags": 0,
+        "sflags": SFLAGS_DEFAULT,
         "pinned": 0,
     }
 
@@ -172,6 +248,7 @@ def group_view(row: sqlite3.Row, members: list[dict] | None = None) -> dict:
         "flag": row["flag"],
         "active": bool(row["active"]),
         "expiry": row["expiry"],
+        "expires": iso(row["ets"]),
         "profile": safe_loads(row["profile"]),
     }
     view["members"] = members if members is not None else row["member_count"]

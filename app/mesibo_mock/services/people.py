@@ -175,6 +175,7 @@ def user_view(user: sqlite3.Row, appid: str | None = None) -> dict:
         "lastonline": iso(user["lastonline"]),
         "flag": user["flag"],
         "profile": safe_loads(user["profile"]),
+        "uac": user["uac"],
     }
 
 
@@ -194,7 +195,7 @@ def listed_view(user: sqlite3.Row, appid: str | None, now: float) -> dict:
         "online": 1 if online else 0,
         "flag": user["flag"],
         "token": "",
-        "cts": int(user["created"]),
+        "cts": 0,  # [real: the binary selects `0 cts`]
         "appid": appid or "",
     }
 

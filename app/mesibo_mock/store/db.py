@@ -30,6 +30,8 @@ T = TypeVar("T")
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
 WIPE_ORDER = [
     "journal",
+    "app_sources",
+    "uacs",
     "backend_faults",
     "webhook_attempts",
     "webhook_events",
@@ -49,7 +51,7 @@ WIPE_ORDER = [
     "apps",
 ]
 # PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)

@@ -1,4 +1,13 @@
 -- Generated from app/mesibo_mock/store/tables.py by `python -m mesibo_mock.store.tables`; do not edit by hand.
+CREATE TABLE IF NOT EXISTS app_sources (
+	id INTEGER NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	address VARCHAR NOT NULL, 
+	first_seen FLOAT NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (app_id, address)
+);
+
 CREATE TABLE IF NOT EXISTS apps (
 	id INTEGER NOT NULL, 
 	name VARCHAR NOT NULL, 
@@ -16,6 +25,7 @@ CREATE TABLE IF NOT EXISTS apps (
 	webhook_seq INTEGER DEFAULT 0 NOT NULL, 
 	debug_start FLOAT, 
 	debug_end FLOAT, 
+	disabled VARCHAR, 
 	created FLOAT NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (token)
@@ -93,6 +103,10 @@ CREATE TABLE IF NOT EXISTS group_members (
 	user_id INTEGER NOT NULL, 
 	cs BOOLEAN NOT NULL, 
 	cr BOOLEAN NOT NULL, 
+	canpub BOOLEAN DEFAULT 1 NOT NULL, 
+	cansub BOOLEAN DEFAULT 1 NOT NULL, 
+	canlist BOOLEAN DEFAULT 1 NOT NULL, 
+	admin INTEGER DEFAULT 0 NOT NULL, 
 	created FLOAT NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (group_id, user_id)
@@ -111,6 +125,8 @@ CREATE TABLE IF NOT EXISTS groups (
 	expiry INTEGER, 
 	expiryext INTEGER, 
 	profile VARCHAR, 
+	ets FLOAT, 
+	rr_last INTEGER, 
 	created FLOAT NOT NULL
 );
 
@@ -233,6 +249,18 @@ CREATE TABLE IF NOT EXISTS testpushes (
 
 CREATE INDEX IF NOT EXISTS ix_testpushes_app ON testpushes (app_id, ts);
 
+CREATE TABLE IF NOT EXISTS uacs (
+	id INTEGER NOT NULL, 
+	app_id INTEGER NOT NULL, 
+	uac_id INTEGER NOT NULL, 
+	name VARCHAR NOT NULL, 
+	body TEXT NOT NULL, 
+	created FLOAT NOT NULL, 
+	updated FLOAT NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (app_id, uac_id)
+);
+
 CREATE TABLE IF NOT EXISTS user_tokens (
 	id INTEGER NOT NULL, 
 	app_id INTEGER NOT NULL, 
@@ -257,6 +285,7 @@ CREATE TABLE IF NOT EXISTS users (
 	online BOOLEAN NOT NULL, 
 	lastonline FLOAT, 
 	offline_notified BOOLEAN DEFAULT 0 NOT NULL, 
+	uac INTEGER, 
 	created FLOAT NOT NULL, 
 	UNIQUE (app_id, address)
 );

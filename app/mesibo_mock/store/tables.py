@@ -47,7 +47,34 @@ class App(SQLModel, table=True):
     webhook_seq: int = stored(0)  # the `id` of the app's last webhook POST
     debug_start: float | None = None
     debug_end: float | None = None
+    # Why the app is disabled (TOKENBREACH: its token was used from too many source addresses); null if not
+    disabled: str | None = None
     created: float
+
+
+class AppSource(SQLModel, table=True):
+    """A source address an app's backend calls came from (Mesibo counts them: `insert into ips`)."""
+
+    __tablename__ = "app_sources"
+    __table_args__ = (UniqueConstraint("app_id", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: int
+    address: str
+    first_seen: float
+
+
+class Uac(SQLModel, table=True):
+    """A User Access Control set (uacset), kept whole as Mesibo's `uac.sh` sends it."""
+
+    __tablename__ = "uacs"
+    __table_args__ = (UniqueConstraint("app_id", "uac_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: int
+    uac_id: int  # the id the caller gave (or the next free one)
+    name: str = ""
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the uac object, JSON
+    created: float
+    updated: float
 
 
 class Credential(SQLModel, table=True):
@@ -87,6 +114,7 @@ class User(SQLModel, table=True):
     lastonline: float | None = None
     # An offline-message event was sent since the user was last online: no other until it comes online.
     offline_notified: bool = stored(False)
+    uac: int | None = None  # the UAC assigned (uacs.uac_id), if any
     created: float
 
 
@@ -112,9 +140,13 @@ class Group(SQLModel, table=True):
     name: str = ""
     flag: int = 0
     active: bool = True
-    expiry: int | None = None  # seconds from creation
+    expiry: int | None = None  # seconds, as last given (default one year)
     expiryext: int | None = None  # seconds the expiry moves on with activity (kept, not applied)
     profile: str | None = None  # JSON object
+    # When the group expires (epoch seconds): set to now + expiry by groupadd, and by groupset with an
+    # expiry [real: the binary adds it to unix_timestamp()]; past it the group answers as unknown.
+    ets: float | None = None
+    rr_last: int | None = None  # flag 0x20: the membership (group_members.id) the last message went to
     created: float
 
 
@@ -131,6 +163,12 @@ class GroupMember(SQLModel, table=True):
     user_id: int
     cs: bool = True  # can send
     cr: bool = True  # can receive
+    canpub: bool = stored(True)  # may publish (a group call's stream)
+    cansub: bool = stored(True)  # may subscribe
+    canlist: bool = stored(True)  # may list the members
+    # admin rights, a bit each in ADMIN_RIGHTS order (owner, modify, remove, adduser, remuser, addadmin,
+    # remadmin, remowner) [real: the binary's `gadms` rows]
+    admin: int = stored(0)
     created: float
 
 

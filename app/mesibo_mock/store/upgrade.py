@@ -18,7 +18,17 @@ ADDED_COLUMNS = (
     ("apps", "webhook_seq", "webhook_seq INTEGER NOT NULL DEFAULT 0"),
     ("users", "offline_notified", "offline_notified BOOLEAN NOT NULL DEFAULT 0"),
     ("groups", "expiryext", "expiryext INTEGER"),
+    ("groups", "ets", "ets FLOAT"),
+    ("groups", "rr_last", "rr_last INTEGER"),
+    ("group_members", "canpub", "canpub BOOLEAN NOT NULL DEFAULT 1"),
+    ("group_members", "cansub", "cansub BOOLEAN NOT NULL DEFAULT 1"),
+    ("group_members", "canlist", "canlist BOOLEAN NOT NULL DEFAULT 1"),
+    ("group_members", "admin", "admin INTEGER NOT NULL DEFAULT 0"),
+    ("apps", "disabled", "disabled VARCHAR"),
+    ("users", "uac", "uac INTEGER"),
 )
+# Values that older rows get once the columns exist (v6: a group's expiry time, from its creation).
+FILLED = (("groups", "UPDATE groups SET ets = created + COALESCE(expiry, 31536000) WHERE ets IS NULL;"),)
 
 
 # Indexes a later version found not worth their cost on every write (v5: pushes by status, by token).
@@ -35,6 +45,7 @@ def upgrade_script(conn: sqlite3.Connection, version: int, current: int, schema:
     for table, column, ddl in ADDED_COLUMNS:
         if _has_table(conn, table) and column not in _columns(conn, table):
             before.append(f"ALTER TABLE {table} ADD COLUMN {ddl};")
+    before += [sql for table, sql in FILLED if _has_table(conn, table)]
     if "access_token" in _columns(conn, "users"):  # 0.1: one token in the user's own row
         before += _aside(conn, "users", "users_v1")
         after += [

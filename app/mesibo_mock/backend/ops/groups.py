@@ -11,6 +11,7 @@ from mesibo_mock.services import groups
 from mesibo_mock.values import (
     as_address,
     as_bool,
+    as_text,
     as_whole,
     describe,
     entity_fields,
@@ -75,9 +76,16 @@ def groupgetmembers(ctx: OpContext, fields: dict) -> dict:
 
 
 def groupsget(ctx: OpContext, fields: dict) -> dict:
-    """By name, then newest gid first; `groupscount` is every group, `count` those listed (at most 20)."""
-    listed = [groups.listed_group(row) for row in groups.list_groups(ctx.rt, ctx.app["id"], _count(fields))]
-    return {"groupscount": groups.group_count(ctx.rt, ctx.app["id"]), "count": len(listed), "groups": listed}
+    """By name, then newest gid first; `groupscount` is every group that matches the filters (a name,
+    exact or a `*` pattern; a gid), `count` those listed (at most 20)."""
+    _group_object(fields)
+    name = pick(fields, "group.name", "name")
+    name = None if name in (None, "") else as_text("group.name", name, max_length=256)
+    gid = pick_id(fields, "group.gid", "gid")
+    total, rows = groups.list_groups(ctx.rt, ctx.app["id"], _count(fields), name, gid)
+    now = ctx.rt.clock.now()
+    listed = [groups.listed_group(row, now) for row in rows]
+    return {"groupscount": total, "count": len(listed), "groups": listed}
 
 
 # --- the shared rules -------------------------------------------------------------------------------
@@ -130,10 +138,33 @@ def _member_list(fields: dict) -> list[str] | None:
     return list(dict.fromkeys(addresses)) or None
 
 
-def _member_flag(fields: dict, name: str) -> bool:
+def _object_in(members: dict, name: str) -> dict:
+    value = members.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise bad_value(f"group.members.{name}", f"must be an object, got {describe(value)}")
+    return value or {}
+
+
+def _rights(fields: dict) -> groups.Rights:
+    """The rights of this call's members: JSON `members.permissions` {send, recv, pub, sub, list} and
+    `members.admin` {owner, modify, ...}, or the flat cs/cr/canpub/cansub/canlist (each 1 unless given
+    0) [real: the binary reads these keys; Mesibo's API playground sends the flat ones]."""
     members = optional_object(fields, "group.members") or {}
-    value = members.get(name, fields.get(name))
-    return True if value in (None, "") else as_bool(f"group.members.{name}", value)
+    permissions = _object_in(members, "permissions")
+    granted = {}
+    for column, name, flat in groups.PERMISSIONS:
+        value = permissions.get(name)
+        where = f"group.members.permissions.{name}"
+        if value in (None, ""):
+            value, where = members.get(flat, fields.get(flat)), f"group.members.{flat}"
+        granted[column] = True if value in (None, "") else as_bool(where, value)
+    admin = _object_in(members, "admin")
+    bits = 0
+    for i, right in enumerate(groups.ADMIN_RIGHTS):
+        value = admin.get(right)
+        if value not in (None, "") and as_bool(f"group.members.admin.{right}", value):
+            bits |= 1 << i
+    return groups.Rights(**granted, admin=bits)
 
 
 def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict, addresses: list[str] | None) -> None:
@@ -146,11 +177,10 @@ def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict, addresses: 
     if remove in (None, ""):
         remove = pick(fields, "group.delete", "delete")
     removing = remove not in (None, "") and as_bool("group.members.remove", remove)
-    cs, cr = _member_flag(fields, "cs"), _member_flag(fields, "cr")
     if removing:
         groups.remove_members(ctx.rt, group, addresses)
         return
-    skipped = groups.add_members(ctx.rt, group, addresses, cs, cr)
+    skipped = groups.add_members(ctx.rt, group, addresses, _rights(fields))
     if skipped:
         ctx.note(
             f"skipped {len(skipped)} of {len(addresses)}: {_listed(skipped)} (members must be existing, active "
@@ -175,7 +205,7 @@ GROUP_FIELDS = {
     "profile": obj("profile (kept as given)", {}),
 }
 MEMBERS = obj(
-    "members (flat: m, delete, cs, cr)",
+    "members (flat: m, delete, cs, cr, canpub, cansub, canlist)",
     {
         "m": string(
             "addresses, comma-separated; only existing, active users become members",
@@ -184,6 +214,17 @@ MEMBERS = obj(
         "remove": boolean("remove these members instead of adding them (flat: delete)", False),
         "cs": boolean("can send", True),
         "cr": boolean("can receive", True),
+        "canpub": boolean("can publish (a group call)", True),
+        "cansub": boolean("can subscribe", True),
+        "canlist": boolean("can list the members", True),
+        "permissions": obj(
+            "the members' rights (1 or 0, or booleans), each 1 unless given",
+            {name: boolean(f"{name} right", True) for name in ("send", "recv", "pub", "sub", "list")},
+        ),
+        "admin": obj(
+            "the members' admin rights, each 0 unless given",
+            {right: boolean(f"the {right} admin right", False) for right in groups.ADMIN_RIGHTS},
+        ),
     },
 )
 GID = {"gid": integer("the group's gid (also flat gid)", minimum=1)}
@@ -192,10 +233,10 @@ GROUP_IGNORED = (
     "group.start",
     "group.duration",
     "group.call",
-    "group.members.permissions",
     "start",
     "duration",
 )
+RIGHTS_FLAT = {flat: f"group.members.{flat}" for _column, _name, flat in groups.PERMISSIONS}
 GROUP_FLAT = {
     "gid": "group.gid",
     "name": "group.name",
@@ -205,10 +246,11 @@ GROUP_FLAT = {
     "expiry": "group.expiry",
     "expiryext": "group.expiryext",
     "m": "group.members.m",
-    "cs": "group.members.cs",
-    "cr": "group.members.cr",
+    **RIGHTS_FLAT,
 }
-MEMBER_ANSWER = groups.listed_member({"uid": 1, "address": "123456", "cs": 1, "cr": 1})
+MEMBER_ANSWER = groups.listed_member(
+    {"uid": 1, "address": "123456", "cs": 1, "cr": 1, "canpub": 1, "cansub": 1, "canlist": 1, "admin": 1}
+)
 DOCS = {
     "groupadd": OpDoc(
         summary="Make a group, with members (existing, active users); a gid of 0 (as PHP helpers send) is "
@@ -253,8 +295,7 @@ DOCS = {
             "gid": "group.gid",
             "m": "group.members.m",
             "delete": "group.delete",
-            "cs": "group.members.cs",
-            "cr": "group.members.cr",
+            **RIGHTS_FLAT,
         },
         ignored=GROUP_IGNORED,
         example={"group": {"gid": 1, "members": {"m": "654321", "cr": False}}},
@@ -274,9 +315,19 @@ DOCS = {
         errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE"),
     ),
     "groupsget": OpDoc(
-        summary="The app's groups by name, at most 20, with how many there are",
-        fields={"count": integer("at most this many; default and maximum 20", minimum=1)},
-        example={},
+        summary="The app's groups by name, at most 20, with how many match: a name (exact, or a * pattern), a gid",
+        fields={
+            "count": integer("at most this many; default and maximum 20", minimum=1),
+            "group": obj(
+                "which groups (also flat: name, gid)",
+                {
+                    "name": string("a name exactly, or a pattern where * matches any run of characters"),
+                    "gid": integer("one group", minimum=1),
+                },
+            ),
+        },
+        flat={"name": "group.name", "gid": "group.gid"},
+        example={"name": "Team*"},
         answer={
             "groupscount": 1,
             "count": 1,
@@ -285,11 +336,11 @@ DOCS = {
                     "gid": 1,
                     "name": "Team",
                     "ats": 1795000000,
-                    "ets": 0,
+                    "ets": 31536000,
                     "expiryext": 0,
                     "type": 0,
                     "flag": 0,
-                    "sflags": 0,
+                    "sflags": 263,
                     "pinned": 0,
                 }
             ],

@@ -61,8 +61,9 @@ def message(ctx: OpContext, fields: dict) -> dict:
         "url": url,
         "expiry": ONE_YEAR if expiry is None else expiry,
     }
-    if gid is not None and groups.by_gid(rt, app["id"], gid) is None:
-        raise invalid_value("message.gid", f"is not a group of this app: {gid}", ["gid"])
+    group = groups.by_gid(rt, app["id"], gid) if gid is not None else None
+    if gid is not None and group is None:
+        raise invalid_value("message.gid", f"is not a group of this app (or it has expired): {gid}", ["gid"])
     if people.user_by_address(rt, app["id"], sender) is None:
         if not forced:
             raise invalid_value(
@@ -73,10 +74,11 @@ def message(ctx: OpContext, fields: dict) -> dict:
         people.add_user(rt, app["id"], sender)  # as useradd would [real: "creating `from` user"]
         ctx.note(f"{sender!r} was not a user: created, since forced is true", field="message.from")
     skipped: list[str] = []
-    if gid is not None:
+    if group is not None:
         if to:
             ctx.note("is not used: a message with a gid goes to the group", field="message.to")
         to = None
+        _note_sender_rights(ctx, group, sender)
     else:
         active = groups.active_users(rt, app["id"], to)
         skipped = [a for a in to if a not in active]
@@ -104,6 +106,19 @@ def message(ctx: OpContext, fields: dict) -> dict:
     elif fanout.deliver(rt, app, messages.by_mid(rt, mid), ctx.outbox):
         rt.wake_timers.set()  # a large group: the scheduler delivers the rest in batches
     return {"mid": mid}
+
+
+def _note_sender_rights(ctx: OpContext, group, sender: str) -> None:
+    """Who may send to a group from the backend is not pinned down by any source, so any active user
+    may [emu]; the journal says when the sender is not a member, or may not send."""
+    membership = groups.membership(ctx.rt, group, sender)
+    if membership is None:
+        ctx.note(f"{sender!r} is not a member of group {group['id']}: delivered anyway", field="message.from")
+    elif not membership["cs"]:
+        ctx.note(
+            f"{sender!r} is a member of group {group['id']} without the right to send: delivered anyway",
+            field="message.from",
+        )
 
 
 def _to_list(raw) -> list[str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string, uac
 from mesibo_mock.errors import BADAPPID, MesiboError, bad_value, both_uid_and_address, invalid_value, missing
 from mesibo_mock.services import people
 from mesibo_mock.values import (
@@ -29,7 +29,8 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
         user = _existing(ctx, uid, None)
         address = user["address"]
     token_wanted = _token_request(fields)
-    user = people.add_user(ctx.rt, ctx.app["id"], address, **entity_fields(fields, "user"))
+    changes = entity_fields(fields, "user") | _uac(ctx, fields)
+    user = people.add_user(ctx.rt, ctx.app["id"], address, **changes)
     view = _short_view(user)
     if token_wanted is not None:
         view["token"] = people.issue_token(ctx.rt, user, *token_wanted)
@@ -39,7 +40,7 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
 def userset(ctx: OpContext, fields: dict) -> dict:
     """Its answer shows the user as usersget does (SPEC section 4)."""
     user = _existing(ctx, *_who(fields))
-    changes = entity_fields(fields, "user")
+    changes = entity_fields(fields, "user") | _uac(ctx, fields)
     optional_object(fields, "user.token")
     remove = pick(fields, "user.token.remove", "remove")  # flat: the form-mode PHP helper's `remove=1`
     remove = remove not in (None, "") and as_bool("user.token.remove", remove)
@@ -132,8 +133,14 @@ def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] |
     return appid.strip(), minutes, renew not in (None, "") and as_bool("user.token.renew", renew)
 
 
+def _uac(ctx: OpContext, fields: dict) -> dict:
+    uac_id = uac.assigned(ctx, fields)
+    return {} if uac_id is None else {"uac": uac_id}
+
+
 def _short_view(user: sqlite3.Row) -> dict:
-    return {"uid": user["id"], "address": user["address"], "name": user["name"]}
+    """useradd's answer: the uid and address, nothing else [real: the legacy-form page's answer]."""
+    return {"uid": user["id"], "address": user["address"]}
 
 
 USER_NAMED = {
@@ -155,6 +162,7 @@ USER_FIELDS = {
     "flag": integer("flags (flat: flag)", minimum=0),
     "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
     "profile": obj("profile: name, status, image, ... (kept as given)", {}),
+    "uac": integer("the id of a UAC made with uacset (flat: uac)", minimum=1),
 }
 # Parameters Mesibo's own helpers send that the emulator takes and does not use.
 USER_IGNORED = (
@@ -178,7 +186,7 @@ LISTED_USER = {
     "online": 1,
     "flag": 0,
     "token": "",
-    "cts": 1795000000,
+    "cts": 0,
     "appid": "com.example.app",
 }
 FLAT = {
@@ -192,6 +200,7 @@ FLAT = {
     "appid": "user.token.appid",
     "expiry": "user.token.expiry",
     "renew": "user.token.renew",
+    "uac": "user.uac",
 }
 NAMED_FLAT = {k: FLAT[k] for k in ("uid", "addr", "address")}
 DOCS = {
@@ -202,7 +211,7 @@ DOCS = {
         flat=FLAT,
         ignored=USER_IGNORED,
         example={"user": {"address": "123456", "name": "Ann", "token": {"appid": "com.example.app"}}},
-        answer={"user": {"uid": 1, "address": "123456", "name": "Ann", "token": "5f0c9a..."}},
+        answer={"user": {"uid": 1, "address": "123456", "token": "5f0c9a..."}},
         errors=("MISSINGPARAMS", "BADVALUE", "INVALIDVALUE", "BADREQ"),
     ),
     "userset": OpDoc(

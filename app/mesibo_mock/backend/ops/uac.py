@@ -1,0 +1,93 @@
+"""uacset (SPEC section 4): a User Access Control set, kept whole as Mesibo's own `uac.sh` sends it [real:
+Mesibo's UAC page and its 2026 `uac.sh`]; users are given one by `useradd`/`userset` with `uac`."""
+
+from __future__ import annotations
+
+from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj, string
+from mesibo_mock.errors import BADREQ, MesiboError, invalid_value, missing
+from mesibo_mock.services import uacs
+from mesibo_mock.values import as_bool, as_whole, optional_object, pick
+
+
+def uacset(ctx: OpContext, fields: dict) -> dict:
+    """`update` 0 with an id that exists, or 1 with one that does not, is refused [emu]; without an id
+    the UAC gets the next free one. The answer names the id [emu shape]."""
+    uac = optional_object(fields, "uac")
+    if uac is None:
+        raise missing("uac")
+    raw_id = uac.get("id")
+    uac_id = None if raw_id in (None, "", 0, "0") else as_whole("uac.id", raw_id, minimum=1)
+    update = uac.get("update")
+    updating = None if update in (None, "") else as_bool("uac.update", update)
+    exists = uac_id is not None and uacs.by_id(ctx.rt, ctx.app["id"], uac_id) is not None
+    if updating is False and exists:
+        raise MesiboError(
+            BADREQ, f"UAC {uac_id} exists already: send update 1 to change it", ["uac.id"], field="uac.id"
+        )
+    if updating is True and not exists:
+        raise MesiboError(
+            BADREQ,
+            f"there is no UAC {uac_id if uac_id is not None else '(no id given)'} to update",
+            ["uac.id"],
+            field="uac.id",
+        )
+    if uac_id is None:
+        uac_id = uacs.next_id(ctx.rt, ctx.app["id"])
+    uacs.save(ctx.rt, ctx.app["id"], uac_id, {k: v for k, v in uac.items() if k != "id"})
+    return {"uac": {"id": uac_id}}
+
+
+def assigned(ctx: OpContext, fields: dict, kind: str = "user") -> int | None:
+    """A user's `uac` (an id, nested or flat), checked: an id that names no UAC is INVALIDVALUE [emu: the
+    field's name is in no readable source]; 0 or absent: none given."""
+    value = pick(fields, f"{kind}.uac", "uac")
+    if value in (None, "", 0, "0"):
+        return None
+    uac_id = as_whole(f"{kind}.uac", value, minimum=1)
+    if uacs.by_id(ctx.rt, ctx.app["id"], uac_id) is None:
+        raise invalid_value("uac", f"is not a UAC of this app: {uac_id} (make it with uacset)")
+    return uac_id
+
+
+FEATURES = "a feature group, kept whole (the emulator enforces none of it)"
+DOCS = {
+    "uacset": OpDoc(
+        summary="Make or change a User Access Control set, kept whole; users get it with useradd's `uac`",
+        fields={
+            "uac": {"x-free": True}
+            | obj(
+                "the UAC, as Mesibo's uac.sh sends it (taken whole: no key of it is a mistake)",
+                {
+                    "id": integer("its id; without one, the next free id", minimum=1),
+                    "name": string("a name for it"),
+                    "update": integer("1: change an existing UAC; 0: make a new one", minimum=0, maximum=1),
+                    "peers": obj("who its users may reach", {}),
+                    "app": obj("app settings", {}),
+                    **{
+                        group: obj(FEATURES, {})
+                        for group in (
+                            "features",
+                            "message",
+                            "presence",
+                            "call",
+                            "conf",
+                            "group",
+                            "file",
+                            "location",
+                            "proximity_search",
+                            "ratelimit",
+                        )
+                    },
+                    **{
+                        platform: integer(f"allowed on {platform}", minimum=0)
+                        for platform in ("android", "ios", "web", "desktop")
+                    },
+                },
+            )
+        },
+        required=("uac",),
+        example={"uac": {"id": 1, "name": "free users", "update": 0, "presence": {"enabled": 0}}},
+        answer={"uac": {"id": 1}},
+        errors=("MISSINGPARAMS", "BADVALUE", "BADREQ"),
+    )
+}
