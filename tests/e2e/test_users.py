@@ -32,7 +32,11 @@ def test_useradd_with_a_token_object_issues_one(mock):
 @pytest.mark.parametrize("name", ["addr", "address"])
 def test_useradd_flat_with_appid_issues_a_token(mock, form, name):
     answer = flat(mock, "useradd", form, **{name: "123"}, appid="com.example.app", expiry="60", name="Ann")
-    assert answer["result"] is True and set(answer["user"]) == {"uid", "address", "token"} and answer["user"]["token"]
+    assert (
+        answer["result"] is True
+        and set(answer["user"]) == {"uid", "address", "token"}
+        and answer["user"]["token"]
+    )
     assert mock.users()[0]["name"] == "Ann"
     assert flat(mock, "useradd", form, **{name: "124"})["user"].get("token") is None
     assert [u["address"] for u in mock.backend("usersget")["users"]] == ["123", "124"]

@@ -121,3 +121,50 @@ def test_a_v3_store_keeps_its_messages_owed_webhooks_and_attempts(tmp_path):
         assert not {"ix_pushes_status", "ix_pushes_push_token"} & indexes  # dropped in v5: cost > use
     finally:
         store.close()
+
+
+V5 = DATA / "schema_v5.sql"  # the previous round's schema (before member rights, group expiry times, UACs)
+
+
+def test_a_v5_store_gets_group_expiry_times_member_rights_and_the_new_tables(tmp_path):
+    db = tmp_path / "v5.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(V5.read_text() + "PRAGMA user_version = 5;")
+    conn.execute(
+        "INSERT INTO apps (id, name, token, background, fallback, ratelimit, collapse, sound, forceprod, iosfcm,"
+        " created) VALUES (1, 'default', 't5', 1, 1, 1, 0, 0, 0, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO users (id, app_id, address, name, active, flag, online, created) VALUES (3, 1, 'a', '', 1, 0, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO groups (id, app_id, name, flag, active, expiry, created) VALUES (1, 1, 'old', 0, 1, NULL, 1000)"
+    )
+    conn.execute(
+        "INSERT INTO groups (id, app_id, name, flag, active, expiry, created) VALUES (2, 1, 'short', 0, 1, 60, 1000)"
+    )
+    conn.execute("INSERT INTO group_members (group_id, user_id, cs, cr, created) VALUES (1, 3, 1, 0, 1000)")
+    conn.commit()
+    conn.close()
+    store = Store(str(db))
+    try:
+        assert store.one("PRAGMA user_version")[0] == SCHEMA_VERSION
+        ets = {r["id"]: r["ets"] for r in store.all("SELECT id, ets FROM groups")}
+        assert ets == {1: 1000 + 365 * 24 * 3600, 2: 1060}  # a year from creation, or its expiry
+        [member] = store.all("SELECT * FROM group_members")
+        assert (
+            member["cs"],
+            member["cr"],
+            member["canpub"],
+            member["cansub"],
+            member["canlist"],
+            member["admin"],
+        ) == (1, 0, 1, 1, 1, 0)
+        assert (
+            store.one("SELECT disabled FROM apps")[0] is None
+            and store.one("SELECT uac FROM users")[0] is None
+        )
+        tables = {r[0] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"app_sources", "uacs"} <= tables
+    finally:
+        store.close()
