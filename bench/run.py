@@ -10,7 +10,8 @@ devices) and GET /_mock/pushes; time from start to healthy; RSS after the load; 
 against the targets. Then one message to a group of 1,000 members with two devices each; messages to
 groups of 20,000 and 100,000 (time to answer, to deliver, and the longest another request waited);
 and the time of a push-record query at 1k and at 1M records; and the server's CPU for a wait with
-`count` against the one-match waits it replaces (bench/waits.py).
+`count` against the one-match waits it replaces (bench/waits.py); what `mesibo-mock record` adds to a
+call (bench/record.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import waits
+from bench import record, waits
 from bench.load import Result, build_request, load
 from mesibo_mock.testing import free_port, serve_command
 
@@ -421,6 +422,8 @@ def main() -> None:
 
         print()
         waits.report(present=1000, count=50, rounds=5)
+        print()
+        record.report(300)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

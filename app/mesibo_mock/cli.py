@@ -53,6 +53,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="once listening, write {url, backend_url, app_token, pid, version} as JSON to PATH (atomically);"
         " the same object follows 'mesibo-mock ready ' on the first line of stdout",
     )
+    record = commands.add_parser(
+        "record",
+        help="forward a backend's calls to the real Mesibo and record them, redacted, for `verify`",
+        description="Listen like the emulator; forward every backend call byte for byte to --upstream, answer"
+        " with its answer, and append each call (tokens and files redacted) to --out. The calls are real:"
+        " users are made and test pushes count against Mesibo's limit.",
+    )
+    record.add_argument(
+        "--upstream", required=True, help="https://api.mesibo.com/backend, or an on-premise backend"
+    )
+    record.add_argument(
+        "--out", required=True, metavar="FILE", help="the recording to write (never overwritten)"
+    )
+    record.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    record.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (8000)")
+    record.add_argument("--timeout", type=float, default=30.0, help="seconds the upstream has to answer (30)")
+    verify = commands.add_parser(
+        "verify",
+        help="replay a recording against the emulator and compare the answers field by field",
+        description="Replay FILE's calls in order against a fresh app (of a throw-away emulator, or the one at"
+        " --url) with the clock moved as the recording's was; print each call's differences and"
+        " 'N calls, M match, K differ'. Exit status 1 when a field not --skip'ped differs.",
+    )
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument("--url", help="an emulator to replay against (its clock is moved, then put back)")
+    verify.add_argument("--admin-token", help="that emulator's MESIBO_MOCK_ADMIN_TOKEN, if it has one")
+    verify.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a field not to compare, such as answer.user.name (repeatable)",
+    )
+    verify.add_argument("--json", action="store_true", help="the report as a JSON document")
+    verify.add_argument(
+        "--mode", choices=["cloud", "onprem"], default="cloud", help="the throw-away emulator's mode"
+    )
     return parser
 
 
@@ -229,11 +266,79 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
     return 0
 
 
+def record(args: argparse.Namespace) -> int:
+    """`mesibo-mock record`: 0 when stopped by a signal, 1 when a token was left after redaction."""
+    import uvicorn
+
+    from mesibo_mock.parity.record import Recorder, open_out, upstream_base
+
+    configure_logging("info")
+    try:
+        upstream_base(args.upstream)
+        out = open_out(args.out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        sock = bind(args.host, args.port)
+    except UsageError:
+        out.close()
+        os.unlink(args.out)
+        raise
+    recorder = Recorder(args.upstream, out, timeout=args.timeout)
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        recorder, log_config=None, access_log=False, timeout_graceful_shutdown=8, lifespan="on"
+    )
+    server = clean_exit_server(uvicorn.Server)(config)
+    recorder.on_stop = lambda: setattr(server, "should_exit", True)
+    shown = ready_record(host, port, "")
+    server.on_ready = lambda: print(
+        "mesibo-mock record ready "
+        + json.dumps(
+            {
+                "url": shown["url"],
+                "backend_url": shown["backend_url"],
+                "upstream": args.upstream,
+                "out": os.path.abspath(args.out),
+                "pid": os.getpid(),
+            }
+        ),
+        flush=True,
+    )
+    logging.getLogger("mesibo_mock").warning(
+        "recording to %s: every call goes to %s for real (users are made, test pushes count against Mesibo's limit)",
+        args.out,
+        args.upstream,
+    )
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        out.close()
+    return 1 if recorder.stopped else 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    """`mesibo-mock verify`: 0 when every compared field matches, 1 when one not skipped differs."""
+    from mesibo_mock.parity.recording import RecordingError
+    from mesibo_mock.parity.verify import verify as run
+
+    try:
+        report = run(args.file, url=args.url, admin_token=args.admin_token, skips=args.skip, mode=args.mode)
+    except RecordingError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(report.document(), indent=2) if args.json else report.text())
+    return 1 if report.summary["differ"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     gc.disable()  # start-up allocates ~half a million long-lived objects: no collections meanwhile
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "record":
+            return record(args)
+        if args.command == "verify":
+            return verify(args)
         if args.command != "serve":
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -240,7 +240,6 @@ LISTED_KEYS = [
 
 def test_usersget_answers_the_real_keys_oldest_first_with_counts(mock):
     mock.freeze()
-    created = int(mock.clock()["epoch"])
     mock.backend("useradd", user={"address": "1", "name": "A", "token": {"appid": "com.example.app"}})
     mock.backend("useradd", user={"address": "2"})
     answer = mock.backend("usersget")

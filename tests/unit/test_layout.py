@@ -23,6 +23,7 @@ FLOORS: list[set[str]] = [
     {"scheduler", "lifecycle"},
     {"mock_api"},
     {"ui"},
+    {"parity"},
     {"main"},
     {"cli"},
     {"testing"},

@@ -115,13 +115,23 @@ class Call:
 
 
 async def read_fields(request: Request, call: Call, limit: int) -> dict:
-    content_type = request.headers.get("content-type")
     query = request.scope.get("query_string", b"")
-    call.fields = fields = parsing.parse_query(query) if query else {}
+    call.fields = parsing.parse_query(query) if query else {}  # what the journal has if the body fails
     body = await read_body(request, limit)
-    call.encoding = encoding = parsing.body_encoding(body, content_type)
+    call.fields, call.encoding = await fields_from(request.headers, query, body, limit, call.fields)
+    return call.fields
+
+
+async def fields_from(
+    headers: Headers, query: bytes, body: bytes, limit: int, parsed: dict | None = None
+) -> tuple[dict, str]:
+    """A call's fields, from its query string (`parsed` already, if given) and its body in any
+    encoding, as every op reads them (the body winning); -> (fields, encoding). `mesibo-mock record`
+    reads calls with it too, so a recording shows the fields as the journal does."""
+    fields = parsed if parsed is not None else parsing.parse_query(query) if query else {}
+    encoding = parsing.body_encoding(body, headers.get("content-type"))
     if encoding == "multipart":
-        from_body = await parse_multipart(request.headers, body, limit)
+        from_body = await parse_multipart(headers, body, limit)
     elif encoding == "json":
         from_body = parsing.parse_json_object(body)
     elif encoding == "form":
@@ -129,10 +139,10 @@ async def read_fields(request: Request, call: Call, limit: int) -> dict:
     else:
         from_body = None
     if from_body is not None:
-        call.fields = parsing.merge(fields, from_body) if fields else from_body
+        fields = parsing.merge(fields, from_body) if fields else from_body
     if KEY_HINT in body or KEY_HINT in query:  # a key, in any encoding: never kept
-        call.fields = scrub_fields(call.fields)
-    return call.fields
+        fields = scrub_fields(fields)
+    return fields, encoding
 
 
 KEY_HINT = b"PRIVATE"  # in every PEM private-key header, whatever the encoding that carried it
