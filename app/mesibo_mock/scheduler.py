@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from mesibo_mock.delivery.engine import fire_due_fallbacks
-from mesibo_mock.delivery.fanout import deliver_due
+from mesibo_mock.delivery.fanout import Turns, deliver_due
 from mesibo_mock.events import webhook
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.retention import Retention
@@ -35,7 +35,13 @@ class Timers:
         self.in_flight: dict[int, tuple[str, asyncio.Task]] = {}  # delivery id -> (app token, attempt)
         self.client: httpx.AsyncClient | None = None
         self._task: asyncio.Task | None = None
-        self.retention = Retention(rt.store, rt.settings.retention, rt.settings.testpush_window, rt.clock)
+        self.retention = Retention(
+            rt.store, rt.settings.retention, rt.settings.testpush_window, rt.clock, rt.settings.journal_bytes
+        )
+        self.turns = Turns()
+        # retention looks again after a twentieth of what it keeps has been written: a flood stays
+        # within about 10% of the limit
+        rt.retention_nudge = max(100, rt.settings.retention // 20) if rt.settings.retention else 10**9
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="mesibo-mock-timers")
@@ -57,14 +63,24 @@ class Timers:
             await self.client.aclose()
 
     async def run_due(self) -> None:
-        """Due fallbacks and messages in batches, each its own transaction with its events (requests
-        get through between them), then due webhook deliveries."""
+        """Everything due, one batch of each kind in turn until none has more: due fallbacks, a batch
+        of the next app's message (apps take turns), the webhook deliveries due, a retention batch.
+        Requests get through between any two turns, and no kind waits for another to be drained: a
+        flood of large group messages in one app holds back neither another app's messages nor any
+        webhook, and retention keeps pace with the fastest writer."""
+        while True:
+            more = self._round(fire_due_fallbacks)
+            more = self._round(lambda rt, outbox: deliver_due(rt, outbox, self.turns)) or more
+            self._claim_webhooks()
+            if self.retention.due() or self.rt.retention_owed:
+                self.rt.retention_owed = False
+                more = self.retention.prune_batch() > 0 or more
+            if not more:
+                return
+            await asyncio.sleep(0)
+
+    def _claim_webhooks(self) -> None:
         rt = self.rt
-        for step in (fire_due_fallbacks, deliver_due):
-            while self._round(step):
-                await asyncio.sleep(0)
-        if self.retention.due():
-            self.retention.prune_batch()
         per_app: dict[str, int] = {}
         for app_token, _ in self.in_flight.values():
             per_app[app_token] = per_app.get(app_token, 0) + 1

@@ -77,7 +77,7 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str 
             with rt.store.tx():  # one unit: an op that is refused half-way changes nothing
                 result = handler(ctx, fields)
                 ctx.outbox.flush()
-        notes = ctx.notes + _unread(name, fields)
+        notes = ctx.notes + unread_notes(name, fields)
         return Outcome(
             200, envelope(op, request_id, **result), name, app, notes=notes, outbox=ctx.outbox, mid=ctx.mid
         )
@@ -101,13 +101,13 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str 
     notes = [{**p, "kind": p.get("kind", "refused")} for p in error.problems]
     if ctx is not None:
         notes = ctx.notes + notes
-    notes += _unread(name, fields)
+    notes += unread_notes(name, fields)
     if app is None:  # refused before its token was checked: still filed under the app it names
         app = app_named(rt, fields.get("token"))
     return Outcome(error.http_status, envelope(op, request_id, error=error), name, app, error, notes)
 
 
-def _unread(name: str | None, fields: dict) -> list[dict]:
+def unread_notes(name: str | None, fields: dict) -> list[dict]:
     """The fields the op does not read (a diagnosis must never cost the call its answer)."""
     if name not in DOCS:
         return []

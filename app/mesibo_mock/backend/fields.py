@@ -130,7 +130,8 @@ def _meant(k: Known, prefix: str, key: str) -> str | None:
 
 UNKNOWN_FIELD = "unknown field"
 UNKNOWN_OP = "unknown op"
-STRICT_KINDS = frozenset({UNKNOWN_FIELD, UNKNOWN_OP})
+DUPLICATE_KEY = "duplicate key"  # a JSON key given twice: one value is dropped, silently
+STRICT_KINDS = frozenset({UNKNOWN_FIELD, UNKNOWN_OP, DUPLICATE_KEY})
 
 
 def is_mistake(note: dict) -> bool:

@@ -13,8 +13,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mesibo_mock.backend import journal, parsing
-from mesibo_mock.backend.dispatch import app_named, dispatch, notes_text
-from mesibo_mock.backend.fields import is_mistake
+from mesibo_mock.backend.dispatch import app_named, dispatch, notes_text, unread_notes
+from mesibo_mock.backend.fields import DUPLICATE_KEY, is_mistake
 from mesibo_mock.errors import (
     AUTHFAIL,
     BADPAYLOAD,
@@ -25,7 +25,7 @@ from mesibo_mock.errors import (
     MesiboError,
     envelope,
 )
-from mesibo_mock.events.webhook import cloud_note
+from mesibo_mock.events.webhook import LOOP_HEADER, cloud_note
 from mesibo_mock.redaction import scrub_fields
 from mesibo_mock.server.guards import plain_slow_body_answer
 from mesibo_mock.server.responses import dumps
@@ -100,7 +100,7 @@ async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
 class Call:
     """One request to the backend paths, as far as it was read: what the journal records of it."""
 
-    __slots__ = ("path", "user_agent", "encoding", "fields", "client")
+    __slots__ = ("path", "user_agent", "encoding", "fields", "client", "notes", "from_webhook")
 
     def __init__(self, request: Request) -> None:
         self.path = request.scope["path"]
@@ -108,10 +108,13 @@ class Call:
         self.client = client[0] if client else None  # the source address (after a trusted proxy's header)
         # every User-Agent header, joined: a second one must not hide a phone's from the origin check
         # (the server hands header names over in lower case)
-        agents = [value for name, value in request.scope["headers"] if name == b"user-agent"]
+        headers = request.scope["headers"]
+        agents = [value for name, value in headers if name == b"user-agent"]
+        self.from_webhook = any(name == LOOP for name, _ in headers)
         self.user_agent = (agents[0] if len(agents) == 1 else b", ".join(agents)).decode("latin-1")
         self.encoding = "query"
         self.fields: dict = {}
+        self.notes: list[dict] = []  # what reading the call found to say (a key given twice)
 
 
 async def read_fields(request: Request, call: Call, limit: int) -> dict:
@@ -119,6 +122,15 @@ async def read_fields(request: Request, call: Call, limit: int) -> dict:
     call.fields = parsing.parse_query(query) if query else {}  # what the journal has if the body fails
     body = await read_body(request, limit)
     call.fields, call.encoding = await fields_from(request.headers, query, body, limit, call.fields)
+    if call.encoding == "json":
+        call.notes = [
+            {
+                "field": path,
+                "problem": "is given twice in the JSON body: one of its values was dropped unread",
+                "kind": DUPLICATE_KEY,
+            }
+            for path in parsing.duplicate_keys(body, call.fields)
+        ]
     return call.fields
 
 
@@ -148,6 +160,7 @@ async def fields_from(
 KEY_HINT = b"PRIVATE"  # in every PEM private-key header, whatever the encoding that carried it
 
 
+LOOP = LOOP_HEADER.encode()  # what this emulator's own webhook POSTs carry
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # only the backend answers other origins [real]
 
 
@@ -217,7 +230,32 @@ def make_endpoint(rt: Runtime):
                     break
         return Response(dumps(body), status_code=200, media_type="application/json", headers=headers)
 
+    async def refuse_loop(request: Request, call: Call) -> Response:
+        """A webhook POST of this emulator came back to its own backend: refused, so that a webhook URL
+        pointed here (stored before, seeded, or by a name the emulator cannot tell is its own) cannot
+        loop. It is not MESIBO OK, so the attempt fails and its retries end it."""
+        with contextlib.suppress(MesiboError):
+            await read_fields(request, call, rt.settings.max_upload_bytes)
+        exc = MesiboError(
+            BADREQ,
+            "a webhook POST of this emulator reached its own backend: refused, so that it cannot loop (the app's"
+            " webhook URL points at this emulator: point it at your backend's receiver)",
+        )
+        body = envelope(call.fields.get("op"), error=exc)
+        await record(
+            rt,
+            call,
+            body,
+            app_named(rt, call.fields.get("token")),
+            _op(call.fields),
+            refused_notes(exc),
+            error=exc,
+        )
+        return answer(body, 200)
+
     async def serve(request: Request, call: Call) -> Response:
+        if call.from_webhook:
+            return await refuse_loop(request, call)
         try:
             fields = await read_fields(request, call, rt.settings.max_upload_bytes)
         except MesiboError as exc:
@@ -234,7 +272,7 @@ def make_endpoint(rt: Runtime):
         with rt.store.deferred():
             outcome = await dispatch(rt, fields, call.user_agent, call.client)
             outbox = outcome.outbox
-            notes = outcome.notes + _webhook_notes(rt, outcome)
+            notes = call.notes + outcome.notes + _webhook_notes(rt, outcome)
             if fault is not None:
                 notes.append(
                     {
@@ -299,6 +337,7 @@ async def record(
     fault: bool = False,
 ) -> None:
     """Journal a call that went no further than the door (or a fault), commit, and log it."""
+    notes = call.notes + notes
     with rt.store.deferred():
         journal.write(
             rt,
@@ -333,24 +372,43 @@ REASONS = {
 
 async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response | None:
     """A backend fault for this call: wait, then answer with its error row or HTTP status; None when
-    it only delays (the call then goes on as usual). A faulted call changes nothing."""
+    it only delays (the call then goes on as usual). A faulted call changes nothing, and a delayed one
+    that a reset overtook writes nothing into the fresh store: the pytest fixture resets between tests,
+    and one test's call must not leak into the next."""
+    generation = rt.generation
     if fault["delay"]:
         await asyncio.sleep(fault["delay"])
+    if rt.generation != generation:
+        exc = MesiboError(
+            BADREQ,
+            problems=[
+                {
+                    "problem": f"the store was reset while backend fault #{fault['id']} held this call for"
+                    f" {fault['delay']:g} s: it changed nothing",
+                    "kind": "fault",
+                }
+            ],
+        )
+        body = envelope(fields.get("op"), fields.get("id"), error=exc)
+        notes = refused_notes(exc) + unread_notes(_op(fields), fields)
+        await record(rt, call, body, None, _op(fields), notes, error=exc, fault=True)
+        return answer(body, 200)
     if fault["http"] is None and fault["error"] is None:
         return None
+    unread = unread_notes(_op(fields), fields)  # a faulted call's typos count in strict mode too
     op = fields.get("op")
     app = apps.by_token(rt, _token(fields) or "") if _token(fields) else None
     note = {"problem": f"answered by backend fault #{fault['id']}: it changed nothing", "kind": "fault"}
     if fault["http"] is not None:
         status = fault["http"]
         page = PROXY_PAGE.format(status=status, reason=REASONS[status])
-        await record(rt, call, {"http": status, "body": page}, app, _op(fields), [note], fault=True)
+        await record(rt, call, {"http": status, "body": page}, app, _op(fields), [note, *unread], fault=True)
         return Response(page, status_code=status, media_type="text/html", headers=ANY_ORIGIN)
     row = BY_ERROR_NAME[fault["error"]]
     properties = {AUTHFAIL: ["token"], TOKENBREACH: ["token"], UNKNOWN_OP: ["op"]}.get(row)
     error = MesiboError(row, properties=properties)
     body = envelope(op, fields.get("id"), error=error)
-    await record(rt, call, body, app, _op(fields), [note], error=error, fault=True)
+    await record(rt, call, body, app, _op(fields), [note, *unread], error=error, fault=True)
     return answer(body, 200)
 
 

@@ -18,11 +18,20 @@ from mesibo_mock.server.runtime import Runtime
 
 # Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
 DIAGNOSED_KINDS = frozenset(
-    {"refused", "unknown field", "unknown op", "not implemented", "skipped", "webhook", "tokenbreach"}
+    {
+        "refused",
+        "unknown field",
+        "unknown op",
+        "duplicate key",
+        "not implemented",
+        "skipped",
+        "webhook",
+        "tokenbreach",
+    }
 )
 INSERT = (
     "INSERT INTO journal (ts, app_id, app_token, op, encoding, path, user_agent, fields, answer, result,"
-    " diagnosis, diagnosed, pushes, mid, fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " diagnosis, diagnosed, pushes, mid, fault, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -64,6 +73,8 @@ def write(
     if notes:  # a note may quote a value: never the call's own secrets, never a key
         notes = redact_notes(notes, call_secrets(fields, app_token, rt.settings.admin_token))
     result = bool(answer.get("result"))
+    kept_fields, kept_answer = _json(redact_fields(fields, secrets)), _json(redact_answer(answer))
+    kept_notes = _json(notes) if notes else "[]"
     row = (
         rt.clock.now(),
         app["id"] if app is not None else None,
@@ -72,14 +83,15 @@ def write(
         encoding,
         _text(path),
         _text(user_agent[:300]),
-        _json(redact_fields(fields, secrets)),
-        _json(redact_answer(answer)),
+        kept_fields,
+        kept_answer,
         result,
-        _json(notes) if notes else "[]",
+        kept_notes,
         diagnosed,
         _json(pushes) if pushes else "[]",
         mid,
         fault,
+        len(kept_fields) + len(kept_answer) + len(kept_notes),
     )
     announced = ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)
     # Written with the next group commit, all the calls of the moment in one executemany; long-polls
@@ -96,7 +108,22 @@ def _loads(text: str) -> Any:
         return json.loads(text)
 
 
-def view(row: sqlite3.Row) -> dict:
+LISTED_BYTES = 8 * 1024  # a list shows an entry's fields or answer past this as a summary
+
+
+def summary(text: str, entry_id: int) -> Any:
+    """A large part of an entry, as a list shows it: its start and size; the whole is one GET away."""
+    return {"summary": text[:300], "bytes": len(text), "whole": f"/_mock/requests/{entry_id}"}
+
+
+def view(row: sqlite3.Row, listed: bool = False) -> dict:
+    """An entry; `listed`: as a list shows it, with fields and answer past LISTED_BYTES summarised (one
+    refresh of a list of a hundred 1 MB calls must not fetch 100 MB)."""
+
+    def part(name: str) -> Any:
+        text = row[name]
+        return summary(text, row["id"]) if listed and len(text) > LISTED_BYTES else _loads(text)
+
     entry = {
         "id": row["id"],
         "ts": iso(row["ts"]),
@@ -105,8 +132,8 @@ def view(row: sqlite3.Row) -> dict:
         "encoding": row["encoding"],
         "path": row["path"],
         "user_agent": row["user_agent"],
-        "fields": _loads(row["fields"]),
-        "answer": _loads(row["answer"]),
+        "fields": part("fields"),
+        "answer": part("answer"),
         "diagnosis": _loads(row["diagnosis"]),
         "pushes": orjson.loads(row["pushes"]),
     }

@@ -186,6 +186,48 @@ def loads_lenient(text: str | bytes) -> Any:
             raise strict_error from None
 
 
+_KEY_COLON = re.compile(rb'"\s*:')
+
+
+def duplicate_keys(body: bytes, parsed: dict) -> list[str]:
+    """The dotted paths of keys a JSON body gives twice in one object (the parser keeps one value).
+    Cheap when there is none: a key that came twice leaves fewer keys parsed than `":` in the text,
+    and only then is the body read again, noting each object's keys."""
+    if len(_KEY_COLON.findall(body)) <= _count_keys(parsed):
+        return []
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        seen: dict[str, int] = {}
+        for key, _ in items:
+            seen[key] = seen.get(key, 0) + 1
+        return {"\0dups": [k for k, n in seen.items() if n > 1], **dict(items)}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            found.extend(f"{prefix}{k}" for k in node.get("\0dups", ()))
+            for key, value in node.items():
+                if key != "\0dups":
+                    walk(value, f"{prefix}{key}.")
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, prefix)
+
+    try:
+        walk(json.loads(body, object_pairs_hook=pairs), "")
+    except ValueError:
+        return []
+    return found
+
+
+def _count_keys(node: Any) -> int:
+    if isinstance(node, dict):
+        return len(node) + sum(_count_keys(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_count_keys(v) for v in node)
+    return 0
+
+
 NOT_JSON = "the body is not a JSON object"
 
 

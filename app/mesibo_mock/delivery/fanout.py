@@ -64,9 +64,12 @@ def _group_batch(
     if flag & groups.FLAG_ROUND_ROBIN:
         return _next_in_turn(rt, message, group["rr_last"] or 0)
     after = message["cursor"] or 0
+    # only the members there were when it was sent: one removed and added again meanwhile has a newer
+    # membership, and is not reached twice
+    upto = message["last_member"] if message["last_member"] is not None else 2**63 - 1
     ids = rt.store.all(
-        "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? ORDER BY id LIMIT ?",
-        (message["gid"], after, size + 1),
+        "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+        (message["gid"], after, upto, size + 1),
     )
     if not ids:
         return [], [], None
@@ -144,13 +147,22 @@ def _listed(
     return [found[a] for a in addresses if a in found], devices, None
 
 
-def deliver_due(rt: Runtime, outbox) -> bool:
-    """One batch of the oldest message whose delivery is owed and due (scheduled, or a large group
-    under way); -> whether more is owed now. Called by the scheduler, batch after batch."""
-    due = messages.due(rt, rt.clock.now(), 1)
-    if not due:
+class Turns:
+    """Whose message gets the next batch: the apps owing one take turns."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+
+def deliver_due(rt: Runtime, outbox, turns: Turns | None = None) -> bool:
+    """One batch of the next app's oldest message whose delivery is owed and due (scheduled, or a
+    large group under way); -> whether more is owed now. Called by the scheduler, batch after batch;
+    with `turns`, the apps that owe one take turns."""
+    message = messages.next_due_after(rt, rt.clock.now(), turns.last if turns is not None else None)
+    if message is None:
         return False
-    message = due[0]
+    if turns is not None:
+        turns.last = message["app_token"]
     app = rt.store.one("SELECT * FROM apps WHERE token = ?", (message["app_token"],))
     if app is None:  # its app was deleted: nothing to deliver to
         messages.mark_delivered(rt, message, None)

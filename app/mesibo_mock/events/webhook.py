@@ -30,11 +30,31 @@ CLAIM_MARGIN = 5.0  # seconds a claim outlives its attempt's deadline
 BACKOFF_SECONDS = (1.0, 2.0)
 KINDS = ("push", "message", "user")
 RECEIVER_OK = "MESIBO OK"
+LOOP_HEADER = "x-mesibo-mock-webhook"
 CLOUD_REFUSES = "Mesibo's cloud calls webhooks over HTTPS only: it would refuse this http:// URL"
 
 
 def wanted(app: sqlite3.Row, kind: str) -> bool:
     return bool(app["webhook_url"]) and kind in app["webhook_events"].split(",")
+
+
+BACKEND_PREFIXES = ("/backend", "/api.php", "/mesiboapi", "/_mock")
+LOOPBACK_NAMES = frozenset({"localhost", "0.0.0.0", "::", "::1", "ip6-localhost"})
+
+
+def points_at_itself(url: str, own_port: int | None, own_names: set[str]) -> bool:
+    """Whether a webhook URL names this emulator's own backend or /_mock (its POSTs would call the
+    emulator again, which would raise events again: a loop)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    local = host in LOOPBACK_NAMES or host.startswith("127.") or host in own_names
+    return local and port == own_port and parts.path.startswith(BACKEND_PREFIXES)
 
 
 def cloud_note(rt: Runtime, url: str | None) -> str | None:
@@ -262,6 +282,7 @@ async def post(
             "content-type": "application/json",
             "user-agent": "mesibo-mock-webhook",
             "accept-encoding": "identity",
+            LOOP_HEADER: "1",  # the backend refuses a call that carries it: a webhook pointed back at it loops
         },
         timeout=deadline,
     )

@@ -6,7 +6,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from mesibo_mock.clock import iso
 from mesibo_mock.credentials import CredentialError
@@ -96,9 +96,18 @@ async def delete_app(app: AppDep, rt: RuntimeDep) -> Response:
 
 
 @router.put("/apps/{token}/webhook", tags=["apps"])
-async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep):
+async def put_webhook(body: WebhookIn, app: AppDep, rt: RuntimeDep, request: Request):
     """Set the app's webhook: the URL Mesibo's events (user, message, push) are POSTed to, its secret
-    and the events wanted. `note` says what Mesibo's cloud would refuse (it needs public https)."""
+    and the events wanted. `note` says what Mesibo's cloud would refuse (it needs public https). A URL
+    of this emulator's own backend or /_mock is refused: each POST would raise events again."""
+    server = request.scope.get("server") or (None, None)
+    names = {str(server[0]).lower(), (request.url.hostname or "").lower()}
+    if webhook.points_at_itself(body.url, server[1], names):
+        raise HTTPException(
+            422,
+            f"url: {body.url[:200]!r} is this emulator's own backend or /_mock: each POST would call it again"
+            " and raise more events, in a loop; point the webhook at your backend's receiver",
+        )
     apps.set_webhook(rt, app, body.url, body.secret, body.events)
     view = apps.webhook_view(apps.by_token(rt, app["token"]))
     note = webhook.cloud_note(rt, body.url)

@@ -14,7 +14,8 @@ from mesibo_mock.mock_api.deps import (
 )
 from mesibo_mock.schemas import BackendFaultIn, FaultIn
 from mesibo_mock.server.responses import json_response
-from mesibo_mock.services import backend_faults
+from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import apps, backend_faults
 
 router = APIRouter(prefix="/_mock")
 
@@ -26,6 +27,7 @@ async def add_fault(body: FaultIn, rt: RuntimeDep):
     answer: an expired token, an unregistered device, a bad certificate and so on."""
     if body.error not in faults.FAULTS:
         raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
+    _app_must_exist(rt, body.token)
     # count defaults to 1; an explicit null means "until removed"
     fault_id = faults.add(
         rt, body.error, token=body.token, address=body.address, push_token=body.push_token, count=body.count
@@ -66,6 +68,7 @@ async def add_backend_fault(body: BackendFaultIn, rt: RuntimeDep):
         raise HTTPException(422, "give 'error', 'http' or 'delay'")
     if body.error is not None and body.http is not None:
         raise HTTPException(422, "give 'error' or 'http', not both")
+    _app_must_exist(rt, body.token)
     if body.error is not None and body.error not in BY_ERROR_NAME:
         raise HTTPException(
             422, f"unknown error {body.error[:40]!r}; accepted: {', '.join(sorted(BY_ERROR_NAME))}"
@@ -95,3 +98,12 @@ async def delete_backend_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
     if not backend_faults.clear(rt, fault_id):
         raise HTTPException(404, f"no backend fault {fault_id}")
     return Response(status_code=204)
+
+
+def _app_must_exist(rt: Runtime, token: str | None) -> None:
+    """A fault for a token that names no app would wait for an app made later with that token, and
+    meet it by surprise: refused. (Deleting an app deletes its faults.)"""
+    if token is not None and apps.by_token(rt, token) is None:
+        raise HTTPException(
+            422, f"token: no app has the token {token[:60]!r}; make the app first (POST /_mock/apps)"
+        )

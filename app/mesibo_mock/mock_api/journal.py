@@ -60,7 +60,7 @@ async def list_requests(
     def query():
         clause, args = where({**filters, **by_app}, ("id > ?", after), ("id < ?", before))
         rows = rt.store.all(f"SELECT * FROM journal{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
-        return [journal.view(r) for r in rows]
+        return [journal.view(r, listed=True) for r in rows]
 
     return json_response(
         {"requests": await long_poll(rt, request, wait, "requests", filters, query, count, limit)}

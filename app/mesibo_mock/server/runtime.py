@@ -33,6 +33,9 @@ class Runtime:
     generation: int = 0  # grows with each reset: work begun before one does not write after it
     _app_tokens: set[str] | None = None  # every app's token, for redaction; None: not read yet
     sources: dict[int, set[str]] = field(default_factory=dict)  # app id -> source addresses (TOKENBREACH)
+    written: int = 0  # records written since retention was last nudged
+    retention_nudge: int = 100  # records written between two looks of retention (set from the limit)
+    retention_owed: bool = False
 
     def loop_call(self, fn) -> None:
         """Run `fn` on the server's event loop, from any thread."""
@@ -45,8 +48,15 @@ class Runtime:
 
     def records_changed(self, kind: str, records=None) -> None:
         """New records of `kind` (pushes, messages, events, deliveries, requests): wake the long-polls
-        they could match; None wakes every long-poll of the kind (a reset, a clear)."""
+        they could match; None wakes every long-poll of the kind (a reset, a clear). Every so many
+        records, retention is owed a look: it keeps pace with a flood, not with a timer."""
         self.waiters.changed(kind, records)
+        if records is not None:
+            self.written += len(records)
+            if self.written >= self.retention_nudge:
+                self.written = 0
+                self.retention_owed = True
+                self.wake_timers.set()
 
     def backend_faults_armed(self) -> bool:
         """Whether any backend fault is set: asked on every backend call, so it is remembered, and

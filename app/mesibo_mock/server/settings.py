@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     body_timeout: float = Field(30.0, gt=0)
     max_connections: int = Field(4096, ge=16)
     retention: int = Field(100_000, ge=0)
+    journal_bytes: int = Field(64 * 1024 * 1024, ge=0)  # the journal's bytes per app (0: no bound by bytes)
     wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     # TOKENBREACH: an app called from more than this many source addresses is disabled (cloud mode); 0 never
     tokenbreach_addresses: int = Field(5, ge=0)

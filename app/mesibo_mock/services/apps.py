@@ -203,3 +203,14 @@ def set_disabled(rt: Runtime, app: sqlite3.Row, why: str | None) -> None:
 
 def list_all(rt: Runtime) -> list[sqlite3.Row]:
     return rt.store.all("SELECT * FROM apps ORDER BY id")
+
+
+def page(rt: Runtime, after: int = 0, limit: int = 20) -> list[sqlite3.Row]:
+    """Apps by number after `after`: a page of them."""
+    return rt.store.all("SELECT * FROM apps WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+
+
+def count(rt: Runtime, before: int | None = None) -> int:
+    if before is None:
+        return rt.store.one("SELECT COUNT(*) FROM apps")[0]
+    return rt.store.one("SELECT COUNT(*) FROM apps WHERE id < ?", (before,))[0]

@@ -132,6 +132,13 @@ def membership(rt: Runtime, group: sqlite3.Row, address: str) -> sqlite3.Row | N
     )
 
 
+def newest_membership(rt: Runtime, group: sqlite3.Row) -> int:
+    """The newest membership's id: a message sent now goes to those up to it, not to later joiners."""
+    return rt.store.one("SELECT COALESCE(MAX(id), 0) FROM group_members WHERE group_id = ?", (group["id"],))[
+        0
+    ]
+
+
 def member_count(rt: Runtime, group: sqlite3.Row) -> int:
     return rt.store.one("SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?", (group["id"],))["n"]
 

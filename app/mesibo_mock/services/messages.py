@@ -59,10 +59,21 @@ def mark_delivered(rt: Runtime, message: sqlite3.Row, cursor: int | None) -> Non
     )
 
 
-def due(rt: Runtime, now: float, limit: int) -> list[sqlite3.Row]:
-    """Messages whose delivery is owed and whose time has come, oldest first."""
-    return rt.store.all(
-        "SELECT * FROM messages WHERE pending AND ts <= ? ORDER BY ts, id LIMIT ?", (now, limit)
+def next_due_after(rt: Runtime, now: float, after_token: str | None) -> sqlite3.Row | None:
+    """The oldest due message of the next app (by token) after `after_token` that owes one, wrapping
+    round: apps take turns, so one app's large groups never hold another's messages back."""
+    apps = [
+        row[0]
+        for row in rt.store.all("SELECT DISTINCT app_token FROM messages WHERE pending AND ts <= ?", (now,))
+    ]
+    if not apps:
+        return None
+    apps.sort()
+    later = [token for token in apps if after_token is None or token > after_token]
+    token = (later or apps)[0]
+    return rt.store.one(
+        "SELECT * FROM messages WHERE pending AND ts <= ? AND app_token = ? ORDER BY ts, id LIMIT 1",
+        (now, token),
     )
 
 

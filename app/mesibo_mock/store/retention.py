@@ -3,8 +3,14 @@
 Every table that grows with traffic keeps the newest MESIBO_MOCK_RETENTION rows of each app (0 keeps
 everything): push records, messages (with their recipients), webhook deliveries, events and attempts,
 the request journal (calls that named no app count as one app of their own) and one-time codes.
-Test-push counts are kept only as long as the limit's window looks back. The rest is deleted in
-bounded batches between requests. The WAL file is kept near its limit by the Checkpointer (db.py).
+Test-push counts are kept only as long as the limit's window looks back. The journal is bounded in
+bytes too (MESIBO_MOCK_JOURNAL_BYTES per app): a flood of large calls cannot fill the disk within its
+row count. The rest is deleted in bounded batches between requests, as often as there is more to
+delete, so that pruning keeps pace with the fastest writer. The WAL file is kept near its limit by the
+Checkpointer (db.py).
+
+Only the apps whose rows grew since the last look are looked at (every one, the first time after a
+start): an idle server with 100,000 apps does a handful of queries a round.
 
 A message is kept whole or not at all: its recipients go with it, and a message still being
 delivered (a scheduled one, or a group's later batches) is never pruned. Besides the newest
@@ -21,7 +27,6 @@ from mesibo_mock.store.db import Store
 
 PRUNE_EVERY_SECONDS = 2.0
 BATCH = 1000  # rows per transaction: a large one would stall requests and swell the WAL
-HISTORY_EVERY = 30  # rounds between looks for rows of apps deleted since
 RECIPIENT_BUDGET = 10
 
 
@@ -43,58 +48,72 @@ KEPT = (
 
 
 class Retention:
-    def __init__(self, store: Store, keep: int, testpush_window: float = 3600.0, clock=None) -> None:
+    def __init__(
+        self, store: Store, keep: int, testpush_window: float = 3600.0, clock=None, journal_bytes: int = 0
+    ) -> None:
         self.store = store
         self.keep = keep
+        self.journal_bytes = journal_bytes  # 0: no bound by bytes
         self.testpush_window = testpush_window
         self.clock = clock
         self._next = 0.0
-        self._rounds = 0
         # (table, app) -> the newest id when nothing was left to prune: unchanged, nothing to look at
         # (finding the cutoff walks `keep` index entries; this is one lookup)
         self._settled: dict[tuple, object] = {}
+        self._seen: dict[str, int] = {}  # table -> its largest id when its owners were last collected
+        self._unsettled: dict[str, dict] = {}  # table -> owners that may have more to prune (ordered set)
 
     def due(self) -> bool:
-        return self.keep > 0 and time.monotonic() >= self._next
+        return (self.keep > 0 or self.journal_bytes > 0) and time.monotonic() >= self._next
 
     def prune_batch(self) -> int:
         """Delete up to BATCH rows that are past what is kept, from one table; -> how many. Called
         again at once while there is more to do, every PRUNE_EVERY_SECONDS otherwise."""
-        self._rounds += 1
-        deleted = self._first_batch(history=self._rounds % HISTORY_EVERY == 0)
+        deleted = self._first_batch()
         # more may be left: come back on the next turn of the loop
         self._next = 0.0 if deleted else time.monotonic() + PRUNE_EVERY_SECONDS
         return deleted
 
-    def _first_batch(self, history: bool) -> int:
-        apps = self.store.all("SELECT id, token FROM apps")
+    def _first_batch(self) -> int:
         for kept in KEPT:
-            for owner in self._owners(kept, apps, history):
+            pending = self._unsettled.setdefault(kept.table, {})
+            for owner in self._owners(kept):
+                pending[owner] = True
+            for owner in list(pending):
                 deleted = (
                     self._prune_messages_of(owner) if kept.table == "messages" else self._prune(kept, owner)
                 )
                 if deleted:
                     return deleted
+                del pending[owner]  # nothing more to prune for it until its rows grow again
         return self._prune_testpushes()
 
-    def _owners(self, kept: Kept, apps: list, history: bool) -> list:
-        """The apps there are (and null, for the journal); now and then also the apps deleted since."""
-        owners = [app["token" if kept.owner == "app_token" else "id"] for app in apps]
-        if kept.table == "journal":
-            owners.append(None)  # the calls that named no app
-        if history:
-            owners += [r[0] for r in self.store.all(f"SELECT DISTINCT {kept.owner} FROM {kept.table}")]
-        return list(dict.fromkeys(owners))
+    def _owners(self, kept: Kept) -> list:
+        """The owners whose rows grew since the last look (ids only grow: a new row has a larger one).
+        The first look, after a start, takes every owner there is, apps deleted since included."""
+        top = self.store.one(f"SELECT MAX(id) FROM {kept.table}")[0] or 0
+        seen = self._seen.get(kept.table, 0)
+        if top <= seen:
+            return []
+        self._seen[kept.table] = top
+        query = f"SELECT DISTINCT {kept.owner} FROM {kept.table} WHERE id > ?"
+        return [row[0] for row in self.store.all(query, (seen,))]
 
     def _prune(self, kept: Kept, owner) -> int:
         table, column = kept.table, kept.owner
         newest = self.store.one(f"SELECT MAX(id) FROM {table} WHERE {column} IS ?", (owner,))[0]
         if self._settled.get((table, owner)) == newest:
             return 0
-        cutoff = self.store.one(
-            f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-            (owner, self.keep),
-        )
+        cutoff = None
+        if self.keep > 0:
+            cutoff = self.store.one(
+                f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                (owner, self.keep),
+            )
+        if table == "journal" and self.journal_bytes > 0:
+            by_bytes = self._journal_bytes_cutoff(owner)
+            if by_bytes is not None and (cutoff is None or by_bytes["id"] > cutoff["id"]):
+                cutoff = by_bytes
         deleted = 0
         if cutoff is not None:
             with self.store.tx():
@@ -107,8 +126,18 @@ class Retention:
             self._settled[(table, owner)] = newest
         return deleted
 
+    def _journal_bytes_cutoff(self, owner):
+        """The newest entry of the app past its byte bound (newest entries first); None within it."""
+        return self.store.one(
+            "SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY id DESC) AS total FROM journal"
+            " WHERE app_id IS ?) WHERE total > ? ORDER BY id DESC LIMIT 1",
+            (owner, self.journal_bytes),
+        )
+
     def _prune_messages_of(self, token: str) -> int:
         """Recipients first, then their messages, so that no kept message loses a recipient row."""
+        if self.keep <= 0:
+            return 0
         store = self.store
         newest = (
             store.one("SELECT MAX(id) FROM messages WHERE app_token = ?", (token,))[0],

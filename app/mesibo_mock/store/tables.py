@@ -198,6 +198,9 @@ class Message(SQLModel, table=True):
     scheduled: bool = stored(False)  # waiting for its time (`when`)
     pending: bool = stored(False)  # delivery still owed: scheduled, or a large group not yet done
     cursor: int | None = None  # a large group: the last membership (group_members.id) delivered to
+    # a group message: the newest membership when it was sent; members who joined after (a member
+    # removed and added again included) are not its recipients
+    last_member: int | None = None
     skipped: str = stored("[]")  # JSON list: addresses in `to` that are not active users of the app
 
 
@@ -343,6 +346,7 @@ class JournalEntry(SQLModel, table=True):
     pushes: str = stored("[]")  # JSON list of push record ids
     mid: int | None = None
     fault: bool = stored(False)
+    size: int = stored(0)  # bytes of what it keeps (fields, answer, diagnosis): the journal's byte bound
 
 
 class WebhookDelivery(SQLModel, table=True):

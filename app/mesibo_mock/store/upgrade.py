@@ -26,6 +26,8 @@ ADDED_COLUMNS = (
     ("group_members", "admin", "admin INTEGER NOT NULL DEFAULT 0"),
     ("apps", "disabled", "disabled VARCHAR"),
     ("users", "uac", "uac INTEGER"),
+    ("journal", "size", "size INTEGER NOT NULL DEFAULT 0"),
+    ("messages", "last_member", "last_member INTEGER"),
 )
 # Values that older rows get once the columns exist (v6: a group's expiry time, from its creation).
 FILLED = (("groups", "UPDATE groups SET ets = created + COALESCE(expiry, 31536000) WHERE ets IS NULL;"),)

@@ -42,13 +42,17 @@ def templates():
 
 
 SHOWN = 200  # users, devices and groups a page shows per app; the API lists them all, a page at a time
+APPS_SHOWN = 20  # apps a page shows: a server with 100,000 apps must not make a page of 500 MB
 
 
 @router.get("/ui", response_class=HTMLResponse)
-async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
+async def dashboard(request: Request, rt: RuntimeDep, apps_after: int = 0) -> HTMLResponse:
     now = rt.clock.now()
     views = []
-    for row in apps.list_all(rt):
+    page = apps.page(rt, after=max(0, min(apps_after, 2**63 - 1)), limit=APPS_SHOWN + 1)
+    more = len(page) > APPS_SHOWN
+    page = page[:APPS_SHOWN]
+    for row in page:
         view = apps.public_view(rt, row)
         view["webhook_note"] = cloud_note(rt, row["webhook_url"])
         for entry in view["credentials"]["apn"]:
@@ -63,12 +67,17 @@ async def dashboard(request: Request, rt: RuntimeDep) -> HTMLResponse:
             for g in groups.groups_of(rt, row["id"], limit=SHOWN)
         ]
         view["group_count"] = groups.group_count(rt, row["id"])
+        view["id"] = row["id"]
         views.append(view)
     response = templates().TemplateResponse(
         request,
         "index.html",
         {
             "apps": views,
+            "apps_total": apps.count(rt),
+            "apps_before": apps.count(rt, before=page[0]["id"]) if page else 0,
+            "apps_next": page[-1]["id"] if more else None,
+            "apps_after": apps_after,
             "shown": SHOWN,
             "mode": rt.settings.mode,
             "version": __version__,

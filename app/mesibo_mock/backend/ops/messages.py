@@ -96,6 +96,7 @@ def message(ctx: OpContext, fields: dict) -> dict:
         rt,
         app,
         {"from_address": sender, "to": to, "gid": gid, "message": text, "skipped": skipped, "ts": now + when}
+        | ({"last_member": groups.newest_membership(rt, group)} if group is not None else {})
         | {k: v for k, v in values.items() if v is not None}
         | ({"scheduled": True, "pending": True} if when > 0 else {}),
     )

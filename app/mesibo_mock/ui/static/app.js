@@ -383,6 +383,8 @@ document.addEventListener("click", (event) => {
     act("end the debug window", () => backend(appToken(target), "pushdebug", { push: { duration: 0 } }));
   } else if (target.matches(".remove-webhook")) {
     act("remove the webhook", () => call(`/_mock/apps/${appToken(target)}/webhook`, { method: "DELETE" }));
+  } else if (target.matches(".lift-disabled")) {
+    act("lift the TOKENBREACH", () => call(`/_mock/apps/${appToken(target)}`, { method: "PUT", body: JSON.stringify({ disabled: false }) }));
   } else if (target.matches(".delete-app")) {
     if (!confirm("Delete this app with its users, groups and credentials?")) return;
     act("delete the app", () => call(`/_mock/apps/${appToken(target)}`, { method: "DELETE" }));
