@@ -1,7 +1,8 @@
 """The baseline: a bare FastAPI app answering the same requests with no work behind them.
 
 Started exactly as `mesibo-mock serve` starts the emulator (same uvicorn settings, a pre-bound
-socket), so the ratio measures the emulator's own cost and nothing else.
+socket, the same HTTP protocol and event loop), so the ratio measures the emulator's own cost and
+nothing else.
 """
 
 from __future__ import annotations
@@ -35,16 +36,20 @@ async def health() -> dict:
 
 
 def main() -> None:
+    """`python -m bench.bare_app PORT [httptools|h11]`: httptools on uvloop (the stack's real limit), or
+    h11 on asyncio's loop (the pure-Python fallback)."""
     import uvicorn
 
-    from mesibo_mock.server.serving import bind, clean_exit_server
+    from mesibo_mock.server.serving import bind, clean_exit_server, event_loop_factory
 
     port = int(sys.argv[1])
+    kind = sys.argv[2] if len(sys.argv) > 2 else "httptools"
     sock = bind("127.0.0.1", port)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=8, log_config=None
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=8, log_config=None, http=kind
     )
-    asyncio.run(clean_exit_server(uvicorn.Server)(config).serve(sockets=[sock]))
+    with asyncio.Runner(loop_factory=event_loop_factory(kind)) as runner:
+        runner.run(clean_exit_server(uvicorn.Server)(config).serve(sockets=[sock]))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from mesibo_mock import __version__
 from mesibo_mock.redaction import KEY_MARK, holds_key, scrub
-from mesibo_mock.server.serving import UsageError, bind, clean_exit_server
+from mesibo_mock.server.guards import protocol_kind
+from mesibo_mock.server.serving import UsageError, bind, clean_exit_server, event_loop_factory
 from mesibo_mock.server.settings import LOG_LEVELS, Settings
 
 EXIT_USAGE = 2
@@ -195,16 +196,20 @@ def uvicorn_config(api, settings: Settings, **extra):
     """The server settings `mesibo-mock serve` and MesiboMock share: deadlines, the connection cap."""
     import uvicorn
 
-    from mesibo_mock.backend.http import slow_body_answer
-    from mesibo_mock.server.guards import connection_cap, guarded_protocol
+    from mesibo_mock.backend.http import bad_http_answer, slow_body_answer
+    from mesibo_mock.server.guards import connection_cap, guarded_protocol, protocol_kind
 
+    kind = protocol_kind(settings.http)
     return uvicorn.Config(
         api,
         log_level=settings.log_level,
         access_log=settings.log_level in ("info", "debug"),
         timeout_graceful_shutdown=8,
         log_config=None,
-        http=guarded_protocol(settings.header_timeout, settings.body_timeout, slow_body_answer),
+        http=guarded_protocol(
+            settings.header_timeout, settings.body_timeout, slow_body_answer, kind, bad_http_answer
+        ),
+        loop="auto" if kind == "httptools" else "asyncio",  # uvloop with httptools, where installed
         limit_concurrency=connection_cap(settings.max_connections),
         **extra,
     )
@@ -239,9 +244,10 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
         raise UsageError(str(exc)) from None
     host, port = sock.getsockname()[:2]
     logging.getLogger("mesibo_mock").info(
-        "mesibo-mock %s (%s mode) listening on http://%s:%d  backend: http://%s:%d/backend",
+        "mesibo-mock %s (%s mode, %s) listening on http://%s:%d  backend: http://%s:%d/backend",
         __version__,
         settings.mode,
+        protocol_kind(settings.http),
         host,
         port,
         host,
@@ -257,7 +263,8 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
     server.on_exit = rt.stop  # pending long-polls answer at once, so the exit is quick
     server.on_ready = lambda: announce_ready(ready_record(host, port, rt.default_token), ready_file)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        with asyncio.Runner(loop_factory=event_loop_factory(protocol_kind(settings.http))) as runner:
+            runner.run(server.serve(sockets=[sock]))
     finally:
         rt.store.close()
         if ready_file is not None:

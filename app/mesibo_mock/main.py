@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Route, request_response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mesibo_mock import __version__
@@ -22,16 +22,6 @@ from mesibo_mock.server import docs
 from mesibo_mock.server.runtime import Runtime
 
 
-class AnyMethod:
-    """An endpoint as an ASGI object: Starlette limits function endpoints to GET when no methods are given."""
-
-    def __init__(self, endpoint) -> None:
-        self.app = request_response(endpoint)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
 class BackendFirst:
     """The Mesibo endpoint ahead of everything else, FastAPI included: a backend call goes straight
     to its handler, past FastAPI's per-request telemetry check, its middleware stack, its router and
@@ -39,9 +29,9 @@ class BackendFirst:
     envelope). The hot path of a chat backend's calls is then no longer than Starlette's request
     object and the handler (see bench/). Everything else, lifespan included, goes to FastAPI."""
 
-    def __init__(self, app: ASGIApp, endpoint) -> None:
+    def __init__(self, app: ASGIApp, endpoint: ASGIApp) -> None:
         self.app = app
-        self.backend = request_response(endpoint)
+        self.backend = endpoint
         self.paths = frozenset(PATHS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,7 +130,7 @@ def create_app(rt: Runtime) -> FastAPI:
     for path in PATHS:
         # An ASGI object, not a function, so that methods=None means every method: even PATCH gets
         # the JSON envelope rather than a plain-text 405.
-        api.router.routes.append(Route(path, AnyMethod(endpoint), methods=None))
+        api.router.routes.append(Route(path, endpoint, methods=None))
     document_backend(api)
     api.include_router(health_router)
     docs.install(api, rt.settings.mode)

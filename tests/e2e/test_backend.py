@@ -81,7 +81,7 @@ def test_cors_preflight(mock):
 
 
 def test_an_odd_method_still_gets_the_envelope(mock):
-    response = mock.client.request("FROB", "/backend", params={"op": "usersget", "token": mock.app_token})
+    response = mock.client.request("PATCH", "/backend", params={"op": "usersget", "token": mock.app_token})
     assert response.status_code == 200 and response.json()["result"] is True
 
 

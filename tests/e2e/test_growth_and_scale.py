@@ -283,7 +283,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @LINUX_ONLY
-def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once():
+@pytest.mark.parametrize("protocol", ["httptools", "h11"])
+def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once(protocol):
     """The attack: 300 uploads of a nearly 1 MB credential at once took the server to 706 MB."""
     import asyncio
     import json as jsonlib
@@ -293,7 +294,7 @@ def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once():
     account = jsonlib.loads(samples.fcm_service_account("storm"))
     padded = jsonlib.dumps(account, indent=1).encode()
     padded = padded[:-1] + b" " * (900_000 - len(padded)) + b"}"  # valid JSON, nearly 1 MB
-    with MesiboMock(subprocess=True) as mock:
+    with MesiboMock(subprocess=True, env={"http": protocol}) as mock:
         before = peak_rss_mb(mock._proc.pid)
 
         async def upload(client: httpx.AsyncClient) -> dict | None:

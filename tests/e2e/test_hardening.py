@@ -263,10 +263,16 @@ def test_two_servers_on_one_database_deliver_each_attempt_once(tmp_path):
     assert len(receiver.requests) == 3
 
 
-def test_slowloris_connections_are_shed_and_health_stays_up(tmp_path):
+# The deadlines hold on either HTTP protocol: httptools (the default where it installs) and h11 (the
+# pure-Python fallback, MESIBO_MOCK_HTTP=h11).
+PROTOCOLS = pytest.mark.parametrize("protocol", ["httptools", "h11"])
+
+
+@PROTOCOLS
+def test_slowloris_connections_are_shed_and_health_stays_up(tmp_path, protocol):
     import socket
 
-    proc, url = start_server(tmp_path, MESIBO_MOCK_HEADER_TIMEOUT="2")
+    proc, url = start_server(tmp_path, MESIBO_MOCK_HEADER_TIMEOUT="2", MESIBO_MOCK_HTTP=protocol)
     port = int(url.rsplit(":", 1)[1])
     slow = []
     try:
@@ -292,10 +298,11 @@ def test_slowloris_connections_are_shed_and_health_stays_up(tmp_path):
         stop(proc)
 
 
-def test_a_slow_body_gets_an_answer_at_its_deadline(tmp_path):
+@PROTOCOLS
+def test_a_slow_body_gets_an_answer_at_its_deadline(tmp_path, protocol):
     import socket
 
-    proc, url = start_server(tmp_path, MESIBO_MOCK_BODY_TIMEOUT="1")
+    proc, url = start_server(tmp_path, MESIBO_MOCK_BODY_TIMEOUT="1", MESIBO_MOCK_HTTP=protocol)
     port = int(url.rsplit(":", 1)[1])
     try:
         sock = socket.create_connection(("127.0.0.1", port))
@@ -310,10 +317,87 @@ def test_a_slow_body_gets_an_answer_at_its_deadline(tmp_path):
         stop(proc)
 
 
-def test_long_polls_end_when_their_client_goes_and_at_sigterm(tmp_path):
+@PROTOCOLS
+def test_a_body_that_trickles_in_is_answered_at_its_deadline(tmp_path, protocol):
+    """A byte every 0.2 s keeps the connection busy but never finishes: the deadline counts from the
+    request's start, not from the last byte."""
     import socket
 
-    proc, url = start_server(tmp_path)
+    proc, url = start_server(tmp_path, MESIBO_MOCK_BODY_TIMEOUT="1", MESIBO_MOCK_HTTP=protocol)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(b"POST /backend HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        started = time.monotonic()
+        sock.settimeout(0.2)
+        answer = b""
+        while not answer and time.monotonic() - started < 6:
+            try:
+                sock.sendall(b" ")
+                answer = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        assert b'"error":"BADPAYLOAD"' in answer, answer
+        assert time.monotonic() - started < 3
+        sock.close()
+    finally:
+        stop(proc)
+
+
+@PROTOCOLS
+def test_connections_past_the_cap_get_a_json_503_and_health_returns_once_they_go(tmp_path, protocol):
+    import socket
+
+    proc, url = start_server(tmp_path, MESIBO_MOCK_MAX_CONNECTIONS="16", MESIBO_MOCK_HTTP=protocol)
+    port = int(url.rsplit(":", 1)[1])
+    held = []
+    try:
+        for _ in range(16):  # each holds a connection, its request never finished
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n")
+            held.append(sock)
+        time.sleep(0.3)
+        refused = httpx.get(url + "/_mock/health", timeout=5)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert "MESIBO_MOCK_MAX_CONNECTIONS" in refused.json()["detail"]
+        for sock in held:
+            sock.close()
+        held.clear()
+        deadline = time.monotonic() + 5
+        while httpx.get(url + "/_mock/health", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "the cap was never given back"
+            time.sleep(0.05)
+    finally:
+        for sock in held:
+            sock.close()
+        stop(proc)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "status", "error"), [("httptools", 400, "BADPAYLOAD"), ("h11", 200, None)]
+)
+def test_an_unreadable_method_gets_json_on_either_protocol(tmp_path, protocol, status, error):
+    """h11 reads any method name and the op is answered; httptools (llhttp) knows only the registered
+    ones, and its parser's refusal is Mesibo's BADPAYLOAD envelope, never uvicorn's plain text."""
+    proc, url = start_server(tmp_path, MESIBO_MOCK_HTTP=protocol)
+    try:
+        response = httpx.request("FROB", url + "/backend", params={"op": "usersget", "token": "hard-token"})
+        body = response.json()
+        assert response.status_code == status
+        assert body["result"] is (error is None) and body.get("error") == error
+        assert response.headers["access-control-allow-origin"] == "*"
+    finally:
+        stop(proc)
+
+
+@PROTOCOLS
+def test_long_polls_end_when_their_client_goes_and_at_sigterm(tmp_path, protocol):
+    import socket
+
+    proc, url = start_server(tmp_path, MESIBO_MOCK_HTTP=protocol)
     port = int(url.rsplit(":", 1)[1])
     polls = []
     for _ in range(200):

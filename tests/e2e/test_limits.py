@@ -108,6 +108,48 @@ def test_ratelimit_throttled_record_shows_the_request_but_no_response(mock):
     assert throttled["request"]["url"].endswith("/messages:send") and throttled["response"] is None
 
 
+def test_a_throttled_push_names_the_rule_and_the_seconds_and_its_call_says_the_way_out(mock):
+    from tests.e2e.test_delivery import upload
+
+    upload(mock, "fcm-service-account.json")
+    mock.freeze(True)
+    mock.register_device("1", "android")
+    mock.backend("pushtest", push={"address": "1"})
+    mock.advance(2.5)
+    result = mock.backend("pushtest", push={"address": "1"})["push"]["results"][0]
+    assert result["status"] == "throttled"
+    assert result["reason"] == (
+        "RATELIMIT: 2.5 s since the last push to this device, within the 5 s interval (MESIBO_MOCK_PUSH_INTERVAL)"
+    )
+    assert mock.pushes(status="throttled")[0]["reason"] == result["reason"]
+    entry = mock.requests(op="pushtest", limit=1)[0]
+    (note,) = [n for n in entry["diagnosis"] if n["kind"] == "throttled"]
+    assert note["problem"].startswith("a push was throttled by the app's ratelimit option (RATELIMIT: 2.5 s")
+    assert '"ratelimit": false' in note["hint"] and "MESIBO_MOCK_PUSH_INTERVAL" in note["hint"]
+    assert entry in mock.requests(op="pushtest", diagnosed=True)
+    assert mock.mistakes_report() is None  # a throttle is not the caller's mistake: strict mode passes
+
+
+def test_pushes_sent_while_ratelimit_was_off_count_once_it_is_turned_on(mock):
+    """The last push time is written only while ratelimit is on; turning it on recalls the pushes of the
+    interval before, so the rule holds as if it had been on all along."""
+    from tests.e2e.test_delivery import upload
+
+    upload(mock, "fcm-service-account.json")
+    mock.freeze(True)
+    mock.register_device("1", "android")
+    mock.register_device("2", "android", push_token="fcm-token-2")
+    mock.backend("pushset", push={"ratelimit": False})
+    mock.backend("pushtest", push={"address": "1"})  # t=0
+    mock.advance(10)
+    mock.backend("pushtest", push={"address": "2"})  # t=10
+    mock.advance(1)
+    mock.backend("pushset", push={"ratelimit": True})  # t=11: 2's push is within 5 s, 1's is not
+    results = [mock.backend("pushtest", push={"address": a})["push"]["results"][0] for a in ("1", "2")]
+    assert [r["status"] for r in results] == ["sent", "throttled"]
+    assert results[1]["reason"].startswith("RATELIMIT: 1.0 s since")
+
+
 def test_ratelimit_off_sends_every_push(mock):
     from tests.e2e.test_delivery import upload
 

@@ -77,7 +77,7 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str 
             with rt.store.tx():  # one unit: an op that is refused half-way changes nothing
                 result = handler(ctx, fields)
                 ctx.outbox.flush()
-        notes = ctx.notes + unread_notes(name, fields)
+        notes = ctx.notes + ctx.outbox.notes + unread_notes(name, fields)
         return Outcome(
             200, envelope(op, request_id, **result), name, app, notes=notes, outbox=ctx.outbox, mid=ctx.mid
         )

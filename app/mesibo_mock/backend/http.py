@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
 
 from mesibo_mock.backend import journal, parsing
 from mesibo_mock.backend.dispatch import app_named, dispatch, notes_text, unread_notes
@@ -56,10 +56,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit():
         if int(declared) > limit + FORM_OVERHEAD:
             raise too_large(limit)
-        try:
-            return await request.body()  # the server holds the body to its declared length
-        except ClientDisconnect:
-            raise parsing.bad_payload("the client disconnected before the body was complete") from None
+        return await _whole_body(request)  # the server holds the body to its declared length
     chunks, size = [], 0  # chunked: count as it comes
     try:
         async for chunk in request.stream():
@@ -70,6 +67,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     except ClientDisconnect:
         raise parsing.bad_payload("the client disconnected before the body was complete") from None
     return b"".join(chunks)
+
+
+async def _whole_body(request: Request) -> bytes:
+    """The body straight from the ASGI messages (a small call's comes in one): Starlette's body() walks
+    an async generator per call, a measurable share of a pushtest."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise parsing.bad_payload("the client disconnected before the body was complete")
+        chunk = message.get("body", b"")
+        if not message.get("more_body", False):
+            return b"".join(chunks) + chunk if chunks else chunk
+        chunks.append(chunk)
 
 
 async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
@@ -161,15 +172,30 @@ KEY_HINT = b"PRIVATE"  # in every PEM private-key header, whatever the encoding 
 
 
 LOOP = LOOP_HEADER.encode()  # what this emulator's own webhook POSTs carry
-ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # only the backend answers other origins [real]
 
 
-CLOSE = {**ANY_ORIGIN, "Connection": "close"}  # 413: the body was left unread, the connection is done
+class Reply(NamedTuple):
+    """An answer as it is sent: written straight to the ASGI server, no response object between."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
 
 
-def answer(body: dict, status: int) -> Response:
-    headers = CLOSE if status == 413 else ANY_ORIGIN
-    return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
+JSON_HEADERS = [(b"content-type", b"application/json"), (b"access-control-allow-origin", b"*")]
+CLOSING_HEADERS = [*JSON_HEADERS, (b"connection", b"close")]  # 413: the body was left unread
+
+
+def answer(body: dict, status: int, close: bool = False) -> Reply:
+    return Reply(status, dumps(body), CLOSING_HEADERS if status == 413 or close else JSON_HEADERS)
+
+
+PREFLIGHT = Reply(204, b"", [(k.lower().encode(), v.encode()) for k, v in PREFLIGHT_HEADERS.items()])
+
+
+def bad_http_answer(cause: str) -> bytes:
+    """What a request the HTTP parser cannot read gets (with HTTP 400): Mesibo's BADPAYLOAD envelope."""
+    return dumps(envelope(None, error=MesiboError(BADPAYLOAD, cause)))
 
 
 def slow_body_answer(path: str, cause: str) -> tuple[bytes, bytes, bytes]:
@@ -195,10 +221,29 @@ def refused_notes(exc: MesiboError) -> list[dict]:
     return [{**problem, "kind": "refused"} for problem in exc.problems]
 
 
-def make_endpoint(rt: Runtime):
-    async def backend(request: Request) -> Response:
+class BackendApp:
+    """The backend paths as one ASGI app: a Request to read the call, a Reply written straight back
+    (no router, middleware stack or response object between: the hot path of a chat backend's calls).
+    An object, not a function, so that a Starlette Route takes it as an ASGI app of any method."""
+
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            reply = await self.handler(Request(scope, receive))
+        except Exception:  # a bug must still answer in the envelope, never a 5xx
+            log.exception("the backend failed on %s", scope.get("path"))
+            reply = answer(envelope(None, error=MesiboError(BADREQ, "internal error")), 200)
+        headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply.body})
+
+
+def make_endpoint(rt: Runtime) -> BackendApp:
+    async def backend(request: Request) -> Reply:
         if request.method == "OPTIONS":
-            return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+            return PREFLIGHT
         call = Call(request)
         if not is_big(request):
             return await serve(request, call)
@@ -210,7 +255,7 @@ def make_endpoint(rt: Runtime):
         finally:
             rt.big_bodies -= 1
 
-    async def refuse_busy(request: Request, call: Call) -> Response:
+    async def refuse_busy(request: Request, call: Call) -> Reply:
         exc = MesiboError(
             BADREQ,
             f"{MAX_BIG_BODIES} large bodies (uploads) are being read or parsed already: this one was"
@@ -221,16 +266,16 @@ def make_endpoint(rt: Runtime):
             rt, call, body, app_named(rt, call.fields.get("token")), None, refused_notes(exc), error=exc
         )
         # Read to its end, so that the client, still sending, gets the answer rather than a reset.
-        headers, seen = ANY_ORIGIN, 0
+        close, seen = False, 0
         with contextlib.suppress(ClientDisconnect):
             async for chunk in request.stream():
                 seen += len(chunk)
                 if seen > rt.settings.max_upload_bytes + FORM_OVERHEAD:
-                    headers = CLOSE
+                    close = True
                     break
-        return Response(dumps(body), status_code=200, media_type="application/json", headers=headers)
+        return answer(body, 200, close)
 
-    async def refuse_loop(request: Request, call: Call) -> Response:
+    async def refuse_loop(request: Request, call: Call) -> Reply:
         """A webhook POST of this emulator came back to its own backend: refused, so that a webhook URL
         pointed here (stored before, seeded, or by a name the emulator cannot tell is its own) cannot
         loop. It is not MESIBO OK, so the attempt fails and its retries end it."""
@@ -253,7 +298,7 @@ def make_endpoint(rt: Runtime):
         )
         return answer(body, 200)
 
-    async def serve(request: Request, call: Call) -> Response:
+    async def serve(request: Request, call: Call) -> Reply:
         if call.from_webhook:
             return await refuse_loop(request, call)
         try:
@@ -304,7 +349,7 @@ def make_endpoint(rt: Runtime):
             log_call(call.path, outcome.op, outcome.app, outcome.error, notes)
         return answer(outcome.body, outcome.status)
 
-    return backend
+    return BackendApp(backend)
 
 
 def _op(fields: dict) -> str | None:
@@ -370,7 +415,7 @@ REASONS = {
 }
 
 
-async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response | None:
+async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Reply | None:
     """A backend fault for this call: wait, then answer with its error row or HTTP status; None when
     it only delays (the call then goes on as usual). A faulted call changes nothing, and a delayed one
     that a reset overtook writes nothing into the fresh store: the pytest fixture resets between tests,
@@ -403,7 +448,7 @@ async def answer_fault(rt: Runtime, call: Call, fields: dict, fault) -> Response
         status = fault["http"]
         page = PROXY_PAGE.format(status=status, reason=REASONS[status])
         await record(rt, call, {"http": status, "body": page}, app, _op(fields), [note, *unread], fault=True)
-        return Response(page, status_code=status, media_type="text/html", headers=ANY_ORIGIN)
+        return Reply(status, page.encode(), [(b"content-type", b"text/html; charset=utf-8"), JSON_HEADERS[1]])
     row = BY_ERROR_NAME[fault["error"]]
     properties = {AUTHFAIL: ["token"], TOKENBREACH: ["token"], UNKNOWN_OP: ["op"]}.get(row)
     error = MesiboError(row, properties=properties)

@@ -27,6 +27,7 @@ DIAGNOSED_KINDS = frozenset(
         "skipped",
         "webhook",
         "tokenbreach",
+        "throttled",
     }
 )
 INSERT = (

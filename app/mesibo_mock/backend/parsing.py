@@ -193,6 +193,8 @@ def duplicate_keys(body: bytes, parsed: dict) -> list[str]:
     """The dotted paths of keys a JSON body gives twice in one object (the parser keeps one value).
     Cheap when there is none: a key that came twice leaves fewer keys parsed than `":` in the text,
     and only then is the body read again, noting each object's keys."""
+    if body.count(b":") <= _count_keys(parsed):  # every key has its colon: no more colons, no key twice
+        return []
     if len(_KEY_COLON.findall(body)) <= _count_keys(parsed):
         return []
     found: list[str] = []

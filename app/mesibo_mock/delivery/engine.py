@@ -142,7 +142,9 @@ class Round:
             # One connection under one lock: the new ids are the last ones, in order.
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             first = last - len(pending) + 1
-            sent = [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
+            # read only while `ratelimit` is on, so written only then (services.apps recalls the
+            # recent pushes when it is turned on)
+            sent = self.opts["ratelimit"] and [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
             if sent:
                 marks = ", ".join("?" for _ in sent)
                 conn.execute(f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *sent])
@@ -154,6 +156,9 @@ class Round:
                     )
             if self.outbox is not None:
                 self.outbox.pushed(range(first, last + 1))
+                throttled = [r["reason"] for r, _, _ in pending if r["status"] == "throttled"]
+                if throttled:
+                    self.outbox.throttled(throttled)
             if self.outbox is not None and self.outbox.wants_pushes(app):
                 views = [
                     view_of({**r, "id": first + i}, req, resp) for i, (r, req, resp) in enumerate(pending)
@@ -226,8 +231,10 @@ def _outcome(
         reason = "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
         return None, None, "failed", reason, False
 
-    if opts["ratelimit"] and _throttled(rt, device, now):
-        return request, None, "throttled", None, False
+    if opts["ratelimit"]:
+        since = _since_last_sent(rt, device, now)
+        if since is not None:
+            return request, None, "throttled", throttle_reason(since, rt.settings.push_interval), False
 
     if service == "fcm":
         if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
@@ -265,9 +272,20 @@ def _fcm_error(code: str, message: str, now: float) -> dict:
     return response
 
 
-def _throttled(rt: Runtime, device: sqlite3.Row, now: float) -> bool:
+THROTTLED = "RATELIMIT"  # the rule a throttled push's reason names, before its numbers
+
+
+def _since_last_sent(rt: Runtime, device: sqlite3.Row, now: float) -> float | None:
+    """Seconds since the device's last sent push, when that is within the interval; None otherwise."""
     last = device["last_sent"]
-    return last is not None and now - last < rt.settings.push_interval
+    return now - last if last is not None and now - last < rt.settings.push_interval else None
+
+
+def throttle_reason(since: float, interval: float) -> str:
+    return (
+        f"{THROTTLED}: {since:.1f} s since the last push to this device, within the"
+        f" {interval:g} s interval (MESIBO_MOCK_PUSH_INTERVAL)"
+    )
 
 
 def _fallback_due(rt: Runtime, opts: dict, device: sqlite3.Row, push: Push, now: float) -> float | None:

@@ -71,12 +71,25 @@ class Outbox:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.push_ids: list[int] = []  # every push record made, for the request journal
+        self.notes: list[dict] = []  # what the request's journal entry says of its pushes
         self.delivered: list[int] = []  # the webhook deliveries written by flush()
         self._events: dict[str, tuple[sqlite3.Row, list[dict]]] = {}  # app token -> (app, events)
 
     # --- what raises events ----------------------------------------------------------------------
     def pushed(self, ids: range) -> None:
         self.push_ids.extend(ids)
+
+    def throttled(self, reasons: list[str]) -> None:
+        """Pushes held back by the app's `ratelimit` option: the journal says so, with the way out."""
+        count = f"{len(reasons)} pushes were" if len(reasons) > 1 else "a push was"
+        self.notes.append(
+            {
+                "problem": f"{count} throttled by the app's ratelimit option ({reasons[0]})",
+                "hint": 'turn it off with pushset {"push": {"ratelimit": false}}, or shorten the interval'
+                " with MESIBO_MOCK_PUSH_INTERVAL (seconds)",
+                "kind": "throttled",
+            }
+        )
 
     def wants_pushes(self, app: sqlite3.Row) -> bool:
         return wanted(app, "push")

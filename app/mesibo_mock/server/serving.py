@@ -64,3 +64,15 @@ def clean_exit_server(base: type) -> type:
                     self.on_exit()
 
     return Server
+
+
+def event_loop_factory(kind: str):
+    """With httptools, uvloop's loop where it installed (as uvicorn's `loop="auto"`); h11, the pure-Python
+    stack (where neither installs), runs on asyncio's own."""
+    if kind != "httptools":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -34,9 +34,11 @@ class Settings(BaseSettings):
     wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     # TOKENBREACH: an app called from more than this many source addresses is disabled (cloud mode); 0 never
     tokenbreach_addresses: int = Field(5, ge=0)
+    # uvicorn's HTTP/1.1 protocol: httptools (fast, C) where installed, else h11; forced for tests
+    http: Literal["auto", "httptools", "h11"] = "auto"
     allowed_hosts: str = ""  # extra host names a browser may use to reach /_mock (comma-separated)
 
-    @field_validator("mode", "log_level", mode="before")
+    @field_validator("mode", "log_level", "http", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

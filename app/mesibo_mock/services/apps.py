@@ -32,7 +32,11 @@ def new_token() -> str:
 
 
 def by_token(rt: Runtime, token: str) -> sqlite3.Row | None:
-    return rt.store.one("SELECT * FROM apps WHERE token = ?", (token,))
+    """Every backend call looks its app up: memoized until any app changes (store.memo). A token that
+    names no app is not kept, so a flood of wrong tokens grows nothing."""
+    return rt.store.memo(
+        ("app", token), lambda: rt.store.one("SELECT * FROM apps WHERE token = ?", (token,)), keep_none=False
+    )
 
 
 def create(rt: Runtime, name: str, token: str | None = None, options: dict | None = None) -> sqlite3.Row:
@@ -59,6 +63,7 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
             conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
         cancel_deliveries(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
+    rt.store.cleared += 1
     rt.app_tokens_changed(removed=app["token"])
     rt.backend_faults_changed()
     rt.sources.pop(app["id"], None)
@@ -90,7 +95,31 @@ def set_options(rt: Runtime, app: sqlite3.Row, changes: dict[str, bool]) -> dict
     if differ:
         with rt.store.tx():
             rt.store.update("apps", app["id"], differ)
+            if differ.get("ratelimit"):
+                _recall_recent_sends(rt, app)
     return current | changes
+
+
+def _recall_recent_sends(rt: Runtime, app: sqlite3.Row) -> None:
+    """A device's last push time is written only while `ratelimit` is on (it is read only then, and
+    the write is a page of the store per push). Turned on, the pushes sent within the interval before
+    count, as if it had been on all along: the app's newest records are read until one is older."""
+    since = rt.clock.now() - rt.settings.push_interval
+    latest: dict[int, float] = {}
+    rows = rt.store.conn.execute(
+        "SELECT ts, device_id, status FROM pushes WHERE app_token = ? ORDER BY id DESC", (app["token"],)
+    )
+    for ts, device_id, status in rows:
+        if ts <= since:
+            break
+        if status == "sent" and ts > latest.get(device_id, since):
+            latest[device_id] = ts
+    rows.close()
+    for device_id, ts in latest.items():
+        rt.store.run(
+            "UPDATE devices SET last_sent = ? WHERE id = ? AND (last_sent IS NULL OR last_sent < ?)",
+            (ts, device_id, ts),
+        )
 
 
 EVENT_KINDS = ("push", "message", "user")

@@ -74,6 +74,9 @@ class Store:
         self.checkpointer: Checkpointer | None = None
         self.reserve: Reserve | None = None
         self._memo: dict[Any, Any] = {}
+        # bumped by every mass deletion (a reset, a clear, an app deleted): what retention has
+        # counted no longer holds, and ids may start again from 1
+        self.cleared = 0
         reserve = path + "-reserve"
         for last_try in (False, True):
             try:
@@ -141,7 +144,7 @@ class Store:
 
     # Tables read on the hot path but rarely written: what is read from them is memoized until any
     # row of them changes, which temporary triggers (this connection's own) report.
-    MEMOIZED_TABLES = ("credentials", "faults")
+    MEMOIZED_TABLES = ("credentials", "faults", "apps")
 
     def _watch_memoized_tables(self) -> None:
         self.conn.create_function("mesibo_mock_forget", 0, self.forget)
@@ -157,12 +160,15 @@ class Store:
         it may have been its own uncommitted rows)."""
         self._memo.clear()
 
-    def memo(self, key: Any, make: Callable[[], T]) -> T:
-        """`make()`, kept until a row of MEMOIZED_TABLES changes; `make` must read only those tables."""
+    def memo(self, key: Any, make: Callable[[], T], keep_none: bool = True) -> T:
+        """`make()`, kept until a row of MEMOIZED_TABLES changes; `make` must read only those tables.
+        With `keep_none` false a None is not kept (a lookup that found nothing is made again)."""
         try:
             return self._memo[key]
         except KeyError:
-            value = self._memo[key] = make()
+            value = make()
+            if value is not None or keep_none:
+                self._memo[key] = value
             return value
 
     def tx(self) -> Unit:
@@ -253,7 +259,7 @@ class Store:
         waiter = loop.create_future()
         self._waiters.append(waiter)
         if len(self._waiters) == 1:
-            loop.call_soon(self._commit_waiting)
+            loop.call_soon(loop.call_soon, self._commit_waiting)
         await waiter
 
     def _commit_waiting(self) -> None:
@@ -302,6 +308,7 @@ class Store:
             for table in WIPE_ORDER:
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
+        self.cleared += 1
 
     def freeing(self, work: Callable[[], T]) -> T:
         """Run `work`, which deletes records, even on a full disk: when the disk is full, give up the

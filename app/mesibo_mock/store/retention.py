@@ -61,7 +61,18 @@ class Retention:
         # (finding the cutoff walks `keep` index entries; this is one lookup)
         self._settled: dict[tuple, object] = {}
         self._seen: dict[str, int] = {}  # table -> its largest id when its owners were last collected
+        # (table, app) -> how many rows it holds: counted once, then kept by what is added and deleted,
+        # so that an app within its bound costs one dictionary lookup, not a walk of `keep` entries
+        self._counts: dict[tuple, int] = {}
         self._unsettled: dict[str, dict] = {}  # table -> owners that may have more to prune (ordered set)
+        self._journal_sizes: dict[object, tuple[int, int]] = {}  # app -> (newest id summed, bytes so far)
+        self._cleared = store.cleared
+
+    def _forget(self) -> None:
+        """After a mass deletion nothing counted holds: look at every owner again, as after a start."""
+        for known in (self._settled, self._seen, self._counts, self._unsettled, self._journal_sizes):
+            known.clear()
+        self._cleared = self.store.cleared
 
     def due(self) -> bool:
         return (self.keep > 0 or self.journal_bytes > 0) and time.monotonic() >= self._next
@@ -75,9 +86,14 @@ class Retention:
         return deleted
 
     def _first_batch(self) -> int:
+        if self.store.cleared != self._cleared:
+            self._forget()
         for kept in KEPT:
             pending = self._unsettled.setdefault(kept.table, {})
-            for owner in self._owners(kept):
+            for owner, added in self._owners(kept).items():
+                key = (kept.table, owner)
+                if key in self._counts:
+                    self._counts[key] += added
                 pending[owner] = True
             for owner in list(pending):
                 deleted = (
@@ -88,28 +104,50 @@ class Retention:
                 del pending[owner]  # nothing more to prune for it until its rows grow again
         return self._prune_testpushes()
 
-    def _owners(self, kept: Kept) -> list:
-        """The owners whose rows grew since the last look (ids only grow: a new row has a larger one).
-        The first look, after a start, takes every owner there is, apps deleted since included."""
+    def _owners(self, kept: Kept) -> dict:
+        """The owners whose rows grew since the last look, each with how many rows it gained (ids only
+        grow: a new row has a larger one). The first look, after a start, takes every owner there is,
+        apps deleted since included."""
         top = self.store.one(f"SELECT MAX(id) FROM {kept.table}")[0] or 0
         seen = self._seen.get(kept.table, 0)
+        if top < seen:  # emptied meanwhile by other means: its ids may start again from 1
+            seen = 0
+            self._counts = {k: v for k, v in self._counts.items() if k[0] != kept.table}
+            self._settled = {k: v for k, v in self._settled.items() if k[0] != kept.table}
         if top <= seen:
-            return []
+            self._seen[kept.table] = top
+            return {}
         self._seen[kept.table] = top
-        query = f"SELECT DISTINCT {kept.owner} FROM {kept.table} WHERE id > ?"
-        return [row[0] for row in self.store.all(query, (seen,))]
+        query = (
+            f"SELECT {kept.owner}, COUNT(*) FROM {kept.table} WHERE id > ? AND id <= ? GROUP BY {kept.owner}"
+        )
+        return {row[0]: row[1] for row in self.store.all(query, (seen, top))}
+
+    def _count(self, kept: Kept, owner) -> int:
+        key = (kept.table, owner)
+        if key not in self._counts:
+            self._counts[key] = self.store.one(
+                f"SELECT COUNT(*) FROM {kept.table} WHERE {kept.owner} IS ? AND id <= ?",
+                (owner, self._seen.get(kept.table, 0)),
+            )[0]
+        return self._counts[key]
 
     def _prune(self, kept: Kept, owner) -> int:
         table, column = kept.table, kept.owner
+        over_count = self.keep > 0 and self._count(kept, owner) > self.keep
+        if not over_count and not (table == "journal" and self.journal_bytes > 0):
+            return 0  # within its bound: nothing to look up
         newest = self.store.one(f"SELECT MAX(id) FROM {table} WHERE {column} IS ?", (owner,))[0]
         if self._settled.get((table, owner)) == newest:
             return 0
         cutoff = None
-        if self.keep > 0:
+        if over_count:
             cutoff = self.store.one(
                 f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
                 (owner, self.keep),
             )
+            if cutoff is None:  # rows went some other way (a clear, an app deleted): count again
+                self._counts.pop((table, owner), None)
         if table == "journal" and self.journal_bytes > 0:
             by_bytes = self._journal_bytes_cutoff(owner)
             if by_bytes is not None and (cutoff is None or by_bytes["id"] > cutoff["id"]):
@@ -122,12 +160,25 @@ class Retention:
                     " ORDER BY id LIMIT ?)",
                     (owner, cutoff["id"], BATCH),
                 ).rowcount
+            if deleted:  # counted again when next needed (one walk of `keep` index entries)
+                self._counts.pop((table, owner), None)
         if not deleted:
             self._settled[(table, owner)] = newest
         return deleted
 
     def _journal_bytes_cutoff(self, owner):
-        """The newest entry of the app past its byte bound (newest entries first); None within it."""
+        """The newest entry of the app past its byte bound (newest entries first); None within it. The
+        app's bytes are kept as a running sum of the entries added since (an index range), and summed
+        whole again only once past the bound, when entries are about to go."""
+        last, total = self._journal_sizes.get(owner, (0, 0))
+        added = self.store.one(
+            "SELECT COALESCE(SUM(size), 0), MAX(id) FROM journal WHERE app_id IS ? AND id > ?", (owner, last)
+        )
+        total, last = total + added[0], added[1] or last
+        self._journal_sizes[owner] = (last, total)
+        if total <= self.journal_bytes:
+            return None
+        self._journal_sizes.pop(owner)  # summed whole next time, after this pruning
         return self.store.one(
             "SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY id DESC) AS total FROM journal"
             " WHERE app_id IS ?) WHERE total > ? ORDER BY id DESC LIMIT 1",
