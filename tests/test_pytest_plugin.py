@@ -174,6 +174,21 @@ def test_each_xdist_worker_gets_its_own_server(pytester):
     assert urls["gw0"] != urls["gw1"]  # and not the same server
 
 
+def test_under_xdist_each_worker_keeps_its_own_store(pytester):
+    pytester.makeini("[pytest]\nmesibo_mock_keep_db = kept.db\n")
+    pytester.makepyfile(
+        """
+        def test_a(mesibo_mock): mesibo_mock.backend("useradd", user={"address": "a"})
+        def test_b(mesibo_mock): mesibo_mock.backend("useradd", user={"address": "b"})
+        def test_c(mesibo_mock): mesibo_mock.backend("useradd", user={"address": "c"})
+        def test_d(mesibo_mock): mesibo_mock.backend("useradd", user={"address": "d"})
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    assert sorted(p.name for p in pytester.path.glob("kept*.db")) == ["kept-gw0.db", "kept-gw1.db"]
+
+
 def test_a_reset_keeps_the_default_apps_random_token():
     with MesiboMock(app_token=None) as mock:
         token = mock.app_token
@@ -230,3 +245,73 @@ def test_the_readmes_python_tests_pass_as_written(pytester):
     pytester.makepyfile(**{f"test_readme_{i}": block for i, block in enumerate(blocks)})
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=sum(block.count("def test_") for block in blocks))
+
+
+def test_keep_db_keeps_the_store_and_a_failed_test_names_the_serve_command_that_shows_it(pytester):
+    """mesibo_mock_keep_db: the session's store stays at the path, a failed test's store is copied beside
+    it, and `mesibo-mock serve --db` on that copy shows the failed test's calls and pushes."""
+    import re
+    import sqlite3
+    import subprocess
+
+    import httpx
+
+    from mesibo_mock.testing import free_port, serve_command
+
+    pytester.makeini("[pytest]\nmesibo_mock_keep_db = kept/tests.db\nmesibo_mock_mode = onprem\n")
+    pytester.makepyfile(
+        """
+        def test_sends_and_fails(mesibo_mock):
+            mesibo_mock.register_device("kept-user", "android")
+            mesibo_mock.backend("useradd", user={"address": "kept-user", "name": "Kept"})
+            assert False, "on purpose"
+
+        def test_runs_last(mesibo_mock):
+            mesibo_mock.backend("useradd", user={"address": "last-user"})
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str()
+    copy = re.search(r"mesibo-mock serve --db (\S+)", output).group(1)
+    assert copy.endswith(".db") and "test_sends_and_fails" in copy
+    kept = pytester.path / "kept" / "tests.db"
+    assert kept.exists() and Path(copy).parent == kept.parent
+    with sqlite3.connect(kept) as db:  # the session's store: its last test's state
+        assert db.execute("SELECT COUNT(*) FROM users WHERE address = 'last-user'").fetchone()[0] == 1
+    port = free_port()
+    proc = subprocess.Popen(
+        [*serve_command(), "serve", "--db", copy, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/_mock/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                import time
+
+                time.sleep(0.05)
+        ops = [e["op"] for e in httpx.get(url + "/_mock/requests").json()["requests"]]
+        assert ops == ["useradd"]
+        users = httpx.get(url + "/_mock/requests").json()["requests"][0]["fields"]["user"]
+        assert users["address"] == "kept-user"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_without_keep_db_a_failed_test_says_how_to_keep_its_store(pytester):
+    pytester.makepyfile(
+        """
+        def test_fails(mesibo_mock):
+            mesibo_mock.backend("usersget")
+            assert False
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(['*set mesibo_mock_keep_db = "path"*`mesibo-mock serve --db path`*'])

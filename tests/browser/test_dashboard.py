@@ -78,7 +78,7 @@ def stack():
 def test_dashboard_shows_apps_pushes_live_and_never_a_key(browser, stack):
     first = stack.backend("pushtest", push={"address": "123456"})["push"]["results"]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#apps")
 
     # apps, options and redacted credentials
     assert page.locator("article.app h3").first.inner_text().startswith("default")
@@ -163,7 +163,7 @@ def test_dashboard_reset_button_wipes_and_reloads(browser, stack):
 def test_dashboard_warns_of_a_certificate_close_to_expiry(browser, stack):
     stack.advance(365 * 10 * 86400 - 10 * 86400)  # the sample certificate is valid for ten years
     page = browser.new_page()
-    page.goto(stack.url + "/_mock/ui")
+    page.goto(stack.url + "/_mock/ui#apps")
     assert "expires in" in page.inner_text(".cred .warning")
     page.close()
 
@@ -365,6 +365,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
         page.click("#copy-token")
         assert mock.app("console-token")["name"] == "console"
         page.goto(ui)
+        tab("apps")
         app = 'article.app[data-token="console-token"]'
         people = 'article.people[data-token="console-token"]'
 
@@ -418,7 +419,10 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
             "url": "http://127.0.0.1:9/hook",
             "events": ["message", "user"],
         }
-        page.goto(ui)
+        page.goto(ui)  # a fresh load, no tab in the URL: it opens on what happened, the Requests
+        assert page.get_attribute("#tab-requests", "aria-selected") == "true"
+        assert page.evaluate("location.hash") == "#requests"
+        tab("apps")
         assert "HTTPS only" in page.inner_text(app)  # what Mesibo's cloud would say of an http:// URL
         page.click(f"{app} .remove-webhook")
         done("remove the webhook: done")
@@ -485,6 +489,7 @@ def test_the_console_acts_through_the_api(browser, tmp_path):
             },
         )
         page.goto(ui)  # a full load (not only a new #hash), with the new group in the list
+        tab("apps")
         page.fill(f"{app} .message-form input[name=from]", "ann")
         page.select_option(f"{app} .message-form select[name=gid]", label="pair (1)")
         page.fill(f"{app} .message-form input[name=message]", "to the pair")

@@ -56,12 +56,17 @@ def describe_op(name: str) -> str:
     return " ".join(lines)
 
 
+MULTIPART_OPS = frozenset({"pushupload"})
+
+
 def backend_paths() -> dict:
     names = list(OPS)
     request_examples = {
         name: {"summary": DOCS[name].summary, "value": {"op": name, "token": TOKEN, **DOCS[name].example}}
         for name in names
     }
+    # pushupload takes a file: its example is a multipart form, never a JSON body
+    json_examples = {name: example for name, example in request_examples.items() if name not in MULTIPART_OPS}
     answer_examples = {
         name: {"summary": name, "value": {"op": name, "result": True, **DOCS[name].answer}} for name in names
     }
@@ -90,9 +95,19 @@ def backend_paths() -> dict:
         "description": description,
         "requestBody": {
             "content": {
-                "application/json": {"schema": body_schema, "examples": request_examples},
+                "application/json": {"schema": body_schema, "examples": json_examples},
                 "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-                "multipart/form-data": {"schema": op_schema("pushupload")},
+                "multipart/form-data": {
+                    "schema": op_schema("pushupload"),
+                    "examples": {
+                        "pushupload": {
+                            "summary": DOCS["pushupload"].summary + ": choose the file (curl -F"
+                            f" op=pushupload -F token={TOKEN} -F file=@fcm-service-account.json)",
+                            "value": {"op": "pushupload", "token": TOKEN, "type": "fcm"},
+                        }
+                    },
+                    "encoding": {"file": {"contentType": "application/json, application/x-pkcs12"}},
+                },
             }
         },
         "responses": {

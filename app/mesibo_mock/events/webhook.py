@@ -180,7 +180,8 @@ class Outbox:
                 },
             )
             rt.store.conn.executemany(
-                "INSERT INTO webhook_events (delivery_id, app_token, type, body, push_id, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO webhook_events (delivery_id, app_token, type, body, push_id, mid, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         delivery,
@@ -188,6 +189,7 @@ class Outbox:
                         event["type"],
                         orjson.dumps(event).decode(),
                         event["push"]["id"] if event["type"] == "push" else None,
+                        _mid_of(event),
                         now,
                     )
                     for event in events
@@ -204,6 +206,14 @@ class Outbox:
             rt.records_changed("deliveries", delivered)
         self.delivered += ids
         return ids
+
+
+def _mid_of(event: dict) -> int | None:
+    if event["type"] == "push":
+        return event["push"].get("mid")
+    if event["type"] == "message":
+        return event["message"].get("mid")
+    return None
 
 
 def message_body(message: sqlite3.Row) -> dict:

@@ -160,6 +160,21 @@ async def get_message(
     return json_response(messages.views(rt, [row], limit, offset)[0])
 
 
+@router.get("/messages/{mid}/timeline", tags=["messages"])
+async def message_timeline(
+    mid: Annotated[int, Path(ge=1, le=2**63 - 1, description="the message id")], rt: RuntimeDep
+):
+    """A message's life on the emulator clock, as the dashboard draws it: the call that sent it, each
+    recipient, each push with its answer, each webhook event with its attempts (`items`, each `at`
+    seconds after the message). Past 50 recipients, one row per kind with counts (`detailed`: false)."""
+    from mesibo_mock.services.timeline import timeline
+
+    row = messages.by_mid(rt, mid)
+    if row is None:
+        raise HTTPException(404, f"no message {mid}")
+    return json_response(timeline(rt, row))
+
+
 # --- webhook: attempts, deliveries, events --------------------------------------------------------
 @router.get("/webhooks", tags=["webhooks"])
 async def list_webhook_attempts(

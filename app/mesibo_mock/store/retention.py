@@ -26,7 +26,12 @@ from typing import NamedTuple
 from mesibo_mock.store.db import Store
 
 PRUNE_EVERY_SECONDS = 2.0
-BATCH = 1000  # rows per transaction: a large one would stall requests and swell the WAL
+BATCH = 1000  # rows per transaction at most: a large one would stall requests and swell the WAL
+MIN_BATCH = 50
+# A batch runs between two requests: it is sized so that it takes about this long, whatever the rows
+# cost (a push record with its five indexes costs far more than a one-time code), so that a backlog of
+# a million rows never holds a request for longer.
+BATCH_SECONDS = 0.02
 RECIPIENT_BUDGET = 10
 
 
@@ -57,6 +62,7 @@ class Retention:
         self.testpush_window = testpush_window
         self.clock = clock
         self._next = 0.0
+        self.batch = BATCH  # rows per delete now: halved while a batch takes too long, grown back after
         # (table, app) -> the newest id when nothing was left to prune: unchanged, nothing to look at
         # (finding the cutoff walks `keep` index entries; this is one lookup)
         self._settled: dict[tuple, object] = {}
@@ -78,9 +84,15 @@ class Retention:
         return (self.keep > 0 or self.journal_bytes > 0) and time.monotonic() >= self._next
 
     def prune_batch(self) -> int:
-        """Delete up to BATCH rows that are past what is kept, from one table; -> how many. Called
+        """Delete up to `batch` rows that are past what is kept, from one table; -> how many. Called
         again at once while there is more to do, every PRUNE_EVERY_SECONDS otherwise."""
+        started = time.perf_counter()
         deleted = self._first_batch()
+        took = time.perf_counter() - started
+        if deleted >= self.batch and took > BATCH_SECONDS:
+            self.batch = max(MIN_BATCH, self.batch // 2)
+        elif deleted >= self.batch and took < BATCH_SECONDS / 3:
+            self.batch = min(BATCH, self.batch * 2)
         # more may be left: come back on the next turn of the loop
         self._next = 0.0 if deleted else time.monotonic() + PRUNE_EVERY_SECONDS
         return deleted
@@ -158,7 +170,7 @@ class Retention:
                 deleted = self.store.run(
                     f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} IS ? AND id <= ?"
                     " ORDER BY id LIMIT ?)",
-                    (owner, cutoff["id"], BATCH),
+                    (owner, cutoff["id"], self.batch),
                 ).rowcount
             if deleted:  # counted again when next needed (one walk of `keep` index entries)
                 self._counts.pop((table, owner), None)
@@ -214,13 +226,13 @@ class Retention:
                 deleted = store.run(
                     "DELETE FROM message_recipients WHERE id IN (SELECT id FROM message_recipients"
                     f" WHERE app_token = ? AND mid <= ? AND mid NOT IN ({owed}) ORDER BY id LIMIT ?)",
-                    (token, cutoff, BATCH),
+                    (token, cutoff, self.batch),
                 ).rowcount
                 if not deleted:
                     deleted = store.run(
                         "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE app_token = ?"
                         " AND id <= ? AND NOT pending ORDER BY id LIMIT ?)",
-                        (token, cutoff, BATCH),
+                        (token, cutoff, self.batch),
                     ).rowcount
         if not deleted:
             self._settled[("messages", token)] = newest
@@ -234,5 +246,5 @@ class Retention:
         with self.store.tx():
             return self.store.run(
                 "DELETE FROM testpushes WHERE id IN (SELECT id FROM testpushes WHERE ts < ? LIMIT ?)",
-                (since, BATCH),
+                (since, self.batch),
             ).rowcount

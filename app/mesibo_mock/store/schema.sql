@@ -155,6 +155,8 @@ CREATE TABLE IF NOT EXISTS journal (
 
 CREATE INDEX IF NOT EXISTS ix_journal_app ON journal (app_id, id);
 
+CREATE INDEX IF NOT EXISTS ix_journal_mid ON journal (mid) WHERE mid IS NOT NULL;
+
 CREATE TABLE IF NOT EXISTS message_recipients (
 	id INTEGER NOT NULL, 
 	mid INTEGER NOT NULL, 
@@ -337,6 +339,7 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 	type VARCHAR NOT NULL, 
 	body TEXT NOT NULL, 
 	push_id INTEGER, 
+	mid INTEGER, 
 	ts FLOAT NOT NULL, 
 	PRIMARY KEY (id)
 );
@@ -344,5 +347,7 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 CREATE INDEX IF NOT EXISTS ix_events_app ON webhook_events (app_token, id);
 
 CREATE INDEX IF NOT EXISTS ix_events_delivery ON webhook_events (delivery_id);
+
+CREATE INDEX IF NOT EXISTS ix_events_mid ON webhook_events (mid) WHERE mid IS NOT NULL;
 
 CREATE INDEX IF NOT EXISTS ix_events_push ON webhook_events (push_id) WHERE push_id IS NOT NULL;

@@ -329,7 +329,11 @@ class JournalEntry(SQLModel, table=True):
     hot path, so it is kept lean: no AUTOINCREMENT, and the app is indexed by its number, not its token."""
 
     __tablename__ = "journal"
-    __table_args__ = (Index("ix_journal_app", "app_id", "id"),)
+    __table_args__ = (
+        Index("ix_journal_app", "app_id", "id"),
+        # Only calls that sent a message carry one: a message's timeline finds its call at once.
+        Index("ix_journal_mid", "mid", sqlite_where=text("mid IS NOT NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ts: float
     app_id: int | None = None  # null: no app was named (a refused token, a body that could not be read)
@@ -381,6 +385,7 @@ class WebhookEvent(SQLModel, table=True):
         Index("ix_events_app", "app_token", "id"),
         Index("ix_events_delivery", "delivery_id"),
         Index("ix_events_push", "push_id", sqlite_where=text("push_id IS NOT NULL")),
+        Index("ix_events_mid", "mid", sqlite_where=text("mid IS NOT NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int
@@ -388,6 +393,7 @@ class WebhookEvent(SQLModel, table=True):
     type: str  # user | message | push
     body: str = Field(sa_column=Column(Text, nullable=False))
     push_id: int | None = None
+    mid: int | None = None  # the message it tells of (an offline message, a message's push): its timeline
     ts: float
 
 

@@ -28,9 +28,18 @@ ADDED_COLUMNS = (
     ("users", "uac", "uac INTEGER"),
     ("journal", "size", "size INTEGER NOT NULL DEFAULT 0"),
     ("messages", "last_member", "last_member INTEGER"),
+    ("webhook_events", "mid", "mid INTEGER"),
 )
 # Values that older rows get once the columns exist (v6: a group's expiry time, from its creation).
-FILLED = (("groups", "UPDATE groups SET ets = created + COALESCE(expiry, 31536000) WHERE ets IS NULL;"),)
+# (v6: the message an event tells of, from its body.)
+FILLED = (
+    ("groups", "UPDATE groups SET ets = created + COALESCE(expiry, 31536000) WHERE ets IS NULL;"),
+    (
+        "webhook_events",
+        "UPDATE webhook_events SET mid = COALESCE(json_extract(body, '$.push.mid'),"
+        " json_extract(body, '$.message.mid')) WHERE mid IS NULL AND type IN ('push', 'message');",
+    ),
+)
 
 
 # Indexes a later version found not worth their cost on every write (v5: pushes by status, by token).

@@ -130,7 +130,33 @@ class MesiboMock:
 
     def _db_path(self) -> str:
         self._tmpdir = tempfile.mkdtemp(prefix="mesibo-mock-")
-        return self._db or os.path.join(self._tmpdir, "mock.db")
+        self.db_path = self._db or os.path.join(self._tmpdir, "mock.db")
+        return self.db_path
+
+    db_path: str | None = None  # the server's store, when this object started it
+
+    def copy_store(self, dest: str | os.PathLike) -> str:
+        """A copy of the server's store as it is now (every committed call, push and message), for
+        `mesibo-mock serve --db DEST` to show after the tests have gone; -> its path. Any file there is
+        replaced."""
+        import sqlite3
+
+        if self.db_path is None or self.db_path == ":memory:":
+            raise RuntimeError("this MesiboMock did not start its server on a file: no store to copy")
+        dest = os.fspath(dest)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(dest + suffix):
+                os.remove(dest + suffix)
+        source = sqlite3.connect(self.db_path)
+        try:
+            target = sqlite3.connect(dest)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        return dest
 
     def _settings_env(self) -> dict[str, str]:
         env = dict(self.env)

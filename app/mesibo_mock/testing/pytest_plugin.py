@@ -9,16 +9,21 @@ its clock is back to real. Configure it without code in your pytest configuratio
     mesibo_mock_app_token = "my-app-token"
     mesibo_mock_env = ["TESTPUSH_LIMIT=100/60", "FALLBACK_SECONDS=5"]
     mesibo_mock_strict = true   # fail a test whose backend calls had an unknown op or field
+    mesibo_mock_keep_db = ".mesibo-mock/tests.db"   # or MESIBO_MOCK_KEEP_DB: keep the store to look at
 
 or override the `mesibo_mock_options` fixture (or `mesibo_mock_server` itself) for full control.
 
 Whatever the options, a failed test that used the fixture gets a report section listing the backend
-calls it made, with their answers and the emulator's diagnosis.
+calls it made, with their answers and the emulator's diagnosis. With `mesibo_mock_keep_db`, the
+session's store stays at that path (holding the last test's state), and a failed test's store is copied
+beside it: its report names the `mesibo-mock serve --db ...` that shows it in the dashboard.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,11 +43,17 @@ INI = {
         "linelist",
     ),
     "mesibo_mock_subprocess": ("run the fixture's server as a `mesibo-mock serve` process", "bool"),
+    "mesibo_mock_keep_db": (
+        "keep the session's store at this path (relative to the pytest configuration; MESIBO_MOCK_KEEP_DB"
+        " wins), and a copy of each failed test's beside it, for `mesibo-mock serve --db PATH`",
+        "string",
+    ),
     "mesibo_mock_strict": (
         "fail a test at teardown when its backend calls had an op that does not exist or a field no op reads",
         "bool",
     ),
 }
+KEEP_ENV = "MESIBO_MOCK_KEEP_DB"
 CALLS = pytest.StashKey[tuple]()  # (MesiboMock, the journal id before the test)
 REPORTED_CALLS = 200  # a failed test's report lists at most this many of its newest backend calls
 
@@ -50,6 +61,33 @@ REPORTED_CALLS = 200  # a failed test's report lists at most this many of its ne
 def pytest_addoption(parser: pytest.Parser) -> None:
     for name, (text, kind) in INI.items():
         parser.addini(name, text, type=kind, default=None)
+
+
+def _config_base(config: pytest.Config) -> str:
+    return os.path.dirname(str(config.inipath)) if config.inipath else str(config.rootpath)
+
+
+def keep_db_path(config: pytest.Config) -> str | None:
+    """Where the session's store is kept (MESIBO_MOCK_KEEP_DB, else `mesibo_mock_keep_db`), one file per
+    pytest-xdist worker; None: thrown away."""
+    wanted = os.environ.get(KEEP_ENV) or config.getini("mesibo_mock_keep_db")
+    if not wanted:
+        return None
+    path = os.path.join(_config_base(config), os.path.expanduser(wanted))
+    worker = getattr(config, "workerinput", {}).get("workerid")  # this process is an xdist worker
+    if worker:
+        stem, ext = os.path.splitext(path)
+        path = f"{stem}-{worker}{ext or '.db'}"
+    return os.path.abspath(path)
+
+
+def fresh_store(path: str) -> str:
+    """The folder exists and no older session's store is left at `path`."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-reserve"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return path
 
 
 def options_from_ini(config: pytest.Config) -> dict[str, Any]:
@@ -60,8 +98,7 @@ def options_from_ini(config: pytest.Config) -> dict[str, Any]:
         options["mode"] = mode.strip().lower()
     seed = config.getini("mesibo_mock_seed")
     if seed:
-        base = os.path.dirname(str(config.inipath)) if config.inipath else str(config.rootpath)
-        options["seed"] = os.path.join(base, seed)
+        options["seed"] = os.path.join(_config_base(config), seed)
     token = config.getini("mesibo_mock_app_token")
     if token:
         options["app_token"] = token
@@ -77,6 +114,9 @@ def options_from_ini(config: pytest.Config) -> dict[str, Any]:
         options["subprocess"] = True
     if config.getini("mesibo_mock_strict"):
         options["strict"] = True
+    keep = keep_db_path(config)
+    if keep:
+        options["db"] = fresh_store(keep)
     return options
 
 
@@ -152,4 +192,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             text = f"(the last {REPORTED_CALLS} calls)\n" + text
     except Exception as exc:  # the server may be what failed; the report must still be made
         text = f"(the calls could not be read: {exc})"
-    report.sections.append(("mesibo-mock: backend calls during this test", text))
+    report.sections.append(("mesibo-mock: backend calls during this test", text + "\n" + _kept(mock, item)))
+
+
+def _kept(mock: MesiboMock, item: pytest.Item) -> str:
+    """Where the failed test's store was copied, and the command that shows it; or how to keep it."""
+    keep = keep_db_path(item.config)
+    if keep is None or mock.db_path is None:
+        return (
+            "To look at this test's calls, pushes and messages in the dashboard afterwards, set"
+            f' mesibo_mock_keep_db = "path" in the pytest configuration (or {KEEP_ENV}=path) and run'
+            " `mesibo-mock serve --db path`."
+        )
+    stem, ext = os.path.splitext(keep)
+    name = item.nodeid.rpartition("/")[2].replace(".py::", ".").replace("::", ".")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:].strip("_.")  # the test's name, kept whole
+    try:
+        copy = mock.copy_store(f"{stem}-{slug}{ext or '.db'}")
+    except Exception as exc:
+        return f"(this test's store could not be copied: {exc})"
+    return (
+        f"This test's store is kept at {copy}. See it in the dashboard:\n"
+        f"    mesibo-mock serve --db {shlex.quote(copy)}\n"
+        "then open http://127.0.0.1:8000/_mock/ui"
+    )

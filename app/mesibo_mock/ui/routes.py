@@ -75,6 +75,9 @@ async def dashboard(request: Request, rt: RuntimeDep, apps_after: int = 0) -> HT
         {
             "apps": views,
             "apps_total": apps.count(rt),
+            # the first view: Requests once the backend has been called (what happened), else Apps
+            "first_tab": "requests" if rt.store.one("SELECT 1 FROM journal LIMIT 1") else "apps",
+            "app_names": {view["token"]: view["name"] for view in views},
             "apps_before": apps.count(rt, before=page[0]["id"]) if page else 0,
             "apps_next": page[-1]["id"] if more else None,
             "apps_after": apps_after,

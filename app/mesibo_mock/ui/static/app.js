@@ -42,9 +42,28 @@ function toggle(set, key) {
 // --- tabs -------------------------------------------------------------------------------------------
 const TABS = [...document.querySelectorAll("[role=tab]")].map((b) => b.dataset.tab);
 
+// The tab in the URL fragment (a link, or the last one chosen, keeps its place across reloads); else
+// what happened: Requests once the backend has been called, Apps before.
 function activeTab() {
   const wanted = location.hash.slice(1);
-  return TABS.includes(wanted) ? wanted : "apps";
+  if (TABS.includes(wanted)) return wanted;
+  return TABS.includes(document.body.dataset.firstTab) ? document.body.dataset.firstTab : "apps";
+}
+
+// --- app names: every table names the app, with its token on hover -------------------------------------
+const appNames = new Map(Object.entries(JSON.parse(document.getElementById("app-names").textContent || "{}")));
+const asked = new Set();
+
+function appCell(token) {
+  if (!token) return td("app", "");
+  const name = appNames.get(token);
+  if (name === undefined && !asked.has(token)) {  // an app beyond this page: asked for once
+    asked.add(token);
+    api(`/_mock/apps/${encodeURIComponent(token)}`).then((app) => {
+      if (app && app.name) { appNames.set(token, app.name); refresh(); }
+    }).catch(() => {});
+  }
+  return td("app", el("span", { class: "app-name", title: token }, name ?? token.slice(0, 12) + "…"));
 }
 
 function showTab(name) {
@@ -73,7 +92,7 @@ function query() {
 
 function pushRow(push) {
   const tr = el("tr", { class: `record status-${push.status}`, "data-id": push.id, id: "push-" + push.id },
-    td("#", push.id), td("time", push.ts), td("app", push.app_name), td("address", push.address),
+    td("#", push.id), td("time", push.ts), td("app", el("span", { class: "app-name", title: push.app }, push.app_name)), td("address", push.address),
     td("service", push.service), td("type", push.push_type), td("kind", push.kind),
     el("td", { class: "status", "data-label": "status" }, push.status, push.injected ? el("span", { class: "tag injected", title: "failed by a fault injected through /_mock/faults" }, "injected") : ""),
     td("reason", push.reason || ""), td("debug", push.debug ? "yes" : ""));
@@ -121,20 +140,49 @@ filters.addEventListener("input", () => refresh());
 function messageRow(message) {
   const to = message.gid ? `group ${message.gid}` : (message.to || []).join(", ");
   const tr = el("tr", { class: "message", id: "message-" + message.mid, "data-mid": message.mid },
-    td("mid", message.mid), td("time", message.ts + (message.scheduled ? " (scheduled)" : "")), td("from", message.from),
+    td("mid", message.mid), td("time", message.ts + (message.scheduled ? " (scheduled)" : "")), appCell(message.app), td("from", message.from),
     td("to", to), td("group", message.gid ?? ""), td("message", message.message), td("pushes", message.pushes.length));
   tr.addEventListener("click", () => toggle(expanded.messages, message.mid));
   return tr;
 }
 
-function messageDetail(message) {
+function seconds(s) {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  return s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+// A message's life on the emulator clock, drawn here: one row per step (the call, each recipient, each
+// push with its answer, each webhook event and attempt), a dot on a shared time axis. A large message
+// comes as one row per kind, with counts.
+function drawTimeline(t) {
+  const c = t.counts;
+  const count = (parts) => Object.entries(parts).map(([k, n]) => `${n} ${k}`).join(", ") || "none";
+  const rows = t.items.map((item) => el("li", { class: `tl-row tl-${item.kind} state-${item.state}`, "data-kind": item.kind, "data-state": item.state },
+    el("span", { class: "tl-time" }, "+" + seconds(item.at)),
+    el("span", { class: "tl-track", "aria-hidden": "true" },
+      el("span", { class: "tl-dot", style: `left: ${t.span > 0 ? (100 * item.at) / t.span : 0}%` })),
+    el("span", { class: "tl-kind" }, item.kind),
+    el("span", { class: "tl-text" }, item.text)));
+  return el("figure", { class: "timeline", "data-timeline": t.mid, "data-detailed": String(t.detailed) },
+    el("figcaption", {},
+      el("strong", {}, `message ${t.mid}`), ` from ${t.from} in ${t.app_name ?? t.app}, on the emulator clock from ${t.ts}: `,
+      `${c.recipients} recipient${c.recipients === 1 ? "" : "s"} (${c.online} online, ${c.offline} offline); pushes: ${count(c.pushes)}`,
+      c.fallbacks ? ` (${c.fallbacks} fallbacks)` : "", `; webhook events: ${count(c.events)}; attempts: ${count(c.attempts)}`,
+      t.detailed ? "" : ". Too many recipients to draw one by one: one row per kind."),
+    el("ol", {}, ...rows));
+}
+
+async function messageDetail(message) {
+  const timeline = await api(`/_mock/messages/${message.mid}/timeline`);
   const items = message.pushes.length
     ? message.pushes.map((id) => el("a", { href: "#push-" + id, class: "push-link", "data-push": id }, `push #${id}`))
     : [el("span", { class: "muted" }, "no push: every recipient was online, or has no device")];
   const recipients = message.recipients.map((r) => `${r.address}${r.online ? " (online)" : ""}: ${r.pushes.length ? r.pushes.map((p) => "#" + p).join(" ") : "no push"}`);
   if (message.recipients_total > message.recipients.length) recipients.push(`... and ${message.recipients_total - message.recipients.length} more`);
   return el("tr", { class: "detail", "data-message-detail": message.mid },
-    el("td", { colspan: "7" },
+    el("td", { colspan: "8" },
+      timeline && timeline.items ? drawTimeline(timeline) : el("p", { class: "muted" }, "no timeline: the message is gone"),
       el("h4", {}, "pushes it caused"), el("p", { class: "links" }, ...items.flatMap((a) => [a, " "])),
       el("h4", {}, "recipients"), el("pre", {}, recipients.join("\n") || "none yet"),
       message.skipped.length ? el("p", { class: "warning" }, "skipped (not active users): " + message.skipped.join(", ")) : ""));
@@ -148,7 +196,7 @@ async function refreshMessages() {
   const rows = [];
   for (const message of data.messages) {
     rows.push(messageRow(message));
-    if (expanded.messages.has(message.mid)) rows.push(messageDetail(message));
+    if (expanded.messages.has(message.mid)) rows.push(await messageDetail(message));
   }
   document.querySelector("#messages tbody").replaceChildren(...rows);
   document.getElementById("message-count").textContent = `(${data.messages.length} shown)`;
@@ -165,7 +213,7 @@ function requestRow(entry) {
   const mistakes = entry.diagnosis.filter((n) => n.kind !== "ignored" && n.kind !== "info");
   const state = "http" in answer ? `HTTP ${answer.http}` : answer.result ? "ok" : `${answer.error} ${answer.code}`;
   const tr = el("tr", { class: "request" + (refused ? " refused" : "") + (mistakes.length ? " diagnosed" : ""), "data-id": entry.id },
-    td("#", entry.id), td("time", entry.ts), td("op", entry.op ?? "(none)"), td("app", entry.app ? entry.app.slice(0, 12) : ""),
+    td("#", entry.id), td("time", entry.ts), td("op", entry.op ?? "(none)"), appCell(entry.app),
     td("how", `${entry.encoding} ${entry.path}`),
     td("answer", refused ? el("span", { class: "tag refused" }, state) : state, entry.fault ? el("span", { class: "tag injected" }, "fault") : ""),
     td("diagnosis", mistakes.length ? el("span", { class: "tag diagnosed" }, diagnosisText(mistakes)) : ""));
@@ -204,7 +252,7 @@ requestFilters.addEventListener("change", () => refresh());
 // --- webhook deliveries and their events -------------------------------------------------------------
 function deliveryRow(d) {
   const tr = el("tr", { class: `delivery state-${d.state}`, "data-id": d.id },
-    td("#", `${d.id} (id ${d.webhook_id})`), td("created", d.created), td("app", d.token.slice(0, 12)), td("to", d.url),
+    td("#", `${d.id} (id ${d.webhook_id})`), td("created", d.created), appCell(d.token), td("to", d.url),
     td("events", d.kinds.join(", ")),
     td("state", d.state, d.note ? el("span", { class: "warning", title: d.note }, " not https") : ""), td("attempts", d.attempts));
   tr.addEventListener("click", () => toggle(expanded.deliveries, d.id));
@@ -285,6 +333,8 @@ document.getElementById("reset").addEventListener("click", async () => {
   await act("reset", () => call("/_mock/reset", { method: "POST", body: "{}" }));
 });
 
+// The first view goes into the URL too: a reload (as every console action does) stays on it.
+if (!TABS.includes(location.hash.slice(1))) history.replaceState(null, "", "#" + activeTab());
 showTab(activeTab());
 refresh();
 setInterval(() => refresh().catch(() => {}), 1000);
