@@ -10,6 +10,11 @@ class CredentialError(ValueError):
     """The file is not a usable credential; the message says why, for a BADVALUE cause."""
 
 
+class SamplesUnavailable(CredentialError):
+    """The sample files could not be made here (the parser child failed): the emulator's trouble, not
+    the caller's (503, not 422)."""
+
+
 @dataclass(frozen=True)
 class ParsedCredential:
     platform: str  # "fcm" | "apn"

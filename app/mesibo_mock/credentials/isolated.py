@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mesibo_mock.credentials import CredentialError, ParsedCredential
+from mesibo_mock.credentials import CredentialError, ParsedCredential, SamplesUnavailable
 from mesibo_mock.credentials.der import DerError, largest_iteration_count
 
 TIMEOUT_SECONDS = 30
@@ -113,7 +113,7 @@ async def make_samples(names: list[str]) -> dict[str, bytes]:
         made = json.loads(stdout)["samples"]
         return {name: base64.b64decode(made[name]) for name in names}
     except (ValueError, KeyError, TypeError):
-        raise CredentialError("the sample credentials could not be made") from None
+        raise SamplesUnavailable("the sample credentials could not be made") from None
 
 
 async def _in_child(request: bytes) -> tuple[bytes, int]:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from mesibo_mock.clock import iso
-from mesibo_mock.credentials import CredentialError
+from mesibo_mock.credentials import CredentialError, SamplesUnavailable
 from mesibo_mock.events import webhook
 from mesibo_mock.mock_api.deps import (
     AddressFilter,
@@ -50,6 +50,8 @@ async def create_app(body: AppIn, rt: RuntimeDep):
         app = apps.create(rt, body.name, body.token)
     except apps.AppExists:
         raise HTTPException(409, f"an app with token {body.token!r} already exists") from None
+    except SamplesUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
     except CredentialError as exc:
         raise HTTPException(
             422, f"credentials: the sample is refused as pushupload would refuse it: {exc}"

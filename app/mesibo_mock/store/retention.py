@@ -72,11 +72,21 @@ class Retention:
         self._counts: dict[tuple, int] = {}
         self._unsettled: dict[str, dict] = {}  # table -> owners that may have more to prune (ordered set)
         self._journal_sizes: dict[object, tuple[int, int]] = {}  # app -> (newest id summed, bytes so far)
+        # (table, app) -> the newest id past what is kept, found once (a walk of `keep` index entries) and
+        # deleted up to batch after batch: rows added meanwhile only put more rows past it
+        self._cutoffs: dict[tuple, int] = {}
         self._cleared = store.cleared
 
     def _forget(self) -> None:
         """After a mass deletion nothing counted holds: look at every owner again, as after a start."""
-        for known in (self._settled, self._seen, self._counts, self._unsettled, self._journal_sizes):
+        for known in (
+            self._settled,
+            self._seen,
+            self._counts,
+            self._unsettled,
+            self._journal_sizes,
+            self._cutoffs,
+        ):
             known.clear()
         self._cleared = self.store.cleared
 
@@ -126,6 +136,7 @@ class Retention:
             seen = 0
             self._counts = {k: v for k, v in self._counts.items() if k[0] != kept.table}
             self._settled = {k: v for k, v in self._settled.items() if k[0] != kept.table}
+            self._cutoffs = {k: v for k, v in self._cutoffs.items() if k[0] != kept.table}
         if top <= seen:
             self._seen[kept.table] = top
             return {}
@@ -152,28 +163,33 @@ class Retention:
         newest = self.store.one(f"SELECT MAX(id) FROM {table} WHERE {column} IS ?", (owner,))[0]
         if self._settled.get((table, owner)) == newest:
             return 0
-        cutoff = None
-        if over_count:
-            cutoff = self.store.one(
+        key = (table, owner)
+        cutoff = self._cutoffs.get(key)
+        if over_count and cutoff is None:
+            row = self.store.one(
                 f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
                 (owner, self.keep),
             )
-            if cutoff is None:  # rows went some other way (a clear, an app deleted): count again
-                self._counts.pop((table, owner), None)
+            if row is None:  # rows went some other way (a clear, an app deleted): count again
+                self._counts.pop(key, None)
+            else:
+                cutoff = self._cutoffs[key] = row["id"]
         if table == "journal" and self.journal_bytes > 0:
             by_bytes = self._journal_bytes_cutoff(owner)
-            if by_bytes is not None and (cutoff is None or by_bytes["id"] > cutoff["id"]):
-                cutoff = by_bytes
+            if by_bytes is not None and (cutoff is None or by_bytes["id"] > cutoff):
+                cutoff = by_bytes["id"]
         deleted = 0
         if cutoff is not None:
             with self.store.tx():
                 deleted = self.store.run(
                     f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} IS ? AND id <= ?"
                     " ORDER BY id LIMIT ?)",
-                    (owner, cutoff["id"], self.batch),
+                    (owner, cutoff, self.batch),
                 ).rowcount
-            if deleted:  # counted again when next needed (one walk of `keep` index entries)
-                self._counts.pop((table, owner), None)
+            if key in self._counts:
+                self._counts[key] -= deleted
+            if deleted < self.batch:  # all up to it gone: the next look finds the cutoff afresh
+                self._cutoffs.pop(key, None)
         if not deleted:
             self._settled[(table, owner)] = newest
         return deleted
@@ -209,16 +225,18 @@ class Retention:
         )
         if self._settled.get(("messages", token)) == newest:
             return 0
-        by_count = store.one(
-            "SELECT id FROM messages WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-            (token, self.keep),
-        )
-        by_recipients = store.one(
-            "SELECT mid FROM message_recipients WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-            (token, self.keep * RECIPIENT_BUDGET),
-        )
-        # the message that straddles the recipient budget stays whole: only those before it go
-        cutoff = max(by_count["id"] if by_count else 0, by_recipients["mid"] - 1 if by_recipients else 0)
+        cutoff = self._cutoffs.get(("messages", token))
+        if cutoff is None:
+            by_count = store.one(
+                "SELECT id FROM messages WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                (token, self.keep),
+            )
+            by_recipients = store.one(
+                "SELECT mid FROM message_recipients WHERE app_token = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                (token, self.keep * RECIPIENT_BUDGET),
+            )
+            # the message that straddles the recipient budget stays whole: only those before it go
+            cutoff = max(by_count["id"] if by_count else 0, by_recipients["mid"] - 1 if by_recipients else 0)
         deleted = 0
         if cutoff > 0:
             owed = "SELECT id FROM messages WHERE pending"  # still being delivered: kept whatever its age
@@ -234,6 +252,10 @@ class Retention:
                         " AND id <= ? AND NOT pending ORDER BY id LIMIT ?)",
                         (token, cutoff, self.batch),
                     ).rowcount
+        if deleted >= self.batch:
+            self._cutoffs[("messages", token)] = cutoff  # more to delete up to it: found once
+        else:
+            self._cutoffs.pop(("messages", token), None)
         if not deleted:
             self._settled[("messages", token)] = newest
         return deleted
