@@ -187,13 +187,14 @@ def test_samples_the_parser_cannot_make_are_a_503_not_a_crash(in_process, monkey
     # the samples are made once per process: this server's process must not have them yet
     monkeypatch.setattr(made, "_made", {})
     monkeypatch.setattr(made, "_parsed", {})
+    parser = isolated.COMMAND
     monkeypatch.setattr(isolated, "COMMAND", CRASH)
     response = in_process.client.post("/_mock/apps", json={"name": "s", "credentials": {"fcm": "sample"}})
     assert response.status_code == 503
     assert response.json() == {"detail": "the sample credentials could not be made"}
     assert in_process.client.get("/_mock/samples/fcm.json").status_code == 503
     assert [app["name"] for app in in_process.client.get("/_mock/apps").json()["apps"]] == ["default"]
-    monkeypatch.setattr(isolated, "COMMAND", isolated.COMMAND_DEFAULT)  # made once the parser works again
+    monkeypatch.setattr(isolated, "COMMAND", parser)  # made once the parser works again
     assert (
         in_process.client.post(
             "/_mock/apps", json={"name": "s", "credentials": {"fcm": "sample"}}

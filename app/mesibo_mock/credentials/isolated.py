@@ -51,7 +51,7 @@ def check_cost(kind: str, data: bytes) -> None:
         )
 
 
-COMMAND = COMMAND_DEFAULT = [sys.executable, "-I", str(Path(__file__).resolve().with_name("worker.py"))]
+COMMAND = [sys.executable, "-I", str(Path(__file__).resolve().with_name("worker.py"))]
 
 
 def _request(files: list[tuple[str, bytes]], now: float) -> bytes:

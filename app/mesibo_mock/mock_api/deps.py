@@ -106,7 +106,7 @@ async def client_gone(request: Request) -> None:
 
 def delete_of(rt: Runtime, table: str, token: str | None) -> int:
     """Every row of `table`, or one app's; -> how many."""
-    rt.store.cleared += 1
+    rt.store.mass_deleted()
     with rt.store.tx():
         if token is None:
             return rt.store.run(f"DELETE FROM {table}").rowcount

@@ -63,7 +63,7 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
             conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
         cancel_deliveries(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
-    rt.store.cleared += 1
+    rt.store.mass_deleted()
     rt.app_tokens_changed(removed=app["token"])
     rt.backend_faults_changed()
     rt.sources.pop(app["id"], None)

@@ -18,8 +18,20 @@ from mesibo_mock.services import apps
 
 DETAILED = 50  # recipients up to which each gets its rows; past it, counts
 MOST_ROWS = 400  # rows of each kind a detailed timeline shows at most (a member may get several pushes)
-RANK = {"call": 0, "recipients": 1, "recipient": 1, "pushes": 2, "push": 2, "events": 3, "event": 3}
-RANK |= {"attempts": 4, "attempt": 4}
+# the order of steps at one instant: the call, then who it reached, their pushes, events, attempts
+RANK = {
+    kind: rank
+    for rank, kinds in enumerate(
+        (
+            ("call",),
+            ("recipient", "recipients"),
+            ("push", "pushes"),
+            ("event", "events"),
+            ("attempt", "attempts"),
+        )
+    )
+    for kind in kinds
+}
 
 
 def timeline(rt: Runtime, message: sqlite3.Row) -> dict:

@@ -308,6 +308,10 @@ class Store:
             for table in WIPE_ORDER:
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM sqlite_sequence")  # a reset starts the numbering again
+        self.mass_deleted()
+
+    def mass_deleted(self) -> None:
+        """Rows went in bulk (a reset, a clear, an app deleted): what retention counted no longer holds."""
         self.cleared += 1
 
     def freeing(self, work: Callable[[], T]) -> T:
