@@ -1,7 +1,7 @@
 """Where a call's time goes: py-spy samples the emulator while wrk loads it with one scenario, and the
 functions are listed by the share of samples they were on the stack (own, and with what they called).
 
-    python -m bench.profile [pushtest|pushset|pushes] [--seconds 8] [--stack httptools|h11]
+    python -m bench.profile [pushtest|pushset|pushes] [--seconds 8] [--stack httptools|h11] [--fill 8]
 
 Needs py-spy (`pip install py-spy`) and wrk. The server runs as the benchmark runs it (bench/run.py).
 """
@@ -51,6 +51,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--stack", default="httptools", choices=["httptools", "h11"])
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--fill",
+        type=float,
+        default=0.0,
+        help="seconds of pushset first, as the full run does before pushtest (the store then at retention's bound)",
+    )
     args = parser.parse_args()
     pyspy = shutil.which("py-spy") or shutil.which("py-spy", path=os.path.dirname(sys.executable))
     if pyspy is None:
@@ -62,6 +68,8 @@ def main() -> None:
         wait_healthy(port, proc)
         prepare_emulator(port)
         request = SCENARIOS[NAMES[args.scenario]]
+        if args.fill:
+            load(port, SCENARIOS["pushset"], seconds=args.fill, connections=16)
         load(port, request, seconds=1, connections=16)
         out = os.path.join(folder, "stacks.txt")
         sampler = subprocess.Popen(

@@ -65,6 +65,27 @@ def test_each_app_keeps_its_newest_journal_entries_and_calls_naming_no_app_count
     assert count(store, "SELECT COUNT(*) FROM journal WHERE app_id IS NULL") == KEEP
 
 
+def test_a_store_at_its_bound_keeps_exactly_the_newest_rows_round_after_round(store):
+    """Counts are kept running, and the cutoff is found from the oldest end by the excess alone:
+    round after round, with owners' rows interleaved, each keeps exactly its newest KEEP."""
+    rules = Retention(store, KEEP)
+    queries: list[str] = []
+    written = {1: [], 2: [], None: []}
+    for round_ in range(6):
+        for owner, rows in ((1, 3), (None, 4), (2, 2), (1, 1)):
+            for _ in range(rows):
+                journal(store, owner, 1)
+                written[owner].append(store.one("SELECT MAX(id) FROM journal")[0])
+        store.conn.set_trace_callback(queries.append)
+        prune_all(rules)
+        store.conn.set_trace_callback(None)
+        for owner, ids in written.items():
+            kept = [r[0] for r in store.all("SELECT id FROM journal WHERE app_id IS ? ORDER BY id", (owner,))]
+            assert kept == ids[-KEEP:], (round_, owner)
+    cutoffs = [q for q in queries if "OFFSET" in q]
+    assert cutoffs and not any("DESC" in q for q in cutoffs), cutoffs
+
+
 def test_a_message_goes_with_its_recipients_and_one_being_delivered_stays(store):
     owed = message(store, "ta", 2, pending=True)
     old = [message(store, "ta", 2) for _ in range(3)]

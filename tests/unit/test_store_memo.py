@@ -1,5 +1,6 @@
-"""The credentials in use are memoized per app on the hot path; every change to the credentials or
-the faults, and every undone transaction, must make the next read see the store again."""
+"""The credentials in use are memoized per app on the hot path, a user's devices per address; every
+change to the tables a memo reads, and every undone transaction, must make the next read see the store
+again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from mesibo_mock.services.apps import OPTION_DEFAULTS
 from mesibo_mock.services.credentials import InUse
+from mesibo_mock.services.people import devices_of_user
 from mesibo_mock.store.db import Store
 from tests.unit.stores import store_with_two_apps
 
@@ -114,3 +116,77 @@ def test_the_watch_is_set_up_again_at_every_open(tmp_path):
         add_fcm(store, 1, "after")
     assert project(rt) == "after"
     store.close()
+
+
+def add_device(store: Store, app_id: int, address: str, token: str) -> int:
+    return store.insert(
+        "devices",
+        {
+            "app_id": app_id,
+            "user_id": 1,
+            "address": address,
+            "platform": "android",
+            "appid": "com.example",
+            "push_token": token,
+            "voip": False,
+            "sandbox": False,
+            "responds": True,
+            "created": 0.0,
+        },
+    )
+
+
+def tokens_of(rt, address: str = "u1", app_id: int = 1) -> list[str]:
+    return [row["push_token"] for row in devices_of_user(rt, app_id, address)]
+
+
+def test_a_users_devices_are_memoized_until_any_device_changes(rt):
+    """A test push reads its user's devices: memoized, and seen again at once after an insert, an
+    update (a push's last_sent, an invalidated token) or a deletion, by any path."""
+    with rt.store.tx():
+        first = add_device(rt.store, 1, "u1", "t1")
+    assert devices_of_user(rt, 1, "u1") is devices_of_user(rt, 1, "u1")
+    assert tokens_of(rt) == ["t1"] and tokens_of(rt, app_id=2) == []
+    with rt.store.tx():
+        add_device(rt.store, 1, "u1", "t2")
+    assert tokens_of(rt) == ["t1", "t2"]
+    with rt.store.tx() as conn:
+        conn.execute("UPDATE devices SET push_token = 't1b' WHERE id = ?", (first,))
+    assert tokens_of(rt) == ["t1b", "t2"]
+    with rt.store.tx() as conn:
+        conn.execute("DELETE FROM devices WHERE id = ?", (first,))
+    assert tokens_of(rt) == ["t2"]
+    with pytest.raises(RuntimeError), rt.store.tx():
+        add_device(rt.store, 1, "u1", "undone")
+        assert tokens_of(rt) == ["t2", "undone"]
+        raise RuntimeError("the op fails after reading")
+    assert tokens_of(rt) == ["t2"]
+    rt.store.wipe()
+    assert tokens_of(rt) == []
+
+
+def test_a_device_change_keeps_the_apps_memo_and_an_app_change_the_devices_memo(rt):
+    """Two groups: a push that writes its device's last_sent (ratelimit on) must not cost every app
+    its credentials memo, nor an app's change every user's devices."""
+    with rt.store.tx():
+        device = add_device(rt.store, 1, "u1", "t1")
+    creds, devices = InUse.memoized(rt, 1), devices_of_user(rt, 1, "u1")
+    with rt.store.tx() as conn:
+        conn.execute("UPDATE devices SET last_sent = 5 WHERE id = ?", (device,))
+    assert InUse.memoized(rt, 1) is creds
+    assert devices_of_user(rt, 1, "u1") is not devices
+    devices = devices_of_user(rt, 1, "u1")
+    with rt.store.tx() as conn:
+        conn.execute("UPDATE apps SET sound = 1 WHERE id = 1")
+    assert devices_of_user(rt, 1, "u1") is devices
+    assert InUse.memoized(rt, 1) is not creds
+
+
+def test_a_memo_group_is_bounded(rt, monkeypatch):
+    """One entry per address pushed to: a server that test-pushes to a million users must not keep a
+    million lists."""
+    monkeypatch.setattr(Store, "MEMO_LIMIT", 3)
+    for n in range(10):
+        devices_of_user(rt, 1, f"u{n}")
+        assert len(rt.store._memos["devices"]) <= 3
+    assert tokens_of(rt, "u9") == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 
 from mesibo_mock.delivery.content import Push
 
@@ -44,9 +43,15 @@ def payload_size(request: dict) -> int:
     return len(json.dumps(request["body"], separators=(",", ":")).encode())
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
 def new_apns_id() -> str:
-    """The shape of APNs' apns-id (a UUID); random, not secret."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4)).upper()
+    """The shape of APNs' apns-id (a version 4 UUID, upper case); random, not secret. Formatted by
+    hand: uuid.UUID costs twice as much, once per push to an Apple device."""
+    h = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032X}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def success(apns_id: str) -> dict:

@@ -60,9 +60,24 @@ RECORD_COLUMNS = (
     "injected",
 )
 RECORD_VALUES = operator.itemgetter(*RECORD_COLUMNS)  # a record dict -> its row, in C
-INSERT_RECORD = (
-    f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
-)
+_ROW_MARKS = f"({', '.join('?' for _ in RECORD_COLUMNS)})"
+INSERT_RECORD = f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES {_ROW_MARKS}"
+# A round of a few pushes (a test push, a message to one user) is one statement: cheaper than
+# executemany with its separate id lookup. Larger rounds (a group's fan-out) use executemany.
+SMALL_ROUND = 8
+INSERT_ROWS = [""] + [INSERT_RECORD + f", {_ROW_MARKS}" * (n - 1) for n in range(1, SMALL_ROUND + 1)]
+
+
+def insert_records(conn: sqlite3.Connection, records: list[dict]) -> int:
+    """Insert push records in order; -> the id of the first (ids are consecutive: one connection
+    under one lock)."""
+    if len(records) <= SMALL_ROUND:
+        values = [value for record in records for value in RECORD_VALUES(record)]
+        last = conn.execute(INSERT_ROWS[len(records)], values).lastrowid
+    else:
+        conn.executemany(INSERT_RECORD, [RECORD_VALUES(record) for record in records])
+        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return last - len(records) + 1
 
 
 class Round:
@@ -138,10 +153,8 @@ class Round:
             return []
         rt, app = self.rt, self.app
         with rt.store.tx() as conn:
-            conn.executemany(INSERT_RECORD, [RECORD_VALUES(r) for r, _, _ in pending])
-            # One connection under one lock: the new ids are the last ones, in order.
-            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-            first = last - len(pending) + 1
+            first = insert_records(conn, [record for record, _, _ in pending])
+            last = first + len(pending) - 1
             # read only while `ratelimit` is on, so written only then (services.apps recalls the
             # recent pushes when it is turned on)
             sent = self.opts["ratelimit"] and [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]

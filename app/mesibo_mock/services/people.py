@@ -220,6 +220,14 @@ def device_by_id(rt: Runtime, app_id: int, device_id: int) -> sqlite3.Row | None
     return rt.store.one("SELECT * FROM devices WHERE app_id = ? AND id = ?", (app_id, device_id))
 
 
+def devices_of_user(rt: Runtime, app_id: int, address: str) -> list[sqlite3.Row]:
+    """A user's devices, oldest first: every test push reads them, so they are memoized until any
+    device changes (store.memo)."""
+    return rt.store.memo(
+        ("devices", app_id, address), lambda: devices_of(rt, app_id, address), group="devices"
+    )
+
+
 def devices_of(
     rt: Runtime,
     app_id: int,

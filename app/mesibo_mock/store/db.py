@@ -73,7 +73,7 @@ class Store:
         self._written: list = []
         self.checkpointer: Checkpointer | None = None
         self.reserve: Reserve | None = None
-        self._memo: dict[Any, Any] = {}
+        self._memos: dict[str, dict[Any, Any]] = {group: {} for group in set(self.MEMOIZED_TABLES.values())}
         # bumped by every mass deletion (a reset, a clear, an app deleted): what retention has
         # counted no longer holds, and ids may start again from 1
         self.cleared = 0
@@ -142,33 +142,44 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
 
-    # Tables read on the hot path but rarely written: what is read from them is memoized until any
-    # row of them changes, which temporary triggers (this connection's own) report.
-    MEMOIZED_TABLES = ("credentials", "faults", "apps")
+    # Tables read on the hot path but rarely written: what is read from them is memoized until a row
+    # of its group changes, which temporary triggers (this connection's own) report. Devices are a
+    # group of their own: a device's row changes with its pushes only while `ratelimit` is on, and
+    # that must not cost every app and credential its memo.
+    MEMOIZED_TABLES = {"credentials": "apps", "faults": "apps", "apps": "apps", "devices": "devices"}
+    MEMO_LIMIT = 4096  # entries per group: a group past it starts again (one per app, per address)
 
     def _watch_memoized_tables(self) -> None:
-        self.conn.create_function("mesibo_mock_forget", 0, self.forget)
-        for table in self.MEMOIZED_TABLES:
+        self.conn.create_function("mesibo_mock_forget", 1, self._forget_group)
+        for table, group in self.MEMOIZED_TABLES.items():
             for event in ("INSERT", "UPDATE", "DELETE"):
                 self.conn.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS forget_{table}_{event.lower()} AFTER {event} "
-                    f"ON main.{table} BEGIN SELECT mesibo_mock_forget(); END"
+                    f"ON main.{table} BEGIN SELECT mesibo_mock_forget('{group}'); END"
                 )
+
+    def _forget_group(self, group: str) -> None:
+        self._memos[group].clear()
 
     def forget(self) -> None:
         """Drop every memo: a memoized table changed, or a transaction was undone (what was read in
         it may have been its own uncommitted rows)."""
-        self._memo.clear()
+        for memo in self._memos.values():
+            memo.clear()
 
-    def memo(self, key: Any, make: Callable[[], T], keep_none: bool = True) -> T:
-        """`make()`, kept until a row of MEMOIZED_TABLES changes; `make` must read only those tables.
-        With `keep_none` false a None is not kept (a lookup that found nothing is made again)."""
+    def memo(self, key: Any, make: Callable[[], T], keep_none: bool = True, group: str = "apps") -> T:
+        """`make()`, kept until a row of the group's MEMOIZED_TABLES changes; `make` must read only
+        those tables. With `keep_none` false a None is not kept (a lookup that found nothing is made
+        again)."""
+        memo = self._memos[group]
         try:
-            return self._memo[key]
+            return memo[key]
         except KeyError:
             value = make()
             if value is not None or keep_none:
-                self._memo[key] = value
+                if len(memo) >= self.MEMO_LIMIT:
+                    memo.clear()
+                memo[key] = value
             return value
 
     def tx(self) -> Unit:
@@ -212,6 +223,7 @@ class Store:
             except sqlite3.Error:
                 self._quietly("ROLLBACK")
                 self.forget()
+                self.mass_deleted()  # rows that retention may have counted went with the transaction
                 raise
             if self.checkpointer is not None and self.checkpointer.restart_due():
                 self._restart_wal()

@@ -166,9 +166,12 @@ class Retention:
         key = (table, owner)
         cutoff = self._cutoffs.get(key)
         if over_count and cutoff is None:
+            # The newest row past what is kept, found from the oldest end: the count is exact (kept by
+            # what was added and deleted, counted again after anything else), so the walk is only as
+            # long as the excess, not the `keep` entries a walk from the newest end would be.
             row = self.store.one(
-                f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                (owner, self.keep),
+                f"SELECT id FROM {table} WHERE {column} IS ? ORDER BY id LIMIT 1 OFFSET ?",
+                (owner, self._count(kept, owner) - self.keep - 1),
             )
             if row is None:  # rows went some other way (a clear, an app deleted): count again
                 self._counts.pop(key, None)

@@ -18,7 +18,7 @@ def handle(ctx: OpContext, fields: dict) -> dict:
     message = optional(fields, "push.message")
     body = as_text("push.message", message, max_length=8192) if message is not None else None
     # The dispatcher runs every op as one unit of work: the limit is checked and counted in it.
-    devices = people.devices_of(rt, app["id"], address)
+    devices = people.devices_of_user(rt, app["id"], address)
     if not devices:
         if people.user_by_address(rt, app["id"], address) is None:
             raise invalid_value("push.address", f"is not a user of this app: {address!r}")
