@@ -1,4 +1,5 @@
-"""What a push says: the payload-size shortcut never skips a payload that could be too large."""
+"""What a push says: the payload-size shortcut never skips a payload that could be too large; the
+apns-id has the shape of a UUID."""
 
 import json
 
@@ -15,3 +16,20 @@ def test_payload_bound_is_safe_for_the_worst_characters():
         )
         if push.surely_fits(4096):
             assert size < 4096
+
+
+def test_an_apns_id_is_an_upper_case_version_4_uuid():
+    """Formatted by hand on the hot path: the shape APNs answers, with the version and variant bits
+    a UUID parser checks, and no two alike."""
+    import uuid
+
+    from mesibo_mock.delivery.apns import new_apns_id
+
+    seen = set()
+    for _ in range(2000):
+        apns_id = new_apns_id()
+        parsed = uuid.UUID(apns_id)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert apns_id == str(parsed).upper()
+        seen.add(apns_id)
+    assert len(seen) == 2000
