@@ -144,8 +144,8 @@ class Store:
 
     # Tables read on the hot path but rarely written: what is read from them is memoized until a row
     # of its group changes, which temporary triggers (this connection's own) report. Devices are a
-    # group of their own: a device's row changes with its pushes only while `ratelimit` is on, and
-    # that must not cost every app and credential its memo.
+    # group of their own: a push writes its device (its time while `ratelimit` is on, a token it found
+    # invalid), and that must not cost every app its memoized credentials.
     MEMOIZED_TABLES = {"credentials": "apps", "faults": "apps", "apps": "apps", "devices": "devices"}
     MEMO_LIMIT = 4096  # entries per group: a group past it starts again (one per app, per address)
 
@@ -323,7 +323,8 @@ class Store:
         self.mass_deleted()
 
     def mass_deleted(self) -> None:
-        """Rows went in bulk (a reset, a clear, an app deleted): what retention counted no longer holds."""
+        """Rows went in bulk (a reset, a clear, an app deleted, a group commit undone): what retention
+        counted no longer holds."""
         self.cleared += 1
 
     def freeing(self, work: Callable[[], T]) -> T:
