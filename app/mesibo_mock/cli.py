@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from mesibo_mock import __version__
 from mesibo_mock.redaction import KEY_MARK, holds_key, scrub
-from mesibo_mock.server.guards import protocol_kind
+from mesibo_mock.server.guards import guarded_protocol, protocol_kind
 from mesibo_mock.server.serving import UsageError, bind, clean_exit_server, event_loop_factory
 from mesibo_mock.server.settings import LOG_LEVELS, Settings
 
@@ -197,7 +197,7 @@ def uvicorn_config(api, settings: Settings, **extra):
     import uvicorn
 
     from mesibo_mock.backend.http import bad_http_answer, slow_body_answer
-    from mesibo_mock.server.guards import connection_cap, guarded_protocol, protocol_kind
+    from mesibo_mock.server.guards import connection_cap
 
     kind = protocol_kind(settings.http)
     return uvicorn.Config(
@@ -207,9 +207,15 @@ def uvicorn_config(api, settings: Settings, **extra):
         timeout_graceful_shutdown=8,
         log_config=None,
         http=guarded_protocol(
-            settings.header_timeout, settings.body_timeout, slow_body_answer, kind, bad_http_answer
+            settings.header_timeout,
+            settings.body_timeout,
+            slow_body_answer,
+            kind,
+            bad_http_answer,
+            settings.max_header_bytes,
         ),
         loop="auto" if kind == "httptools" else "asyncio",  # uvloop with httptools, where installed
+        ws="none",  # no route is a WebSocket: an Upgrade to one is ignored like any other offer
         limit_concurrency=connection_cap(settings.max_connections),
         **extra,
     )
@@ -293,8 +299,17 @@ def record(args: argparse.Namespace) -> int:
         raise
     recorder = Recorder(args.upstream, out, timeout=args.timeout)
     host, port = sock.getsockname()[:2]
+    # The recorder stands where the emulator stands, so it reads what every HTTP stack sends as the
+    # emulator does (an h2c offer, a bounded header section): the same protocol and guards.
+    kind = protocol_kind("auto")
     config = uvicorn.Config(
-        recorder, log_config=None, access_log=False, timeout_graceful_shutdown=8, lifespan="on"
+        recorder,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=8,
+        lifespan="on",
+        http=guarded_protocol(10.0, args.timeout, kind=kind),
+        ws="none",
     )
     server = clean_exit_server(uvicorn.Server)(config)
     recorder.on_stop = lambda: setattr(server, "should_exit", True)
@@ -318,7 +333,8 @@ def record(args: argparse.Namespace) -> int:
         args.upstream,
     )
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        with asyncio.Runner(loop_factory=event_loop_factory(kind)) as runner:
+            runner.run(server.serve(sockets=[sock]))
     finally:
         out.close()
     return 1 if recorder.stopped else 0

@@ -1,15 +1,24 @@
-"""Deadlines and caps against slow or hostile clients (a development tool still must not be wedged), on
-either of uvicorn's HTTP/1.1 protocols (httptools, or h11 where httptools will not install).
+"""Deadlines, bounds and caps against slow, hostile or merely unusual clients (a development tool still
+must not be wedged, and every HTTP stack a user's backend runs on must be read whole), on either of
+uvicorn's HTTP/1.1 protocols (httptools, or h11 where httptools will not install).
 
 - Request headers must arrive within MESIBO_MOCK_HEADER_TIMEOUT seconds of the connection opening
   (or of the previous answer, on a kept-alive connection): a slowloris connection is closed.
 - A request body must arrive within MESIBO_MOCK_BODY_TIMEOUT seconds of the request's start.
+- A header section past MESIBO_MOCK_MAX_HEADER_BYTES is answered 431 and the connection closed.
+- Content-Length beside Transfer-Encoding is answered 400 and the connection closed (RFC 9112 6.3):
+  nothing after it is read as a request of its own.
+- An Upgrade offer (h2c, as Java's HttpClient, Spring, Ktor and `curl --http2` send on every http://
+  call; any other name) is ignored, as RFC 9110 7.8 allows: the request is read whole, body included,
+  and answered as HTTP/1.1 on a connection that stays usable (uvicorn issue 2722: httptools stops
+  reading at the offer and the body is lost).
 - At most MESIBO_MOCK_MAX_CONNECTIONS connections at once (beyond: 503), below the file limit, which
   is raised to its hard ceiling at start so that the cap, not EMFILE, is what a flood meets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 from collections.abc import Callable
@@ -82,19 +91,42 @@ def plain_bad_http(cause: str) -> bytes:
     return json.dumps({"detail": cause}).encode()
 
 
+MAX_HEADER_BYTES = 64 * 1024  # MESIBO_MOCK_MAX_HEADER_BYTES' default
+
+# status line and cause of a request refused before the app sees it
+TOO_LARGE = (b"431 Request Header Fields Too Large", "the request's header section is past {limit} bytes")
+CL_AND_TE = (
+    b"400 Bad Request",
+    "the request has both Content-Length and Transfer-Encoding, which HTTP/1.1 forbids (RFC 9112 6.3)",
+)
+
+
+def body_framing(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    """The framing header of a request's body, as a line to write again (chunked, or a Content-Length
+    above 0); None when it has no body."""
+    for name, value in headers:
+        if name == b"transfer-encoding" and b"chunked" in value.lower():
+            return b"transfer-encoding: chunked\r\n"
+    for name, value in headers:
+        if name == b"content-length" and value.strip() not in (b"", b"0"):
+            return b"content-length: " + value.strip() + b"\r\n"
+    return None
+
+
 def guarded_protocol(
     header_timeout: float,
     body_timeout: float,
     slow_body: SlowBodyAnswer = plain_slow_body_answer,
     kind: str = "h11",
     bad_http: Callable[[str], bytes] = plain_bad_http,
+    max_header_bytes: int = MAX_HEADER_BYTES,
 ) -> type:
-    """uvicorn's HTTP/1.1 protocol (`kind`: httptools or h11) with deadlines for the request headers
-    and body. No timer per request: each connection notes when it began waiting, and one sweep per loop
-    looks at every connection twice a second. A connection still waiting for headers past the deadline
-    is closed; a request whose body is still coming past its deadline is answered for (as `slow_body`
-    says) and told its client has gone (so /backend answers BADPAYLOAD). Both protocols keep the same
-    state (`cycle`, `response_complete`, `more_body`), so one sweep serves both."""
+    """uvicorn's HTTP/1.1 protocol (`kind`: httptools or h11) with the guards of this module. No timer
+    per request: each connection notes when it began waiting, and one sweep per loop looks at every
+    connection twice a second. A connection still waiting for headers past the deadline is closed; a
+    request whose body is still coming past its deadline is answered for (as `slow_body` says) and told
+    its client has gone (so /backend answers BADPAYLOAD). Both protocols keep the same state (`cycle`,
+    `response_complete`, `more_body`), so one sweep serves both."""
 
     class Deadlines:
         _waiting_since = 0.0
@@ -109,17 +141,31 @@ def guarded_protocol(
             super().on_response_complete()
             self._waiting_since = self.loop.time()  # the next request's headers have the same deadline
 
-        def send_400_response(self, msg: str) -> None:
-            """A request the HTTP parser cannot read (an unknown method name, broken framing) gets JSON,
-            as every answer does (`bad_http` says what), never uvicorn's plain text."""
-            body = bad_http(f"the request is not HTTP this server can read: {msg}")
-            head = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\naccess-control-allow-origin: *\r\n"
+        def _unsupported_upgrade_warning(self) -> None:
+            """An Upgrade offer is ignored, as HTTP allows, and is no news: Java's HttpClient sends h2c
+            on every call, so uvicorn's two warnings a call would flood the log."""
+
+        def refuse(self, status_line: bytes, cause: str) -> None:
+            """Answer a request that the app never sees (JSON, as every answer is) and close; the log
+            says why, as it does for every refused call."""
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+            self.logger.warning("refused a request from %s: %s", client, cause)
+            body = bad_http(cause)
+            head = b"HTTP/1.1 " + status_line + b"\r\ncontent-type: application/json\r\n"
             self.transport.write(
-                head + b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                head
+                + b"access-control-allow-origin: *\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
+                % (len(body), body)
             )
             self.transport.close()
 
+        def send_400_response(self, msg: str) -> None:
+            """A request the HTTP parser cannot read (an unknown method name, broken framing) gets JSON,
+            as every answer does (`bad_http` says what), never uvicorn's plain text."""
+            self.refuse(b"400 Bad Request", f"the request is not HTTP this server can read: {msg}")
+
     if kind == "httptools":
+        import httptools
         from uvicorn.protocols.http import httptools_impl
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -128,19 +174,93 @@ def guarded_protocol(
         httptools_impl.service_unavailable = at_capacity
 
         class GuardedHttpToolsProtocol(Deadlines, HttpToolsProtocol):
+            _header_bytes = 0  # bytes read since the current header section began (about)
+
             def on_headers_complete(self) -> None:
                 super().on_headers_complete()
                 self._cycle_started = self.loop.time()  # the body's deadline runs from here
+                self._header_bytes = 0
+
+            def data_received(self, data: bytes) -> None:
+                """uvicorn's, with the header section bounded: while no body is being read, what
+                arrives is (the start of) a header section, and past the bound it is refused having
+                read no more than the bound."""
+                self._unset_keepalive_if_required()
+                cycle = self.cycle
+                if cycle is None or not cycle.more_body:
+                    room = max_header_bytes - self._header_bytes
+                    if len(data) > room:
+                        self._header_bytes = max_header_bytes
+                        self.feed(data[:room])
+                        if self._header_bytes == 0 and not self.transport.is_closing():
+                            self.data_received(data[room:])  # the section ended within the bound
+                        elif not self.transport.is_closing():
+                            status, cause = TOO_LARGE
+                            self.refuse(status, cause.format(limit=max_header_bytes))
+                        return
+                    self._header_bytes += len(data)
+                self.feed(data)
+
+            def feed(self, data: bytes) -> None:
+                try:
+                    self.parser.feed_data(data)
+                except httptools.HttpParserError as exc:
+                    self.logger.debug("unreadable HTTP request: %s", exc)
+                    self.send_400_response(str(exc) or "Invalid HTTP request received.")
+                except httptools.HttpParserUpgrade as exc:
+                    self.read_past_upgrade(data[exc.args[0] :])
+
+            def read_past_upgrade(self, rest: bytes) -> None:
+                """llhttp stops at an Upgrade offer, taking the request as ended where its headers end.
+                Nothing is upgraded here, so the request goes on: a fresh parser reads its body (framed
+                by a preamble that says how, whose own request line goes nowhere) into the waiting
+                request, then every later request on the connection."""
+                framing = body_framing(self.headers)
+                if framing is None:  # no body: what follows is the next request, for the same parser
+                    if rest:
+                        self.feed(rest)
+                    return
+                # on_message_complete was told the message ended at the offer: its body is still to come
+                self.cycle.more_body = True
+                self.parser = httptools.HttpRequestParser(_BodyThenRequests(self))
+                with contextlib.suppress(AttributeError):  # httptools < 0.6.3 has no leniencies
+                    self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+                self.feed(b"PUT / HTTP/1.1\r\n" + framing + b"\r\n" + rest)
 
         return GuardedHttpToolsProtocol
 
+    import h11
     from uvicorn.protocols.http import h11_impl
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     h11_impl.service_unavailable = at_capacity
 
+    class CheckedConnection(h11.Connection):
+        """h11, refusing what it would let through: Content-Length beside Transfer-Encoding (h11 lets
+        chunked win, so the bytes after the chunks became a request of its own). What was refused, and
+        why, is kept for the protocol's answer."""
+
+        refusal: tuple[bytes, str] | None = None
+
+        def next_event(self):
+            try:
+                event = super().next_event()
+            except h11.RemoteProtocolError as exc:
+                self.refusal = TOO_LARGE if exc.error_status_hint == 431 else None
+                raise
+            if type(event) is h11.Request:
+                names = {name for name, _ in event.headers}
+                if b"content-length" in names and b"transfer-encoding" in names:
+                    self.refusal = CL_AND_TE
+                    raise h11.RemoteProtocolError(CL_AND_TE[1], error_status_hint=400)
+            return event
+
     class GuardedH11Protocol(Deadlines, H11Protocol):
         _seen_cycle = None
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.conn = CheckedConnection(h11.SERVER, max_header_bytes)
 
         def handle_events(self) -> None:
             super().handle_events()
@@ -148,7 +268,49 @@ def guarded_protocol(
                 self._seen_cycle = self.cycle
                 self._cycle_started = self.loop.time()
 
+        def send_400_response(self, msg: str) -> None:
+            refusal = self.conn.refusal
+            if refusal is TOO_LARGE:
+                self.refuse(TOO_LARGE[0], TOO_LARGE[1].format(limit=max_header_bytes))
+            elif refusal is not None:
+                self.refuse(*refusal)
+            else:
+                super().send_400_response(msg)
+
     return GuardedH11Protocol
+
+
+class _BodyThenRequests:
+    """The callbacks of a parser started after an ignored Upgrade offer: first a preamble written by
+    the protocol (a request line to drop, the body's framing), whose body goes to the request that made
+    the offer; then the protocol's own callbacks, for every later request on the connection."""
+
+    def __init__(self, protocol) -> None:
+        self.protocol = protocol
+        self.preamble = True
+
+    def on_message_begin(self) -> None:
+        if not self.preamble:
+            self.protocol.on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        if not self.preamble:
+            self.protocol.on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.preamble:
+            self.protocol.on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if not self.preamble:
+            self.protocol.on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self.protocol.on_body(body)
+
+    def on_message_complete(self) -> None:
+        self.preamble = False
+        self.protocol.on_message_complete()
 
 
 _sweeping: set[int] = set()

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0)
     body_timeout: float = Field(30.0, gt=0)
     max_connections: int = Field(4096, ge=16)
+    max_header_bytes: int = Field(64 * 1024, ge=1024)  # a request's header section; past it, 431
     retention: int = Field(100_000, ge=0)
     journal_bytes: int = Field(64 * 1024 * 1024, ge=0)  # the journal's bytes per app (0: no bound by bytes)
     wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
