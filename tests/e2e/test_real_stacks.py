@@ -235,3 +235,81 @@ def test_content_length_beside_transfer_encoding_is_refused_and_nothing_after_it
         assert closed_without_more(sock)  # the smuggled health check got no answer
     finally:
         sock.close()
+
+
+def test_expect_100_continue_gets_its_interim_answer_then_the_body_is_read(stack):
+    """PHP's curl waits for `100 Continue` before a body past 1 KB: it must come, and the body after."""
+    body = body_of("useradd", user={"address": "expecting", "profile": {"status": "x" * 2000}})
+    head, _, _ = request(body, b"Expect: 100-continue\r\n").partition(b"\r\n\r\n")
+    sock = connect(stack)
+    try:
+        sock.sendall(head + b"\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n")
+        sock.sendall(body)
+        [(status, answer)] = read_answers(sock, 1)
+        assert status == 200 and answer["user"]["address"] == "expecting"
+    finally:
+        sock.close()
+
+
+def test_an_http_1_0_request_is_answered_and_closed(stack):
+    body = body_of("usersget")
+    sock = connect(stack)
+    try:
+        sock.sendall(b"POST /backend HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        [(status, answer)] = read_answers(sock, 1)
+        assert status == 200 and answer["op"] == "usersget"
+        assert closed_without_more(sock)
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_read_inflated(stack, encoding):
+    import zlib
+
+    body = body_of("useradd", user={"address": f"zipped-{encoding}"})
+    packed = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
+    data = packed.compress(body) + packed.flush()
+    sock = connect(stack)
+    try:
+        sock.sendall(request(data, b"Content-Encoding: " + encoding.encode() + b"\r\n"))
+        [(status, answer)] = read_answers(sock, 1)
+        assert status == 200 and answer["user"]["address"] == f"zipped-{encoding}"
+    finally:
+        sock.close()
+
+
+def test_a_compressed_body_that_is_not_what_it_says_is_badpayload(stack):
+    sock = connect(stack)
+    try:
+        sock.sendall(request(b"this is not gzip", b"Content-Encoding: gzip\r\n"))
+        [(status, answer)] = read_answers(sock, 1)
+        assert status == 200 and answer["error"] == "BADPAYLOAD"
+    finally:
+        sock.close()
+
+
+def test_a_gzip_bomb_is_refused_at_the_upload_limit_without_being_inflated_whole(stack):
+    import zlib
+
+    packed = zlib.compressobj(wbits=31)
+    bomb = packed.compress(b'{"op":"usersget","x":"' + b"0" * (200 * 1024 * 1024)) + packed.flush()
+    sock = connect(stack)
+    try:
+        sock.sendall(request(bomb, b"Content-Encoding: gzip\r\n"))
+        [(status, answer)] = read_answers(sock, 1)
+        assert status == 413 and answer["error"] == "BADPAYLOAD"
+    finally:
+        sock.close()
+
+
+def test_keep_alive_requests_one_after_another_share_a_connection(stack):
+    sock = connect(stack)
+    try:
+        for i in range(5):
+            sock.sendall(request(body_of("useradd", user={"address": f"kept-{i}"})))
+            [(status, answer)] = read_answers(sock, 1)
+            assert status == 200 and answer["user"]["address"] == f"kept-{i}"
+    finally:
+        sock.close()

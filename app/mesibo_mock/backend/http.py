@@ -132,6 +132,14 @@ async def read_fields(request: Request, call: Call, limit: int) -> dict:
     query = request.scope.get("query_string", b"")
     call.fields = parsing.parse_query(query) if query else {}  # what the journal has if the body fails
     body = await read_body(request, limit)
+    compression = request.headers.get("content-encoding")
+    if compression is not None:  # a gzip or deflate body, as some HTTP stacks send: read inflated
+        try:
+            body = parsing.inflate(body, compression, limit + FORM_OVERHEAD)
+        except ValueError as exc:
+            raise parsing.bad_payload(str(exc)) from None
+        if len(body) > limit + FORM_OVERHEAD:
+            raise too_large(limit)
     call.fields, call.encoding = await fields_from(request.headers, query, body, limit, call.fields)
     if call.encoding == "json":
         call.notes = [

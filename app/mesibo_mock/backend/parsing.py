@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -286,3 +287,25 @@ def parse_body(body: bytes, content_type: str | None) -> dict:
 
 def is_multipart(content_type: str | None) -> bool:
     return media_type(content_type) == "multipart/form-data"
+
+
+COMPRESSIONS = {"gzip": 31, "x-gzip": 31, "deflate": zlib.MAX_WBITS}  # Content-Encoding -> zlib's wbits
+
+
+def inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """A body sent with Content-Encoding gzip or deflate (raw deflate too, as some clients send it),
+    inflated to at most `limit` + 1 bytes: a caller that gets more than `limit` knows the body is past
+    it, and a bomb is never inflated whole. ValueError when the encoding is not one of those or the data
+    is not what it says."""
+    kind = encoding.strip().lower()
+    if kind in ("", "identity"):
+        return body
+    wbits = COMPRESSIONS.get(kind)
+    if wbits is None:
+        raise ValueError(f"the body's Content-Encoding {encoding.strip()!r} is not gzip or deflate")
+    for bits in (wbits, -zlib.MAX_WBITS) if kind == "deflate" else (wbits,):
+        try:
+            return zlib.decompressobj(bits).decompress(body, limit + 1)
+        except zlib.error as exc:
+            error = exc
+    raise ValueError(f"the body is not the {kind} data its Content-Encoding says: {error}")

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import sys
 import time
-import zlib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -17,6 +16,7 @@ import orjson
 from starlette.datastructures import Headers
 
 from mesibo_mock import __version__
+from mesibo_mock.backend import parsing
 from mesibo_mock.backend.http import PATHS, fields_from
 from mesibo_mock.errors import MesiboError
 from mesibo_mock.parity import recording
@@ -57,19 +57,11 @@ def upstream_base(url: str) -> str:
 
 def inflated(body: bytes, encoding: str | None) -> bytes:
     """A gzip or deflate body, inflated to at most READ_LIMIT for reading (what is forwarded is the
-    body as it came)."""
-    kind = (encoding or "").strip().lower()
-    if kind not in ("gzip", "x-gzip", "deflate"):
-        return body
-    wbits = 31 if "gzip" in kind else zlib.MAX_WBITS
+    body as it came; one it cannot inflate is read as it came)."""
     try:
-        out = zlib.decompressobj(wbits).decompress(body, READ_LIMIT)
-    except zlib.error:
-        try:  # deflate is sent raw by some clients
-            out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, READ_LIMIT)
-        except zlib.error:
-            return body
-    return out
+        return parsing.inflate(body, encoding or "", READ_LIMIT)[:READ_LIMIT]
+    except ValueError:
+        return body
 
 
 class Recorder:
