@@ -157,7 +157,7 @@ def entity_fields(fields: dict, kind: str, *extra_whole: str) -> dict:
             value = pick(fields, f"{kind}.flags", "flags")
         if value not in (None, ""):
             out[number] = as_whole(f"{kind}.{number}", value, maximum=LARGEST_FLAG)
-    profile = pick(fields, f"{kind}.profile")
+    profile = pick(fields, f"{kind}.profile", "profile")
     if profile is not None:
         out["profile"] = as_stored_object(f"{kind}.profile", profile)
     return out

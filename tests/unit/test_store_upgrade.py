@@ -168,3 +168,34 @@ def test_a_v5_store_gets_group_expiry_times_member_rights_and_the_new_tables(tmp
         assert {"app_sources", "uacs"} <= tables
     finally:
         store.close()
+
+
+V6 = DATA / "schema_v6.sql"  # the fourth round's schema (before the fields Mesibo reads were kept)
+
+
+def test_a_v6_store_keeps_its_users_tokens_and_groups_and_gets_their_extras(tmp_path):
+    db = tmp_path / "v6.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(V6.read_text() + "PRAGMA user_version = 6;")
+    conn.execute(
+        "INSERT INTO apps (id, name, token, background, fallback, ratelimit, collapse, sound, forceprod, iosfcm,"
+        " created) VALUES (1, 'default', 't6', 1, 1, 1, 0, 0, 0, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO users (id, app_id, address, name, active, flag, online, created) VALUES (3, 1, 'a', 'A', 1, 0, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO user_tokens (app_id, user_id, appid, token, expires, created)"
+        " VALUES (1, 3, 'com.example.app', 'tok', 9e9, 0)"
+    )
+    conn.execute("INSERT INTO groups (id, app_id, name, flag, active, created) VALUES (1, 1, 'g', 0, 1, 0)")
+    conn.commit()
+    conn.close()
+    store = Store(str(db))
+    try:
+        assert store.one("PRAGMA user_version")[0] == SCHEMA_VERSION == 7
+        assert store.one("SELECT name, extras FROM users")[:] == ("A", None)
+        assert store.one("SELECT token, extras FROM user_tokens")[:] == ("tok", None)
+        assert store.one("SELECT name, extras FROM groups")[:] == ("g", None)
+    finally:
+        store.close()

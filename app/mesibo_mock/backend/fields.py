@@ -13,6 +13,7 @@ import difflib
 from dataclasses import dataclass
 
 from mesibo_mock.backend.ops import OpDoc
+from mesibo_mock.backend.ops.mesibo_keys import NOTE, NOTE_KEPT
 
 COMMON = frozenset({"op", "token", "id"})  # every request's own fields
 
@@ -28,6 +29,7 @@ class Known:
     flat: dict[str, str]
     aka: dict[str, str]  # mistaken name -> the path meant
     ignored: frozenset[str]
+    not_emulated: dict[str, str]  # path -> "kept" or "read": read by Mesibo, not acted on here
 
 
 _KNOWN: dict[str, Known] = {}
@@ -45,11 +47,14 @@ def _known(doc: OpDoc) -> Known:
     paths: set[str] = set()
     free: set[str] = set()
     aka: dict[str, str] = {}
+    not_emulated: dict[str, str] = {}
 
     def walk(prefix: str, properties: dict) -> None:
         for name, schema in properties.items():
             path = f"{prefix}{name}"
             paths.add(path)
+            if schema.get("x-not-emulated"):
+                not_emulated[path] = schema["x-not-emulated"]
             for other in schema.get("x-aka", ()):
                 aka.setdefault(other, path)
             if schema.get("type") == "object":
@@ -58,17 +63,25 @@ def _known(doc: OpDoc) -> Known:
                     walk(path + ".", inner)
                 else:
                     free.add(path)
+            elif "type" not in schema:  # a value of any type: an object there is taken whole
+                free.add(path)
 
     walk("", doc.fields)
-    return Known(frozenset(paths), frozenset(free), dict(doc.flat), aka, frozenset(doc.ignored))
+    ignored = {path: "read" for path in doc.ignored}
+    return Known(
+        frozenset(paths), frozenset(free), dict(doc.flat), aka, frozenset(doc.ignored), ignored | not_emulated
+    )
 
 
 def unread(op: str, doc: OpDoc, fields: dict) -> list[dict]:
     """A note for every field of `fields` that `op` does not read: `{"field", "problem", "hint"?, "kind":
-    "unknown field"}`; and, without calling it a mistake, one for each Mesibo parameter the emulator
-    takes and ignores (`"kind": "ignored"`)."""
+    "unknown field"}`; and, without calling it a mistake, one for each field Mesibo reads that the
+    emulator does not act on (`"kind": "not emulated"`), whose own keys are checked in turn."""
     k = known(op, doc)
     notes: list[dict] = []
+
+    def not_emulated(field: str, how: str) -> None:
+        notes.append({"field": field, "problem": NOTE_KEPT if how == "kept" else NOTE, "kind": NOT_EMULATED})
 
     def visit(prefix: str, node: dict) -> None:
         for key, value in node.items():
@@ -76,19 +89,16 @@ def unread(op: str, doc: OpDoc, fields: dict) -> list[dict]:
                 continue
             path = f"{prefix}{key}"
             if not prefix and (key in COMMON or key in k.flat):
+                if key in k.flat and k.flat[key] in k.not_emulated:
+                    not_emulated(key, k.not_emulated[k.flat[key]])
                 continue
-            if path in k.ignored:
-                notes.append(
-                    {
-                        "field": path,
-                        "problem": "is a Mesibo parameter this emulator takes and does not use",
-                        "kind": "ignored",
-                    }
-                )
-            elif path in k.paths:
+            how = k.not_emulated.get(path)
+            if how is not None:
+                not_emulated(path, how)
+            if path in k.paths:
                 if isinstance(value, dict) and path not in k.free:
                     visit(path + ".", value)
-            else:
+            elif how is None:
                 notes.append(_unknown(op, k, prefix, key, path))
 
     visit("", fields)
@@ -129,6 +139,7 @@ def _meant(k: Known, prefix: str, key: str) -> str | None:
 
 
 UNKNOWN_FIELD = "unknown field"
+NOT_EMULATED = "not emulated"  # a field Mesibo reads and the emulator does not act on: never a mistake
 UNKNOWN_OP = "unknown op"
 DUPLICATE_KEY = "duplicate key"  # a JSON key given twice: one value is dropped, silently
 STRICT_KINDS = frozenset({UNKNOWN_FIELD, UNKNOWN_OP, DUPLICATE_KEY})

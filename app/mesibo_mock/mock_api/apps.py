@@ -168,7 +168,7 @@ async def list_users(
     rows = people.users_of(rt, app["id"], after=after, limit=limit)
     tokens: dict[int, list[dict]] = {}
     for t in people.tokens_of(rt, [row["id"] for row in rows]):
-        tokens.setdefault(t["user_id"], []).append({"appid": t["appid"], "expires": iso(t["expires"])})
+        tokens.setdefault(t["user_id"], []).append(people.token_view(t))
     users = []
     for row in rows:
         mine = tokens.get(row["id"], [])

@@ -11,7 +11,7 @@ from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.db import safe_loads
 
-EDITABLE = ("name", "flag", "active", "expiry", "expiryext", "profile", "ets")
+EDITABLE = ("name", "flag", "active", "expiry", "expiryext", "profile", "ets", "extras")
 ONE_YEAR = 365 * 24 * 3600  # a group's life unless `expiry` says otherwise [real: "default 1 year"]
 SFLAGS_DEFAULT = 263  # [real: `ifnull(s.flags, 263)`]
 # Admin rights, one bit each in this order [real: the keys the binary reads into `gadms`].
@@ -57,10 +57,12 @@ def expires_at(rt: Runtime, expiry: int | None) -> float:
     return rt.clock.now() + (ONE_YEAR if expiry is None else expiry)
 
 
-def _stored(fields: dict[str, Any]) -> dict[str, Any]:
+def _stored(fields: dict[str, Any], stored_extras: str | None = None) -> dict[str, Any]:
     out = {k: v for k, v in fields.items() if k in EDITABLE and v is not None}
     if "profile" in out:
         out["profile"] = json.dumps(out["profile"])
+    if "extras" in out:  # what is given replaces its own keys only
+        out["extras"] = json.dumps({**(safe_loads(stored_extras) or {}), **out["extras"]})
     return out
 
 
@@ -71,7 +73,7 @@ def create(rt: Runtime, app_id: int, **fields: Any) -> int:
 
 
 def update(rt: Runtime, group: sqlite3.Row, **fields: Any) -> None:
-    changes = _stored(fields)
+    changes = _stored(fields, group["extras"])
     if fields.get("expiry") is not None:
         changes["ets"] = expires_at(rt, fields["expiry"])
     if changes:
@@ -257,6 +259,8 @@ def group_view(row: sqlite3.Row, members: list[dict] | None = None) -> dict:
         "expiry": row["expiry"],
         "expires": iso(row["ets"]),
         "profile": safe_loads(row["profile"]),
+        # the fields Mesibo reads that the emulator keeps without acting on, each under its own name
+        **(safe_loads(row["extras"]) or {}),
     }
     view["members"] = members if members is not None else row["member_count"]
     view["member_count"] = row["member_count"]

@@ -34,6 +34,8 @@ def add_user(rt: Runtime, app_id: int, address: str, **fields: Any) -> sqlite3.R
         given["profile"] = json.dumps(given["profile"])
     with rt.store.tx():
         existing = user_by_address(rt, app_id, address)
+        if "extras" in given:  # what is given replaces its own keys only
+            given["extras"] = merged_extras(existing["extras"] if existing else None, given["extras"])
         if existing is None:
             uid = rt.store.insert(
                 "users",
@@ -52,17 +54,29 @@ def update_user(rt: Runtime, user: sqlite3.Row, **fields: Any) -> sqlite3.Row:
     return add_user(rt, user["app_id"], user["address"], **fields)
 
 
-def issue_token(rt: Runtime, user: sqlite3.Row, appid: str, expiry_minutes: int, renew: bool) -> str:
-    """The same user and appid get the same token back while it is unexpired, unless `renew` [real]."""
+def merged_extras(stored: str | None, given: dict) -> str:
+    """Kept fields (permissions, a token's platform keys, ...): those given over those stored, as JSON."""
+    return json.dumps({**(safe_loads(stored) or {}), **given})
+
+
+def issue_token(
+    rt: Runtime, user: sqlite3.Row, appid: str, expiry_minutes: int, renew: bool, extras: dict | None = None
+) -> str:
+    """The same user and appid get the same token back while it is unexpired, unless `renew` [real].
+    `extras` (the token's platform keys, as given) are kept with it."""
     now = rt.clock.now()
     with rt.store.tx():
         if not renew:
             current = rt.store.one(
-                "SELECT token FROM user_tokens WHERE user_id = ? AND appid = ? AND expires > ?"
+                "SELECT id, token, extras FROM user_tokens WHERE user_id = ? AND appid = ? AND expires > ?"
                 " ORDER BY id DESC LIMIT 1",
                 (user["id"], appid, now),
             )
             if current is not None:
+                if extras:
+                    rt.store.update(
+                        "user_tokens", current["id"], {"extras": merged_extras(current["extras"], extras)}
+                    )
                 return current["token"]
         token = secrets.token_hex(24)
         rt.store.run("DELETE FROM user_tokens WHERE user_id = ? AND appid = ?", (user["id"], appid))
@@ -74,6 +88,7 @@ def issue_token(rt: Runtime, user: sqlite3.Row, appid: str, expiry_minutes: int,
                 "appid": appid,
                 "token": token,
                 "expires": now + expiry_minutes * 60,
+                "extras": json.dumps(extras) if extras else None,
                 "created": now,
             },
         )
@@ -176,7 +191,14 @@ def user_view(user: sqlite3.Row, appid: str | None = None) -> dict:
         "flag": user["flag"],
         "profile": safe_loads(user["profile"]),
         "uac": user["uac"],
+        # the fields Mesibo reads that the emulator keeps without acting on, each under its own name
+        **(safe_loads(user["extras"]) or {}),
     }
+
+
+def token_view(token: sqlite3.Row) -> dict:
+    """An access token as /_mock shows it: never the token itself; its platform keys as given."""
+    return {"appid": token["appid"], "expires": iso(token["expires"]), **(safe_loads(token["extras"]) or {})}
 
 
 def listed_view(user: sqlite3.Row, appid: str | None, now: float) -> dict:

@@ -51,7 +51,7 @@ WIPE_ORDER = [
     "apps",
 ]
 # PRAGMA user_version of a store made by this code; older stores are upgraded in place at open.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)

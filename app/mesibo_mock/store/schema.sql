@@ -127,6 +127,7 @@ CREATE TABLE IF NOT EXISTS groups (
 	profile VARCHAR, 
 	ets FLOAT, 
 	rr_last INTEGER, 
+	extras VARCHAR, 
 	created FLOAT NOT NULL
 );
 
@@ -272,6 +273,7 @@ CREATE TABLE IF NOT EXISTS user_tokens (
 	appid VARCHAR NOT NULL, 
 	token VARCHAR NOT NULL, 
 	expires FLOAT NOT NULL, 
+	extras VARCHAR, 
 	created FLOAT NOT NULL, 
 	PRIMARY KEY (id)
 );
@@ -290,6 +292,7 @@ CREATE TABLE IF NOT EXISTS users (
 	lastonline FLOAT, 
 	offline_notified BOOLEAN DEFAULT 0 NOT NULL, 
 	uac INTEGER, 
+	extras VARCHAR, 
 	created FLOAT NOT NULL, 
 	UNIQUE (app_id, address)
 );

@@ -115,6 +115,8 @@ class User(SQLModel, table=True):
     # An offline-message event was sent since the user was last online: no other until it comes online.
     offline_notified: bool = stored(False)
     uac: int | None = None  # the UAC assigned (uacs.uac_id), if any
+    # Fields Mesibo reads that the emulator keeps without acting on (permissions, validity, ...): JSON
+    extras: str | None = None
     created: float
 
 
@@ -129,6 +131,7 @@ class UserToken(SQLModel, table=True):
     appid: str
     token: str
     expires: float
+    extras: str | None = None  # the token's platform keys as given (android, ios, package, ...): JSON
     created: float
 
 
@@ -147,6 +150,7 @@ class Group(SQLModel, table=True):
     # expiry [real: the binary adds it to unix_timestamp()]; past it the group answers as unknown.
     ets: float | None = None
     rr_last: int | None = None  # flag 0x20: the membership (group_members.id) the last message went to
+    extras: str | None = None  # fields Mesibo reads, kept without acting on them (permissions, ...): JSON
     created: float
 
 

@@ -29,6 +29,9 @@ ADDED_COLUMNS = (
     ("journal", "size", "size INTEGER NOT NULL DEFAULT 0"),
     ("messages", "last_member", "last_member INTEGER"),
     ("webhook_events", "mid", "mid INTEGER"),
+    ("users", "extras", "extras VARCHAR"),
+    ("user_tokens", "extras", "extras VARCHAR"),
+    ("groups", "extras", "extras VARCHAR"),
 )
 # Values that older rows get once the columns exist (v6: a group's expiry time, from its creation).
 # (v6: the message an event tells of, from its body.)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
+from mesibo_mock.backend.ops.mesibo_keys import GROUP_EXTRAS, OP_EXTRAS, flat_names, kept
 from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, invalid_value, missing
 from mesibo_mock.services import groups
 from mesibo_mock.values import (
@@ -28,7 +29,7 @@ def groupadd(ctx: OpContext, fields: dict) -> dict:
     """`gid` (even 0, as Mesibo's PHP helper sends it) is ignored: a new group gets a new one. The
     name is optional [real: "name = Group Name [Optional]"]."""
     _group_object(fields)
-    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    changes = _group_changes(fields)
     addresses = _member_list(fields)  # every field is checked before anything changes
     gid = groups.create(ctx.rt, ctx.app["id"], **changes)
     _apply_members(ctx, groups.by_gid(ctx.rt, ctx.app["id"], gid), fields, addresses)
@@ -38,7 +39,7 @@ def groupadd(ctx: OpContext, fields: dict) -> dict:
 def groupset(ctx: OpContext, fields: dict) -> dict:
     """An absent or empty `m` changes no members (the sample backend sends `m=` then)."""
     group = _existing(ctx, fields)
-    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    changes = _group_changes(fields)
     addresses = _member_list(fields)
     groups.update(ctx.rt, group, **changes)
     _apply_members(ctx, group, fields, addresses)
@@ -89,6 +90,16 @@ def groupsget(ctx: OpContext, fields: dict) -> dict:
 
 
 # --- the shared rules -------------------------------------------------------------------------------
+def _group_changes(fields: dict) -> dict:
+    """What groupadd and groupset change of a group: its own fields, and the fields Mesibo reads that
+    are kept as given (permissions, pinned, ...)."""
+    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    extras = kept(fields, "group", GROUP_EXTRAS)
+    if extras:
+        changes["extras"] = extras
+    return changes
+
+
 def _count(fields: dict) -> int:
     count = pick(fields, "group.count", "count")
     if count in (None, "", 0, "0"):
@@ -202,8 +213,8 @@ GROUP_FIELDS = {
     "active": boolean("active (flat: active)", True),
     "expiry": integer("seconds from creation (flat: expiry)", minimum=0),
     "expiryext": integer("seconds the expiry moves on with activity (flat: expiryext)", minimum=0),
-    "profile": obj("profile (kept as given)", {}),
-}
+    "profile": obj("profile (kept as given; flat: profile)", {}),
+} | GROUP_EXTRAS
 MEMBERS = obj(
     "members (flat: m, delete, cs, cr, canpub, cansub, canlist)",
     {
@@ -232,7 +243,6 @@ GID = {"gid": integer("the group's gid (also flat gid)", minimum=1)}
 GROUP_IGNORED = (
     "group.start",
     "group.duration",
-    "group.call",
     "start",
     "duration",
 )
@@ -246,7 +256,9 @@ GROUP_FLAT = {
     "expiry": "group.expiry",
     "expiryext": "group.expiryext",
     "m": "group.members.m",
+    "profile": "group.profile",
     **RIGHTS_FLAT,
+    **flat_names("group", GROUP_EXTRAS),
 }
 MEMBER_ANSWER = groups.listed_member(
     {"uid": 1, "address": "123456", "cs": 1, "cr": 1, "canpub": 1, "cansub": 1, "canlist": 1, "admin": 1}
@@ -255,7 +267,7 @@ DOCS = {
     "groupadd": OpDoc(
         summary="Make a group, with members (existing, active users); a gid of 0 (as PHP helpers send) is "
         "ignored",
-        fields={"group": obj("the group", GROUP_FIELDS | {"members": MEMBERS})},
+        fields={"group": obj("the group", GROUP_FIELDS | {"members": MEMBERS})} | OP_EXTRAS,
         flat={k: v for k, v in GROUP_FLAT.items() if k != "gid"},
         ignored=(*GROUP_IGNORED, "gid", "group.gid"),
         example={"group": {"name": "Team", "members": {"m": "123456,654321"}}},
@@ -264,7 +276,7 @@ DOCS = {
     ),
     "groupset": OpDoc(
         summary="Change a group's fields (and add members; an empty m changes none)",
-        fields={"group": obj("the group", GID | GROUP_FIELDS | {"members": MEMBERS})},
+        fields={"group": obj("the group", GID | GROUP_FIELDS | {"members": MEMBERS})} | OP_EXTRAS,
         required=("group.gid",),
         flat=GROUP_FLAT,
         ignored=GROUP_IGNORED,
@@ -274,7 +286,7 @@ DOCS = {
     ),
     "groupdel": OpDoc(
         summary="Delete a group and its memberships",
-        fields={"group": obj("the group", GID)},
+        fields={"group": obj("the group", GID)} | OP_EXTRAS,
         required=("group.gid",),
         flat={"gid": "group.gid"},
         example={"group": {"gid": 1}},
@@ -289,7 +301,8 @@ DOCS = {
                 GID
                 | {"members": MEMBERS, "delete": boolean("remove the members instead (flat: delete)", False)},
             )
-        },
+        }
+        | OP_EXTRAS,
         required=("group.gid", "group.members"),
         flat={
             "gid": "group.gid",
@@ -307,7 +320,8 @@ DOCS = {
         fields={
             "group": obj("the group", GID | {"count": integer("at most this many", minimum=1)}),
             "count": integer("at most this many; default and maximum 20", minimum=1),
-        },
+        }
+        | OP_EXTRAS,
         required=("group.gid",),
         flat={"gid": "group.gid"},
         example={"group": {"gid": 1}},
@@ -325,7 +339,8 @@ DOCS = {
                     "gid": integer("one group", minimum=1),
                 },
             ),
-        },
+        }
+        | OP_EXTRAS,
         flat={"name": "group.name", "gid": "group.gid"},
         example={"name": "Team*"},
         answer={

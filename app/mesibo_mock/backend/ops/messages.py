@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
+from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS
 from mesibo_mock.delivery import fanout
 from mesibo_mock.errors import bad_value, invalid_value, missing
 from mesibo_mock.services import groups, messages, people
@@ -202,7 +203,8 @@ DOCS = {
                 },
                 ["from"],
             )
-        },
+        }
+        | OP_EXTRAS,
         required=("message.from", "message.to", "message.message"),
         flat={
             "from": "message.from",

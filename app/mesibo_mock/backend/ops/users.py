@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string, uac
+from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS, TOKEN_EXTRAS, USER_EXTRAS, flat_names, kept
 from mesibo_mock.errors import BADAPPID, MesiboError, bad_value, both_uid_and_address, invalid_value, missing
 from mesibo_mock.services import people
 from mesibo_mock.values import (
@@ -29,18 +30,18 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
         user = _existing(ctx, uid, None)
         address = user["address"]
     token_wanted = _token_request(fields)
-    changes = entity_fields(fields, "user") | _uac(ctx, fields)
+    changes = _user_changes(ctx, fields)
     user = people.add_user(ctx.rt, ctx.app["id"], address, **changes)
     view = _short_view(user)
     if token_wanted is not None:
-        view["token"] = people.issue_token(ctx.rt, user, *token_wanted)
+        view["token"] = people.issue_token(ctx.rt, user, *token_wanted, extras=_token_extras(fields))
     return {"user": view}
 
 
 def userset(ctx: OpContext, fields: dict) -> dict:
     """Its answer shows the user as usersget does (SPEC section 4)."""
     user = _existing(ctx, *_who(fields))
-    changes = entity_fields(fields, "user") | _uac(ctx, fields)
+    changes = _user_changes(ctx, fields)
     optional_object(fields, "user.token")
     remove = pick(fields, "user.token.remove", "remove")  # flat: the form-mode PHP helper's `remove=1`
     remove = remove not in (None, "") and as_bool("user.token.remove", remove)
@@ -54,7 +55,7 @@ def userset(ctx: OpContext, fields: dict) -> dict:
 def usertoken(ctx: OpContext, fields: dict) -> dict:
     user = _existing(ctx, *_who(fields))
     wanted = _token_request(fields) or _token_request(fields, asked=True)
-    token = people.issue_token(ctx.rt, user, *wanted)
+    token = people.issue_token(ctx.rt, user, *wanted, extras=_token_extras(fields))
     return {"user": {"uid": user["id"], "address": user["address"], "token": token, "appid": wanted[0]}}
 
 
@@ -133,6 +134,21 @@ def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] |
     return appid.strip(), minutes, renew not in (None, "") and as_bool("user.token.renew", renew)
 
 
+def _user_changes(ctx: OpContext, fields: dict) -> dict:
+    """What useradd and userset change of a user: its own fields, its UAC, and the fields Mesibo reads
+    that are kept as given (permissions, validity, ...)."""
+    changes = entity_fields(fields, "user") | _uac(ctx, fields)
+    extras = kept(fields, "user", USER_EXTRAS)
+    if extras:
+        changes["extras"] = extras
+    return changes
+
+
+def _token_extras(fields: dict) -> dict:
+    """A token's platform keys (android, ios, package, device, ...), kept with it as given."""
+    return kept(fields, "user.token", TOKEN_EXTRAS)
+
+
 def _uac(ctx: OpContext, fields: dict) -> dict:
     uac_id = uac.assigned(ctx, fields)
     return {} if uac_id is None else {"uac": uac_id}
@@ -153,7 +169,8 @@ TOKEN = obj(
         "appid": string("the app's id, dotted and non-numeric, such as com.example.app"),
         "expiry": integer("minutes; default one year", minimum=1),
         "renew": boolean("a new token even if an unexpired one exists", False),
-    },
+    }
+    | TOKEN_EXTRAS,
     ["appid"],
 )
 USER_FIELDS = {
@@ -161,17 +178,14 @@ USER_FIELDS = {
     "active": boolean("active (flat: active)", True),
     "flag": integer("flags (flat: flag)", minimum=0),
     "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
-    "profile": obj("profile: name, status, image, ... (kept as given)", {}),
+    "profile": obj("profile: name, status, image, ... (kept as given; flat: profile)", {}),
     "uac": integer("the id of a UAC made with uacset (flat: uac)", minimum=1),
-}
+} | USER_EXTRAS
 # Parameters Mesibo's own helpers send that the emulator takes and does not use.
 USER_IGNORED = (
-    "user.token.session",
     "user.token.v2",
     "user.otp",
-    "session",
     "otp",
-    "restrictions",
     "v2",
     "sig",
 )
@@ -201,12 +215,15 @@ FLAT = {
     "expiry": "user.token.expiry",
     "renew": "user.token.renew",
     "uac": "user.uac",
+    "profile": "user.profile",
+    **flat_names("user", USER_EXTRAS),
+    **flat_names("user.token", TOKEN_EXTRAS),
 }
 NAMED_FLAT = {k: FLAT[k] for k in ("uid", "addr", "address")}
 DOCS = {
     "useradd": OpDoc(
         summary="Add a user, or update one by address or uid; a token only when asked for",
-        fields={"user": obj("the user", USER_NAMED | USER_FIELDS | {"token": TOKEN})},
+        fields={"user": obj("the user", USER_NAMED | USER_FIELDS | {"token": TOKEN})} | OP_EXTRAS,
         required=("user.address",),
         flat=FLAT,
         ignored=USER_IGNORED,
@@ -222,9 +239,10 @@ DOCS = {
                 "the user, by uid or address",
                 USER_NAMED | USER_FIELDS | {"token": obj("", {"remove": boolean("remove every token")})},
             )
-        },
+        }
+        | OP_EXTRAS,
         required=("user.address",),
-        flat={k: v for k, v in FLAT.items() if k not in ("appid", "expiry", "renew")}
+        flat={k: v for k, v in FLAT.items() if not v.startswith("user.token.")}
         | {"remove": "user.token.remove"},
         ignored=USER_IGNORED,
         example={"user": {"address": "123456", "profile": {"status": "busy"}}},
@@ -233,9 +251,9 @@ DOCS = {
     ),
     "usertoken": OpDoc(
         summary="Issue an access token to a user (the same one again while unexpired, unless renew)",
-        fields={"user": obj("the user, by uid or address", USER_NAMED | {"token": TOKEN})},
+        fields={"user": obj("the user, by uid or address", USER_NAMED | {"token": TOKEN})} | OP_EXTRAS,
         required=("user.address", "user.token.appid"),
-        flat=NAMED_FLAT | {k: FLAT[k] for k in ("appid", "expiry", "renew")},
+        flat=NAMED_FLAT | {k: v for k, v in FLAT.items() if v.startswith("user.token.")},
         ignored=USER_IGNORED,
         example={"user": {"address": "123456", "token": {"appid": "com.example.app"}}},
         answer={"user": {"uid": 1, "address": "123456", "token": "5f0c9a...", "appid": "com.example.app"}},
@@ -243,7 +261,7 @@ DOCS = {
     ),
     "userdel": OpDoc(
         summary="Delete a user with its devices, tokens and group memberships",
-        fields={"user": obj("the user, by uid or address", USER_NAMED)},
+        fields={"user": obj("the user, by uid or address", USER_NAMED)} | OP_EXTRAS,
         required=("user.address",),
         flat=NAMED_FLAT,
         ignored=("appid", "sig"),
@@ -256,7 +274,8 @@ DOCS = {
         fields={
             "user": obj("which users", USER_NAMED),
             "count": integer("how many; default and maximum 20", minimum=1),
-        },
+        }
+        | OP_EXTRAS,
         flat=NAMED_FLAT,
         example={"addr": "1234*", "count": 20},
         answer={"userscount": 1, "count": 1, "users": [LISTED_USER]},

@@ -210,7 +210,7 @@ function diagnosisText(notes) {
 function requestRow(entry) {
   const answer = entry.answer;
   const refused = answer.result === false || "http" in answer;
-  const mistakes = entry.diagnosis.filter((n) => n.kind !== "ignored" && n.kind !== "info");
+  const mistakes = entry.diagnosis.filter((n) => n.kind !== "not emulated" && n.kind !== "info");
   const state = "http" in answer ? `HTTP ${answer.http}` : answer.result ? "ok" : `${answer.error} ${answer.code}`;
   const tr = el("tr", { class: "request" + (refused ? " refused" : "") + (mistakes.length ? " diagnosed" : ""), "data-id": entry.id },
     td("#", entry.id), td("time", entry.ts), td("op", entry.op ?? "(none)"), appCell(entry.app),
@@ -372,7 +372,7 @@ async function failure(body, status, journal) {
     if (journal) {
       const params = new URLSearchParams({ limit: "1", token: journal.token, op: journal.op });
       const entry = (await api("/_mock/requests?" + params).catch(() => ({ requests: [] }))).requests[0];
-      if (entry && entry.diagnosis.length) why = diagnosisText(entry.diagnosis.filter((n) => n.kind !== "ignored"));
+      if (entry && entry.diagnosis.length) why = diagnosisText(entry.diagnosis.filter((n) => n.kind !== "not emulated"));
     }
     return `${body.error} (code ${body.code}): ${why}`;
   }
