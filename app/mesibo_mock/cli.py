@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 from urllib.parse import unquote_plus
 
@@ -18,7 +19,14 @@ from pydantic import ValidationError
 from mesibo_mock import __version__
 from mesibo_mock.redaction import KEY_MARK, holds_key, scrub
 from mesibo_mock.server.guards import guarded_protocol, protocol_kind
-from mesibo_mock.server.serving import UsageError, bind, clean_exit_server, event_loop_factory
+from mesibo_mock.server.serving import (
+    UsageError,
+    bind,
+    check_parent,
+    clean_exit_server,
+    event_loop_factory,
+    watch_parent,
+)
 from mesibo_mock.server.settings import LOG_LEVELS, Settings
 
 EXIT_USAGE = 2
@@ -53,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="once listening, write {url, backend_url, app_token, pid, version} as JSON to PATH (atomically);"
         " the same object follows 'mesibo-mock ready ' on the first line of stdout",
+    )
+    serve.add_argument(
+        "--parent-pid",
+        metavar="PID",
+        type=int,
+        help="end the server when process PID has ended, however it ended (test helpers pass their own)",
     )
     record = commands.add_parser(
         "record",
@@ -155,8 +169,12 @@ def configure_logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(scrub_keys)
+        handler.addFilter(redact_url_secrets)
     logging.getLogger("mesibo_mock.token").setLevel(logging.INFO)  # the app token line, always
     logging.getLogger("uvicorn.access").addFilter(redact_query_secrets)
+    # httpx logs every request's URL at INFO, query string and all (the recorder's upstream calls)
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s]+)=([^&;\s]*)")
@@ -181,6 +199,16 @@ def redact_query_secrets(record: logging.LogRecord) -> bool:
             QUERY_PAIR.sub(_redact_pair, arg) if isinstance(arg, str) and "=" in arg else arg
             for arg in record.args
         )
+    return True
+
+
+def redact_url_secrets(record: logging.LogRecord) -> bool:
+    """No log line, whoever wrote it, shows a token or key sent in a URL's query string (`?token=`)."""
+    message = record.getMessage()
+    if "=" in message and "?" in message:
+        redacted = QUERY_PAIR.sub(_redact_pair, message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
     return True
 
 
@@ -216,12 +244,15 @@ def uvicorn_config(api, settings: Settings, **extra):
         ),
         loop="auto" if kind == "httptools" else "asyncio",  # uvloop with httptools, where installed
         ws="none",  # no route is a WebSocket: an Upgrade to one is ignored like any other offer
+        # a call's source address is the TCP peer's; a proxy's header counts only where it is trusted
+        # (MESIBO_MOCK_TRUSTED_PROXIES, read by the backend), never by uvicorn's loopback default
+        proxy_headers=False,
         limit_concurrency=connection_cap(settings.max_connections),
         **extra,
     )
 
 
-def serve(settings: Settings, ready_file: str | None = None) -> int:
+def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | None = None) -> int:
     import uvicorn
 
     from mesibo_mock.errors import SeedError
@@ -231,6 +262,7 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
 
     configure_logging(settings.log_level)
     check_ready_file(ready_file)
+    check_parent(parent_pid)
     # Flags (above), the seed file and the database path are checked before the port is taken, so
     # each mistake is reported as itself even when the port is busy (SPEC section 1); nothing of the
     # user's is written to the store until the port is ours.
@@ -267,7 +299,13 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
     config = uvicorn_config(api, settings)
     server = clean_exit_server(uvicorn.Server)(config)
     server.on_exit = rt.stop  # pending long-polls answer at once, so the exit is quick
-    server.on_ready = lambda: announce_ready(ready_record(host, port, rt.default_token), ready_file)
+
+    def ready() -> None:
+        announce_ready(ready_record(host, port, rt.default_token), ready_file)
+        if parent_pid is not None:
+            watch_parent(asyncio.get_running_loop(), parent_pid, lambda: parent_gone(server, parent_pid))
+
+    server.on_ready = ready
     try:
         with asyncio.Runner(loop_factory=event_loop_factory(protocol_kind(settings.http))) as runner:
             runner.run(server.serve(sockets=[sock]))
@@ -279,8 +317,13 @@ def serve(settings: Settings, ready_file: str | None = None) -> int:
     return 0
 
 
+def parent_gone(server, pid: int) -> None:
+    logging.getLogger("mesibo_mock").warning("process %d has ended (--parent-pid): stopping", pid)
+    server.handle_exit(signal.SIGTERM, None)
+
+
 def record(args: argparse.Namespace) -> int:
-    """`mesibo-mock record`: 0 when stopped by a signal, 1 when a token was left after redaction."""
+    """`mesibo-mock record`: 0 when stopped by a signal."""
     import uvicorn
 
     from mesibo_mock.parity.record import Recorder, open_out, upstream_base
@@ -312,7 +355,6 @@ def record(args: argparse.Namespace) -> int:
         ws="none",
     )
     server = clean_exit_server(uvicorn.Server)(config)
-    recorder.on_stop = lambda: setattr(server, "should_exit", True)
     shown = ready_record(host, port, "")
     server.on_ready = lambda: print(
         "mesibo-mock record ready "
@@ -337,7 +379,7 @@ def record(args: argparse.Namespace) -> int:
             runner.run(server.serve(sockets=[sock]))
     finally:
         out.close()
-    return 1 if recorder.stopped else 0
+    return 0
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -345,12 +387,20 @@ def verify(args: argparse.Namespace) -> int:
     from mesibo_mock.parity.recording import RecordingError
     from mesibo_mock.parity.verify import verify as run
 
+    # SIGTERM and SIGHUP end verify as SIGINT does: through its cleanup, so the throw-away emulator
+    # it started ends with it (and --parent-pid ends that one even when verify is killed outright)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
     try:
         report = run(args.file, url=args.url, admin_token=args.admin_token, skips=args.skip, mode=args.mode)
     except RecordingError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(report.document(), indent=2) if args.json else report.text())
     return 1 if report.summary["differ"] else 0
+
+
+def _exit_on_signal(sig: int, _frame) -> None:
+    raise SystemExit(128 + sig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         settings = load_settings(args)
-        return serve(settings, args.ready_file)
+        return serve(settings, args.ready_file, args.parent_pid)
     except UsageError as exc:
         print(f"mesibo-mock: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -29,16 +29,19 @@ class BackendFirst:
     envelope). The hot path of a chat backend's calls is then no longer than Starlette's request
     object and the handler (see bench/). Everything else, lifespan included, goes to FastAPI."""
 
-    def __init__(self, app: ASGIApp, endpoint: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, endpoint: ASGIApp, rt: Runtime) -> None:
         self.app = app
         self.backend = endpoint
         self.paths = frozenset(PATHS)
+        self.rt = rt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in self.paths:
-            await self.backend(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            self.rt.see_other_writers()  # a second server's writes are seen by the next request
+            if scope["path"] in self.paths:
+                await self.backend(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 DESCRIPTION = """A local emulator of Mesibo's backend API, for integration tests and development stacks.
@@ -148,4 +151,4 @@ def create_app(rt: Runtime) -> FastAPI:
 def serving_app(rt: Runtime) -> ASGIApp:
     """What the server runs: the app, with the backend paths taken before FastAPI sees them."""
     api = create_app(rt)
-    return BackendFirst(api, api.state.backend_endpoint)
+    return BackendFirst(api, api.state.backend_endpoint, rt)

@@ -2,16 +2,21 @@
 
 Redaction goes by what a value is, not only by the name it came under: a top-level `token` however it
 is spelt or nested (`Token`, `token[x]`), any string equal to a secret the caller names (the app's
-token, the admin token), a user's token in an answer, every uploaded or pasted `file` (kept as its
-name, type, size and SHA-256), and any PEM private-key block wherever it sits. Pure functions.
+token, the admin token), the call's own secrets inside a longer string, in base64 (at any alignment) or
+percent-encoded, in object keys as well as values, a user's token in an answer, every uploaded or pasted
+`file` (kept as its name, type, size and SHA-256), and any PEM private-key block wherever it sits, key or
+value. Pure functions.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 KEY_REDACTED = "[redacted private key]"
@@ -94,30 +99,105 @@ def _is_token_name(key: str) -> bool:
     return key.strip().lower() == "token"
 
 
-def redact_value(value: Any, secrets: Collection[str], placeholder: Placeholder, limit: int | None) -> Any:
-    """Strings equal to a secret replaced, key blocks scrubbed, long text cut; walked to any depth."""
-    if isinstance(value, str):
-        if value in secrets or value.strip() in secrets:
+MIN_ENCODED = 12  # a secret shorter than this is looked for as itself only: its encodings match too much
+
+
+def _base64_cores(secret: bytes) -> set[str]:
+    """The part of a secret's base64 that does not depend on the bytes around it, at each of the three
+    alignments it can have inside a longer encoded text; in both alphabets (standard, URL-safe)."""
+    cores = set()
+    n = len(secret)
+    for k in range(3):  # the secret starts k bytes into a 3-byte group
+        text = base64.b64encode(b"\0" * k + secret + b"\0\0").decode()
+        first = -(-8 * k // 6)  # the first character all of whose 6 bits are the secret's
+        last = (8 * (k + n) - 6) // 6  # the last such character
+        core = text[first : last + 1]
+        cores.update({core, core.translate(str.maketrans("+/", "-_"))})
+    return cores
+
+
+@functools.lru_cache(maxsize=256)
+def secret_pattern(secrets: frozenset[str]) -> tuple[re.Pattern, dict[str, str]] | None:
+    """One pattern finding each secret in a longer text (as itself, percent-encoded, or in base64),
+    and the secret each form it finds stands for."""
+    forms: dict[str, str] = {}
+    for secret in sorted(secrets):
+        if len(secret) >= MIN_ENCODED:
+            for form in (quote(secret, safe=""), quote_plus(secret)):
+                forms.setdefault(form, secret)
+            for form in _base64_cores(secret.encode("utf-8", "surrogatepass")):
+                forms.setdefault(form, secret)
+        forms[secret] = secret
+    forms.pop("", None)
+    if not forms:
+        return None
+    pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+    return pattern, forms
+
+
+class Secrets:
+    """What one call's redaction looks for: `exact`, values that are a secret whole (every app's token:
+    a set, so a server with many apps pays nothing per value); `within`, the call's own few secrets,
+    looked for inside longer texts and in their encodings too."""
+
+    __slots__ = ("exact", "found")
+
+    def __init__(self, exact: Collection[str] = (), within: Collection[str] = ()) -> None:
+        self.exact = exact
+        self.found = secret_pattern(frozenset(s.strip() for s in within if len(s.strip()) >= 4))
+
+    def text(self, value: str, placeholder: Placeholder) -> str:
+        if value in self.exact or value.strip() in self.exact:
             return placeholder(value.strip())
-        value = scrub(value)
-        return cut(value, limit) if limit is not None else value
-    if isinstance(value, dict):
-        return {k: redact_value(v, secrets, placeholder, limit) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_value(v, secrets, placeholder, limit) for v in value]
-    if isinstance(getattr(value, "content", None), bytes):  # a file part anywhere
-        return file_summary(value)
-    return value
+        if self.found is not None:
+            pattern, forms = self.found
+            if pattern.search(value) is not None:
+                value = pattern.sub(lambda m: placeholder(forms[m.group(0)]), value)
+        return scrub(value)
+
+
+def _as_secrets(secrets: Collection[str] | Secrets) -> Secrets:
+    return secrets if isinstance(secrets, Secrets) else Secrets(secrets, ())
+
+
+def redact_value(
+    value: Any, secrets: Collection[str] | Secrets, placeholder: Placeholder, limit: int | None
+) -> Any:
+    """Secrets replaced (whole, within, encoded), key blocks scrubbed and long text cut, in values and in
+    object keys alike; walked to any depth."""
+    found = _as_secrets(secrets)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            text = found.text(node, placeholder)
+            return text if limit is None else cut(text, limit)
+        if isinstance(node, dict):
+            out: dict = {}
+            for key, item in node.items():
+                if isinstance(key, str):
+                    key = found.text(key, placeholder)
+                    while key in out:  # two keys that redact alike: both kept
+                        key += "'"
+                out[key] = walk(item)
+            return out
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if isinstance(getattr(node, "content", None), bytes):  # a file part anywhere
+            return file_summary(node)
+        return node
+
+    return walk(value)
 
 
 def redact_fields(
     fields: dict,
-    secrets: Collection[str] = (),
+    secrets: Collection[str] | Secrets = (),
     placeholder: Placeholder = _always_redacted,
     limit: int | None = FIELD_LIMIT,
 ) -> dict:
     """What was read, fit to keep. A top-level `token`, under any spelling and of any type, is the app's
     (a user's token request is `user.token`); the secrets are every other place a token can hide."""
+    found = _as_secrets(secrets)
     out: dict = {}
     for key, value in fields.items():
         if isinstance(key, str) and _is_token_name(key):
@@ -128,7 +208,8 @@ def redact_fields(
         elif key == "file":
             out[key] = file_summary(value)
         else:
-            out[key] = redact_value(value, secrets, placeholder, limit)
+            kept = redact_value({key: value}, found, placeholder, limit)
+            out.update(kept)
     return out
 
 
@@ -141,11 +222,9 @@ def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
 
 
 def redact_text(text: str, secrets: Collection[str]) -> str:
-    """Free text (a diagnosis, a log line) with each secret it quotes and every key block replaced."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return scrub(text)
+    """Free text (a diagnosis, a log line) with each secret it quotes, in any encoding, and every key
+    block replaced."""
+    return Secrets((), secrets).text(text, _always_redacted)
 
 
 def redact_notes(notes: list[dict], secrets: Collection[str]) -> list[dict]:
@@ -153,7 +232,7 @@ def redact_notes(notes: list[dict], secrets: Collection[str]) -> list[dict]:
 
 
 def redact_answer(
-    answer: dict, secrets: Collection[str] = (), placeholder: Placeholder = _always_redacted
+    answer: dict, secrets: Collection[str] | Secrets = (), placeholder: Placeholder = _always_redacted
 ) -> dict:
     """An envelope fit to keep: a user's access token (useradd, usertoken) replaced."""
     user = answer.get("user")

@@ -68,6 +68,7 @@ class Timers:
         Requests get through between any two turns, and no kind waits for another to be drained: a
         flood of large group messages in one app holds back neither another app's messages nor any
         webhook, and retention keeps pace with the fastest writer."""
+        self.rt.see_other_writers()
         while True:
             more = self._round(fire_due_fallbacks)
             more = self._round(lambda rt, outbox: deliver_due(rt, outbox, self.turns)) or more

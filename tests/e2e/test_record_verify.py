@@ -171,7 +171,10 @@ def test_calls_reach_the_upstream_byte_for_byte_and_the_recording_keeps_no_secre
     assert summary["name"] == "sa.json" and summary["size"] == len(ACCOUNT) and len(summary["sha256"]) == 64
 
 
-def test_a_string_shaped_like_a_token_stops_the_recording_naming_its_field(stand_in, tmp_path):
+def test_a_string_shaped_like_a_token_becomes_a_placeholder_and_the_recording_goes_on(stand_in, tmp_path):
+    """SPEC section 10: a numbered placeholder, a note naming the field, and the next call recorded too
+    (a user's backend is never cut off because an address happens to be a SHA-256)."""
+    address = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # SHA-256 of "test"
     stand_in.answer = lambda request: (
         200,
         {"content-type": "application/json"},
@@ -180,11 +183,28 @@ def test_a_string_shaped_like_a_token_stops_the_recording_naming_its_field(stand
     recorder = Recorder(stand_in.url, tmp_path / "leak.jsonl")
     with httpx.Client(base_url=recorder.url) as client:
         answer = client.post("/backend", json={"op": "usersget", "token": APP_TOKEN})
-    assert answer.json()["apikey"] == OTHER_TOKEN  # the client still gets what the upstream said
+        assert answer.json()["apikey"] == OTHER_TOKEN  # the client still gets what the upstream said
+        second = client.post(
+            "/backend", json={"op": "useradd", "token": APP_TOKEN, "user": {"address": address}}
+        )
+        assert second.status_code == 200
     code, err = recorder.stop()
-    assert code == 1 and "'answer.body.apikey'" in err and "shaped like a Mesibo token" in err
-    assert len(recorder.lines()) == 1  # the header only: nothing was written for that call
-    assert OTHER_TOKEN not in recorder.out.read_text()
+    assert code == 0
+    _, first, then = recorder.lines()
+    assert first["answer"]["body"]["apikey"] == "<token-shaped-1>"
+    assert first["notes"] == [
+        {
+            "field": "answer.body.apikey",
+            "problem": "held a string shaped like a Mesibo token (64 letters and digits): replaced by a"
+            " numbered placeholder",
+        }
+    ]
+    assert (
+        then["fields"]["user"]["address"] == "<token-shaped-2>"
+        and then["notes"][0]["field"] == "fields.user.address"
+    )
+    text = recorder.out.read_text()
+    assert OTHER_TOKEN not in text and address not in text
 
 
 def test_the_upstreams_failures_reach_the_client_and_are_recorded_as_they_were(stand_in, tmp_path):

@@ -30,6 +30,7 @@ from mesibo_mock.redaction import scrub_fields
 from mesibo_mock.server.guards import plain_slow_body_answer
 from mesibo_mock.server.responses import dumps
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.server.settings import parse_networks
 from mesibo_mock.services import apps, backend_faults
 from mesibo_mock.store.db import StoreError
 
@@ -113,10 +114,10 @@ class Call:
 
     __slots__ = ("path", "user_agent", "encoding", "fields", "client", "notes", "from_webhook")
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, trusted: tuple = ()) -> None:
         self.path = request.scope["path"]
         client = request.scope.get("client")
-        self.client = client[0] if client else None  # the source address (after a trusted proxy's header)
+        self.client = source_address(client[0] if client else None, request.scope["headers"], trusted)
         # every User-Agent header, joined: a second one must not hide a phone's from the origin check
         # (the server hands header names over in lower case)
         headers = request.scope["headers"]
@@ -126,6 +127,51 @@ class Call:
         self.encoding = "query"
         self.fields: dict = {}
         self.notes: list[dict] = []  # what reading the call found to say (a key given twice)
+
+
+def source_address(peer: str | None, headers: list[tuple[bytes, bytes]], trusted: tuple) -> str | None:
+    """Where a call came from, as TOKENBREACH counts it (SPEC section 2): the TCP peer, unless the peer
+    is a trusted proxy (MESIBO_MOCK_TRUSTED_PROXIES): then the nearest address its X-Forwarded-For (or
+    Forwarded) header names that is not a trusted proxy itself. Only a value that parses as an IP
+    address counts: a header cannot forge an address out of text."""
+    if not trusted or peer is None or not _within(peer, trusted):
+        return peer
+    named: list[str] = []
+    for name, value in headers:
+        if name == b"x-forwarded-for":
+            named += [part.strip() for part in value.decode("latin-1").split(",")]
+        elif name == b"forwarded":
+            for element in value.decode("latin-1").split(","):
+                for pair in element.split(";"):
+                    key, _, found = pair.strip().partition("=")
+                    if key.lower() == "for":
+                        named.append(found.strip().strip('"').removeprefix("[").split("]")[0])
+    for address in reversed(named):  # the nearest hop first: the proxy appended it
+        parsed = _ip(address)
+        if parsed is None:
+            return peer  # a value that is not an address: the peer is what is known
+        if not _within(parsed, trusted):
+            return parsed
+    return peer
+
+
+def _ip(text: str) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _within(address: str, networks: tuple) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 async def read_fields(request: Request, call: Call, limit: int) -> dict:
@@ -249,10 +295,12 @@ class BackendApp:
 
 
 def make_endpoint(rt: Runtime) -> BackendApp:
+    trusted = parse_networks(rt.settings.trusted_proxies)
+
     async def backend(request: Request) -> Reply:
         if request.method == "OPTIONS":
             return PREFLIGHT
-        call = Call(request)
+        call = Call(request, trusted)
         if not is_big(request):
             return await serve(request, call)
         if rt.big_bodies >= MAX_BIG_BODIES:  # its body is read and dropped as it comes, never held

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from mesibo_mock.clock import iso
-from mesibo_mock.redaction import call_secrets, redact_answer, redact_fields, redact_notes
+from mesibo_mock.redaction import Secrets, call_secrets, redact_answer, redact_fields, redact_notes
 from mesibo_mock.server.runtime import Runtime
 
 # Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
@@ -70,10 +70,12 @@ def write(
     """Write one entry with the next commit (the call's own group commit)."""
     diagnosed = any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
     app_token = app["token"] if app is not None else None
-    secrets = rt.secrets()
+    own = call_secrets(fields, app_token, rt.settings.admin_token)
     if notes:  # a note may quote a value: never the call's own secrets, never a key
-        notes = redact_notes(notes, call_secrets(fields, app_token, rt.settings.admin_token))
+        notes = redact_notes(notes, own)
     result = bool(answer.get("result"))
+    # any app's token as a whole value; the call's own also inside a text, encoded, or as a key
+    secrets = Secrets(rt.secrets(), own)
     kept_fields, kept_answer = _json(redact_fields(fields, secrets)), _json(redact_answer(answer))
     kept_notes = _json(notes) if notes else "[]"
     row = (

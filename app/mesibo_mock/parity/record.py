@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -76,8 +75,6 @@ class Recorder:
         self.seq = 0
         self.started = time.time()
         self.client: httpx.AsyncClient | None = None
-        self.stopped: str | None = None  # why recording stopped (a token left after redaction)
-        self.on_stop = None  # set by the server: ends it
         self.lock = asyncio.Lock()
         out.write(
             orjson.dumps(
@@ -102,11 +99,13 @@ class Recorder:
             return
         body, too_big = await self._body(receive)
         if too_big:
-            await self._plain(send, 413, b"the call is larger than mesibo-mock record forwards (64 MiB)")
+            await self._refuse(
+                send, 413, f"the call is larger than mesibo-mock record forwards ({MAX_BODY >> 20} MiB)"
+            )
             return
-        if scope["path"] not in PATHS or self.stopped:
-            why = self.stopped or f"mesibo-mock record forwards only the backend paths ({', '.join(PATHS)})"
-            await self._plain(send, 404 if not self.stopped else 503, why.encode())
+        if scope["path"] not in PATHS:
+            why = f"mesibo-mock record forwards only the backend paths ({', '.join(PATHS)}), not {scope['path']}"
+            await self._refuse(send, 404, why)
             return
         started = time.time()
         status, headers, answer, error = await self._forward(scope, body)
@@ -114,9 +113,7 @@ class Recorder:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
         else:
-            await self._plain(
-                send, 504 if "timed out" in error else 502, f"mesibo-mock record: {error}".encode()
-            )
+            await self._refuse(send, 504 if "timed out" in error else 502, f"mesibo-mock record: {error}")
         await self._record(scope, body, started, status, headers, answer, error)
 
     async def _lifespan(self, receive, send) -> None:
@@ -148,11 +145,10 @@ class Recorder:
         return b"".join(chunks), False
 
     @staticmethod
-    async def _plain(send, status: int, text: bytes) -> None:
-        headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(len(text)).encode()),
-        ]
+    async def _refuse(send, status: int, why: str) -> None:
+        """What the recorder itself answers (not the upstream): JSON saying why."""
+        text = orjson.dumps({"detail": why})
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": text})
 
@@ -175,6 +171,8 @@ class Recorder:
                 raw = await asyncio.wait_for(_raw(response), self.timeout)
             finally:
                 await response.aclose()
+        except AnswerTooLarge as exc:
+            return 0, [], b"", str(exc)
         except (httpx.TimeoutException, TimeoutError):
             return 0, [], b"", f"the upstream did not answer within {self.timeout:g} s (timed out)"
         except httpx.HTTPError as exc:
@@ -206,6 +204,8 @@ class Recorder:
         if error is not None:
             fields, _ = self.redactor.call(fields, None)
             line |= {"fields": fields, "error": error}
+            if error.endswith("(truncated)"):
+                line["truncated"] = True
         else:
             answer_headers = Headers(raw=headers)
             text = inflated(answer, answer_headers.get("content-encoding"))
@@ -225,24 +225,55 @@ class Recorder:
         async with self.lock:
             self.seq += 1
             line["seq"] = self.seq
-            try:
-                text_line = recording.line_text(line)
-            except recording.TokenLeft as exc:
-                self.stopped = str(exc)
-                print(f"mesibo-mock record: error: {exc}", file=sys.stderr, flush=True)
-                if self.on_stop is not None:
-                    self.on_stop()
-                return
-            self.out.write(text_line + "\n")
+            shaped = self.redactor.shapes(line)
+            if shaped:
+                line["notes"] = [
+                    {
+                        "field": where,
+                        "problem": "held a string shaped like a Mesibo token (64 letters and digits):"
+                        " replaced by a numbered placeholder",
+                    }
+                    for where in shaped
+                ]
+                log.warning(
+                    "#%d: %s held a string shaped like a Mesibo token: recorded as a placeholder",
+                    self.seq,
+                    ", ".join(shaped),
+                )
+            self.out.write(recording.line_text(line) + "\n")
             self.out.flush()
         log.info(
             "#%d %s %s -> %s", self.seq, scope["method"], scope["path"], status if error is None else error
         )
 
 
+MAX_ANSWER = 8 * 1024 * 1024  # what the recorder reads of the upstream's answer (SPEC section 10)
+
+
+class AnswerTooLarge(Exception):
+    """The upstream's answer went past MAX_ANSWER: not read further, not forwarded."""
+
+
 async def _raw(response: httpx.Response) -> bytes:
-    """The answer's body as it came: compressed if it came compressed (httpx would inflate it)."""
-    return b"".join([chunk async for chunk in response.aiter_raw()])
+    """The answer's body as it came (compressed if it came compressed: httpx would inflate it), read to
+    MAX_ANSWER at most: a huge answer is never held whole."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER:
+        raise AnswerTooLarge(_too_large(f"declared {int(declared)} bytes"))
+    chunks, size = [], 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > MAX_ANSWER:
+            raise AnswerTooLarge(_too_large("went on"))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(how: str) -> str:
+    return (
+        f"the upstream's answer is larger than {MAX_ANSWER >> 20} MiB ({how}): read no further, not"
+        " forwarded (truncated)"
+    )
 
 
 def open_out(path: str):

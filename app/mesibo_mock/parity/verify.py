@@ -72,6 +72,7 @@ class Report:
     recording: str
     target: str
     checked: list[Checked]
+    skipped: list[str] = field(default_factory=list)  # lines of the file read past, and why
 
     @property
     def summary(self) -> dict[str, int]:
@@ -81,6 +82,7 @@ class Report:
 
     def text(self) -> str:
         lines = [f"mesibo-mock verify {self.recording} against {self.target}"]
+        lines += [f"{self.recording}: {why}" for why in self.skipped]
         for c in self.checked:
             head = f"#{c.seq} {c.method} {c.path} {c.op or '-'}"
             if c.not_replayed is not None:
@@ -129,6 +131,7 @@ class Report:
                 }
                 for c in self.checked
             ],
+            "skipped": self.skipped,
             "summary": self.summary,
         }
 
@@ -305,6 +308,8 @@ class Target:
                 "warning",
                 "--ready-file",
                 ready,
+                "--parent-pid",  # gone with verify, however verify ends (SIGKILL too)
+                str(os.getpid()),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -378,7 +383,7 @@ def verify(
         ids = IdMap()
         samples: dict[str, bytes] = {}
         checked = [replay(target, call, started, tokens, ids, samples, skips) for call in rec.calls]
-        return Report(path, "a throw-away emulator" if url is None else target.url, checked)
+        return Report(path, "a throw-away emulator" if url is None else target.url, checked, rec.skipped)
     finally:
         if url is not None:
             with contextlib.suppress(Exception):

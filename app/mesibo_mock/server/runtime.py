@@ -58,6 +58,16 @@ class Runtime:
                 self.retention_owed = True
                 self.wake_timers.set()
 
+    def see_other_writers(self) -> None:
+        """Two servers on one store answer from the store as it is (SPEC section 1): when another
+        process has committed since this one last looked, nothing remembered from the store is kept.
+        Asked at every request and every scheduler pass."""
+        if self.store.others_wrote():
+            self.store.forget()
+            self._app_tokens = None
+            self._backend_faults = None
+            self.sources.clear()
+
     def backend_faults_armed(self) -> bool:
         """Whether any backend fault is set: asked on every backend call, so it is remembered, and
         forgotten whenever this process adds, uses up or clears one."""

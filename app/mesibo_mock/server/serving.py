@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import socket
 
@@ -76,3 +77,48 @@ def event_loop_factory(kind: str):
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but another user's
+        return True
+    return True
+
+
+def check_parent(pid: int | None) -> None:
+    """`--parent-pid`: the process must be there when the server starts (exit 2 before the port)."""
+    if pid is not None and (pid <= 0 or not process_alive(pid)):
+        raise UsageError(f"invalid --parent-pid {pid}: no such process")
+
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def watch_parent(loop, pid: int, on_gone) -> None:
+    """Call `on_gone` once the process `pid` has ended, however it ended (SIGKILL too): at once where
+    Linux gives a pidfd for it, else within PARENT_POLL_SECONDS. Call from within the running loop."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3+, or not allowed: look twice a second
+        fd = None
+    if fd is not None:
+
+        def readable() -> None:
+            loop.remove_reader(fd)
+            os.close(fd)
+            on_gone()
+
+        loop.add_reader(fd, readable)
+        return
+
+    def look() -> None:
+        if process_alive(pid):
+            loop.call_later(PARENT_POLL_SECONDS, look)
+        else:
+            on_gone()
+
+    loop.call_later(PARENT_POLL_SECONDS, look)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     wal_limit_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     # TOKENBREACH: an app called from more than this many source addresses is disabled (cloud mode); 0 never
     tokenbreach_addresses: int = Field(5, ge=0)
+    # Proxies whose X-Forwarded-For or Forwarded header names a call's source address (IP addresses or
+    # networks, comma-separated); none by default: the TCP peer is the source
+    trusted_proxies: str = ""
     # uvicorn's HTTP/1.1 protocol: httptools (fast, C) where installed, else h11; forced for tests
     http: Literal["auto", "httptools", "h11"] = "auto"
     allowed_hosts: str = ""  # extra host names a browser may use to reach /_mock (comma-separated)
@@ -43,6 +46,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     @field_validator("testpush_limit")
     @classmethod
@@ -74,3 +83,20 @@ def parse_limit(text: str) -> tuple[int, float]:
     if parsed[0] < 0 or parsed[1] <= 0:
         raise ValueError(f"expected COUNT/SECONDS such as 10/3600, got {text!r}")
     return parsed
+
+
+def parse_networks(text: str) -> tuple:
+    """'10.0.0.0/8, 192.168.1.2' -> ip_network objects; ValueError naming a bad one."""
+    import ipaddress
+
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"expected IP addresses or networks, comma-separated; {item!r} is not one"
+            ) from None
+    return tuple(networks)

@@ -191,6 +191,7 @@ def public_view(rt: Runtime, app: sqlite3.Row) -> dict:
 
 # --- TOKENBREACH: the source addresses an app's backend is called from -------------------------------
 NOTED_FROM = 4  # from this many addresses on, each new one is noted in the journal
+MAX_SOURCES = 64  # addresses kept per app: past the limit that disables it, more say nothing new
 
 
 def sources(rt: Runtime, app_id: int) -> set[str]:
@@ -209,7 +210,7 @@ def note_source(rt: Runtime, app: sqlite3.Row, address: str | None) -> int | Non
     if not address:
         return None
     known = sources(rt, app["id"])
-    if address in known:
+    if address in known or len(known) >= MAX_SOURCES:
         return None
     with rt.store.tx():
         rt.store.run(

@@ -121,6 +121,8 @@ class Store:
         # One script, one transaction (executescript commits whatever was open before it).
         self.conn.executescript(f"BEGIN;\n{upgrade}\n{schema}\n{stamp}\nCOMMIT;")
         self._watch_memoized_tables()
+        self.shared = not memory  # another process (a second server) may write this store too
+        self._data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if not memory:
             _tighten_companions(path)
             # Checkpoints (the only step that waits for the disk) run in their own thread, so
@@ -160,6 +162,18 @@ class Store:
 
     def _forget_group(self, group: str) -> None:
         self._memos[group].clear()
+
+    def others_wrote(self) -> bool:
+        """Whether another connection (a second server on this file) committed since the last look:
+        the memos' triggers fire only for this connection's own writes. One PRAGMA, no I/O."""
+        if not self.shared:
+            return False
+        with self.lock:
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        return True
 
     def forget(self) -> None:
         """Drop every memo: a memoized table changed, or a transaction was undone (what was read in

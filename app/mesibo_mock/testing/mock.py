@@ -216,7 +216,9 @@ class MesiboMock:
         self._log_path = os.path.join(self._tmpdir, "server.log")
         # a file, not a pipe: an undrained pipe would block the server; closed in stop()
         self._log_file = open(self._log_path, "wb")  # noqa: SIM115
-        self._proc = sp.Popen([*serve_command(), "serve"], env=env, stdout=self._log_file, stderr=sp.STDOUT)
+        # --parent-pid: the server never outlives this process, however it ends (SIGKILL too)
+        command = [*serve_command(), "serve", "--parent-pid", str(os.getpid())]
+        self._proc = sp.Popen(command, env=env, stdout=self._log_file, stderr=sp.STDOUT)
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
