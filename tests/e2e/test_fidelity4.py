@@ -233,7 +233,9 @@ UAC = {
 def test_uacset_keeps_the_uac_whole_and_users_get_it_by_id(mock):
     answer = mock.backend("uacset", uac=UAC)
     assert answer == {"op": "uacset", "result": True, "uac": {"id": 1}}
-    [kept] = mock.app()["uacs"]
+    [listed] = mock.app()["uacs"]  # the app's view lists it; the whole is one GET away
+    assert listed["id"] == 1 and listed["name"] == UAC["name"] and listed["bytes"] > 100
+    kept = mock.client.get(f"/_mock/apps/{mock.app_token}/uacs/1").json()
     assert kept == {k: v for k, v in UAC.items()}
     assert mock.backend("useradd", user={"address": "ann", "uac": 1})["result"] is True
     flat_call(mock, "useradd", addr="bob", uac=1)

@@ -384,3 +384,47 @@ def test_serve_refuses_a_parent_pid_that_is_not_running():
         timeout=30,
     )
     assert done.returncode == 2 and "--parent-pid 999999999" in done.stderr
+
+
+# --- 11 and 16. UACs are bounded, and views list them small ------------------------------------------------
+def test_uacs_are_bounded_in_number_and_size_and_views_list_them_small(mock):
+    big = {"name": "big", "presence": {"pad": "x" * 600_000}}
+    refused = mock.backend("uacset", uac=big)
+    assert refused["error"] == "BADVALUE" and refused["properties"] == ["uac"]
+    body = {"name": "fits", "presence": {"pad": "y" * 60_000}}
+    for n in range(1, 101):
+        assert mock.backend("uacset", uac=body)["uac"] == {"id": n}
+    refused = mock.backend("uacset", uac={"name": "one too many"})
+    assert refused["error"] == "BADVALUE" and refused["properties"] == ["uac"]
+    assert (
+        mock.backend("uacset", uac={"id": 7, "update": 1, "name": "changed"})["result"] is True
+    )  # a change fits
+    listed = mock.app()["uacs"]
+    assert len(listed) == 100 and set(listed[0]) == {"id", "name", "bytes"}
+    assert len(mock.client.get("/_mock/apps").content) < 100_000  # not 100 x 60 KB
+    assert len(mock.client.get("/_mock/ui").content) < 400_000
+    whole = mock.client.get(f"/_mock/apps/{mock.app_token}/uacs/3").json()
+    assert whole["presence"]["pad"] == "y" * 60_000 and whole["id"] == 3
+    assert mock.client.get(f"/_mock/apps/{mock.app_token}/uacs/101").status_code == 404
+
+
+def test_a_uac_id_past_the_largest_is_badvalue_id_and_none_is_given_twice(mock):
+    largest = 2**63 - 1
+    too_big = mock.backend("uacset", uac={"id": largest + 1, "name": "x"})
+    assert too_big["error"] == "BADVALUE" and too_big["properties"] == ["id"]
+    assert mock.backend("uacset", uac={"id": largest, "name": "last"})["uac"] == {"id": largest}
+    after = mock.backend("uacset", uac={"name": "no id left"})
+    assert after["error"] == "BADVALUE" and after["properties"] == ["id"]
+    assert mock.backend("uacset", uac={"id": 5, "name": "a free one"})["uac"] == {"id": 5}
+
+
+# --- 14. apps come a page at a time ----------------------------------------------------------------------
+def test_apps_are_listed_a_page_at_a_time_with_the_total(mock):
+    made = [mock.client.post("/_mock/apps", json={"name": f"paged-{n}"}).json()["token"] for n in range(5)]
+    first = mock.client.get("/_mock/apps", params={"limit": 2}).json()
+    assert len(first["apps"]) == 2 and first["total"] == 6  # the default app and five
+    rest = mock.client.get("/_mock/apps", params={"limit": 100, "offset": 2}).json()
+    assert [a["token"] for a in first["apps"] + rest["apps"]][1:] == made
+    assert mock.client.get("/_mock/apps", params={"limit": 1001}).status_code == 422
+    named = mock.client.get("/_mock/apps", params={"name": "paged-3"}).json()
+    assert [a["token"] for a in named["apps"]] == [made[3]] and named["total"] == 1

@@ -189,11 +189,27 @@ def test_a_v6_store_keeps_its_users_tokens_and_groups_and_gets_their_extras(tmp_
         " VALUES (1, 3, 'com.example.app', 'tok', 9e9, 0)"
     )
     conn.execute("INSERT INTO groups (id, app_id, name, flag, active, created) VALUES (1, 1, 'g', 0, 1, 0)")
+    conn.execute(
+        "INSERT INTO messages (id, ts, app_id, app_token, from_address, message, type) VALUES (9, 100, 1, 't6', 'a', 'hi', 0)"
+    )
+    conn.executemany(
+        "INSERT INTO message_recipients (mid, app_token, address, online) VALUES (9, 't6', ?, ?)",
+        [("b", 0), ("c", 0), ("d", 1)],
+    )
+    conn.execute(
+        "INSERT INTO pushes (ts, app_token, app_name, address, device_id, push_token, platform, service, push_type,"
+        " kind, status, debug, acked, mid, injected) VALUES (101, 't6', 'default', 'b', 1, 't', 'android', 'fcm',"
+        " 'background', 'message', 'sent', 0, 0, 9, 0)"
+    )
     conn.commit()
     conn.close()
     store = Store(str(db))
     try:
         assert store.one("PRAGMA user_version")[0] == SCHEMA_VERSION == 7
+        tallied = {
+            (r["kind"], r["part"]): r["n"] for r in store.all("SELECT * FROM message_tallies WHERE mid = 9")
+        }
+        assert tallied == {("recipients", "offline"): 2, ("recipients", "online"): 1, ("pushes", "sent"): 1}
         assert store.one("SELECT name, extras FROM users")[:] == ("A", None)
         assert store.one("SELECT token, extras FROM user_tokens")[:] == ("tok", None)
         assert store.one("SELECT name, extras FROM groups")[:] == ("g", None)

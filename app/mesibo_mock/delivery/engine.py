@@ -18,7 +18,7 @@ from mesibo_mock.clock import iso
 from mesibo_mock.delivery import apns, faults, fcm
 from mesibo_mock.delivery.content import DEFAULT_BODY, DEFAULT_TITLE, Push
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import apps, credentials, messages
+from mesibo_mock.services import apps, credentials, messages, tallies
 from mesibo_mock.store.db import loads
 
 log = logging.getLogger("mesibo_mock.push")
@@ -155,6 +155,8 @@ class Round:
         with rt.store.tx() as conn:
             first = insert_records(conn, [record for record, _, _ in pending])
             last = first + len(pending) - 1
+            if any(record["mid"] is not None for record, _, _ in pending):  # a message's: counted
+                tallies.count(conn, app["token"], _tally_items(record for record, _, _ in pending))
             # read only while `ratelimit` is on, so written only then (services.apps recalls the
             # recent pushes when it is turned on)
             sent = self.opts["ratelimit"] and [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
@@ -195,6 +197,13 @@ class Round:
             }
             for i, (record, _, _) in enumerate(pending)
         ]
+
+
+def _tally_items(records):
+    for record in records:
+        yield record["mid"], "pushes", record["status"], record["ts"]
+        if record["kind"] == "fallback":
+            yield record["mid"], "fallbacks", "fallback", record["ts"]
 
 
 def _json_text(value: dict | None) -> str | None:

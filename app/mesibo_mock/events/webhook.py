@@ -20,6 +20,7 @@ import orjson
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import tallies
 
 if TYPE_CHECKING:
     import httpx
@@ -195,6 +196,9 @@ class Outbox:
                     for event in events
                 ],
             )
+            tallies.count(
+                rt.store.conn, app["token"], ((_mid_of(e), "events", e["type"], now) for e in events)
+            )
             ids.append(delivery)
             delivered.append({"app_token": app["token"], "state": "pending"})
             announced += [
@@ -364,6 +368,14 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
                 "ok": ok,
                 "ts": now,
             },
+        )
+        carried = rt.store.all(
+            "SELECT DISTINCT mid FROM webhook_events WHERE delivery_id = ? AND mid IS NOT NULL",
+            (delivery["id"],),
+        )
+        outcome = "ok" if ok else "failed"
+        tallies.count(
+            rt.store.conn, delivery["app_token"], ((row["mid"], "attempts", outcome, now) for row in carried)
         )
         done = ok or number >= MAX_ATTEMPTS
         state = "delivered" if ok else "failed" if done else "pending"

@@ -6,12 +6,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from mesibo_mock.clock import iso
 from mesibo_mock.credentials import CredentialError, SamplesUnavailable
 from mesibo_mock.events import webhook
 from mesibo_mock.mock_api.deps import (
+    SQLITE_MAX_ID,
     AddressFilter,
     AppDep,
     PageSize,
@@ -22,18 +23,32 @@ from mesibo_mock.mock_api.deps import (
 )
 from mesibo_mock.schemas import AppChangeIn, AppIn, DeviceIn, OnlineIn, WebhookIn
 from mesibo_mock.server.responses import json_response
-from mesibo_mock.services import apps, groups, people, samples
+from mesibo_mock.services import apps, groups, people, samples, uacs
 
 router = APIRouter(prefix="/_mock")
 PAGE = 1000  # users, devices and groups listed at once unless `limit` says otherwise
 
 
 # --- apps -----------------------------------------------------------------------------------------
+AppsPage = Annotated[int, Query(ge=1, le=1000, description="at most this many apps, oldest first")]
+AppsOffset = Annotated[int, Query(ge=0, le=SQLITE_MAX_ID, description="skip this many apps first (to page)")]
+
+
 @router.get("/apps", tags=["apps"])
-async def list_apps(rt: RuntimeDep):
-    """Every app: its token, name, push options, credentials (private keys never shown), webhook and
-    debug window. The app tokens are what the backend calls send."""
-    return json_response({"apps": [apps.public_view(rt, a) for a in apps.list_all(rt)]})
+async def list_apps(
+    rt: RuntimeDep,
+    limit: AppsPage = 100,
+    offset: AppsOffset = 0,
+    name: Annotated[str | None, Query(max_length=256, description="only the apps of this name")] = None,
+):
+    """The apps, a page at a time (`limit`, default 100; `offset`), oldest first, and how many match in
+    all (`total`): each with its token, name, push options, credentials (private keys never shown),
+    webhook and debug window. The app tokens are what the backend calls send."""
+    rows = apps.page_at(rt, offset, limit, name)
+    total = apps.count_named(rt, name)
+    return json_response(
+        {"apps": [apps.public_view(rt, a) for a in rows], "total": total, "offset": offset, "limit": limit}
+    )
 
 
 @router.post("/apps", status_code=201, tags=["apps"])
@@ -153,6 +168,19 @@ async def delete_device(device_id: RowId, app: AppDep, rt: RuntimeDep) -> Respon
         raise HTTPException(404, f"no device {device_id} in this app")
     people.delete_device(rt, device)
     return Response(status_code=204)
+
+
+@router.get("/apps/{token}/uacs/{uac_id}", tags=["apps"])
+async def get_uac(
+    uac_id: Annotated[int, Path(ge=1, le=SQLITE_MAX_ID, description="the UAC's id")],
+    app: AppDep,
+    rt: RuntimeDep,
+):
+    """One UAC whole, as uacset sent it (the app's views list each as `{id, name, bytes}`)."""
+    found = uacs.whole(rt, app["id"], uac_id)
+    if found is None:
+        raise HTTPException(404, f"no UAC {uac_id} in this app")
+    return json_response(found)
 
 
 # --- users, groups, messages, OTPs ------------------------------------------------------------------

@@ -235,6 +235,21 @@ def list_all(rt: Runtime) -> list[sqlite3.Row]:
     return rt.store.all("SELECT * FROM apps ORDER BY id")
 
 
+def page_at(rt: Runtime, offset: int, limit: int, name: str | None = None) -> list[sqlite3.Row]:
+    """Apps oldest first (of one name, if given), `limit` of them from the `offset`th."""
+    if name is None:
+        return rt.store.all("SELECT * FROM apps ORDER BY id LIMIT ? OFFSET ?", (limit, offset))
+    return rt.store.all(
+        "SELECT * FROM apps WHERE name = ? ORDER BY id LIMIT ? OFFSET ?", (name, limit, offset)
+    )
+
+
+def count_named(rt: Runtime, name: str | None) -> int:
+    if name is None:
+        return count(rt)
+    return rt.store.one("SELECT COUNT(*) FROM apps WHERE name = ?", (name,))[0]
+
+
 def page(rt: Runtime, after: int = 0, limit: int = 20) -> list[sqlite3.Row]:
     """Apps by number after `after`: a page of them."""
     return rt.store.all("SELECT * FROM apps WHERE id > ? ORDER BY id LIMIT ?", (after, limit))

@@ -13,6 +13,7 @@ import orjson
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import tallies
 from mesibo_mock.store.db import where
 
 ONE_YEAR = 365 * 24 * 3600
@@ -44,6 +45,12 @@ def add_recipients(rt: Runtime, message: sqlite3.Row, rows: list[tuple[str, bool
     rt.store.conn.executemany(
         "INSERT INTO message_recipients (mid, app_token, address, online) VALUES (?, ?, ?, ?)",
         [(message["id"], message["app_token"], address, online) for address, online in rows],
+    )
+    now = rt.clock.now()
+    tallies.count(
+        rt.store.conn,
+        message["app_token"],
+        ((message["id"], "recipients", "online" if online else "offline", now) for _, online in rows),
     )
 
 

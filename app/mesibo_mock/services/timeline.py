@@ -2,8 +2,10 @@
 the backend call that sent it, each recipient (online or offline), each push with its FCM or APNs answer
 (throttles and fallbacks included), and each webhook event with its attempts.
 
-Every query is bounded: a message to more than DETAILED recipients is told as counts per kind (with the
-time each kind began and ended), not as one row per recipient, push or event.
+Every query is bounded whatever the message's size: the counts come from the message's tallies (kept as
+its rows are written), and the rows of each kind are read with a LIMIT. A message to more than DETAILED
+recipients is told as counts per kind (with the time each kind began and ended) and its first SHOWN rows
+of each kind.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import orjson
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import apps
+from mesibo_mock.services import apps, tallies
 
 DETAILED = 50  # recipients up to which each gets its rows; past it, counts
 MOST_ROWS = 400  # rows of each kind a detailed timeline shows at most (a member may get several pushes)
+SHOWN = 50  # rows of each kind a summarised timeline shows beside its counts
 # the order of steps at one instant: the call, then who it reached, their pushes, events, attempts
 RANK = {
     kind: rank
@@ -38,24 +41,12 @@ def timeline(rt: Runtime, message: sqlite3.Row) -> dict:
     mid, start = message["id"], message["ts"]
     app = apps.by_token(rt, message["app_token"])
     store = rt.store
-    online = dict(
-        store.all("SELECT online, COUNT(*) FROM message_recipients WHERE mid = ? GROUP BY online", (mid,))
-    )
-    recipients = sum(online.values())
-    pushes = _counted(
-        store, "SELECT status AS part, COUNT(*), MIN(ts), MAX(ts) FROM pushes WHERE mid = ?", mid
-    )
-    fallbacks = store.one("SELECT COUNT(*) FROM pushes WHERE mid = ? AND kind = 'fallback'", (mid,))[0]
-    events = _counted(
-        store, "SELECT type AS part, COUNT(*), MIN(ts), MAX(ts) FROM webhook_events WHERE mid = ?", mid
-    )
-    carried = "SELECT DISTINCT delivery_id FROM webhook_events WHERE mid = ?"
-    attempts = _counted(
-        store,
-        "SELECT CASE WHEN ok THEN 'ok' ELSE 'failed' END AS part, COUNT(*), MIN(ts), MAX(ts)"
-        f" FROM webhook_attempts WHERE delivery_id IN ({carried})",
-        mid,
-    )
+    with store.lock:
+        counted = tallies.of(store.conn, mid)
+    online = {1: _n(counted, "recipients", "online"), 0: _n(counted, "recipients", "offline")}
+    recipients = online[0] + online[1]
+    pushes, events, attempts = (counted.get(kind, {}) for kind in ("pushes", "events", "attempts"))
+    fallbacks = _n(counted, "fallbacks", "fallback")
     call = store.one("SELECT id, ts, op, result, path FROM journal WHERE mid = ? ORDER BY id LIMIT 1", (mid,))
     items = []
     if call is not None:
@@ -69,13 +60,14 @@ def timeline(rt: Runtime, message: sqlite3.Row) -> dict:
             )
         )
     detailed = recipients <= DETAILED
-    if detailed:
-        items += _recipient_items(store, mid, start)
-        items += _push_items(store, mid, start)
-        items += _event_items(store, mid, start)
-        items += _attempt_items(store, carried, mid, start)
-    else:
+    rows = MOST_ROWS if detailed else SHOWN
+    if not detailed:
         items += _summary_items(start, recipients, online, pushes, fallbacks, events, attempts)
+    items += _recipient_items(store, mid, start, rows)
+    items += _push_items(store, mid, start, rows)
+    event_items = _event_items(store, mid, start, rows)
+    items += event_items
+    items += _attempt_items(store, sorted({e["delivery"] for e in event_items}), start, rows)
     items.sort(key=lambda item: (item["at"], RANK[item["kind"]]))
     return {
         "mid": mid,
@@ -86,30 +78,30 @@ def timeline(rt: Runtime, message: sqlite3.Row) -> dict:
         "detailed": detailed,
         "counts": {
             "recipients": recipients,
-            "online": online.get(1, 0),
-            "offline": online.get(0, 0),
+            "online": online[1],
+            "offline": online[0],
             "pushes": {part: n for part, (n, _, _) in pushes.items()},
             "fallbacks": fallbacks,
             "events": {part: n for part, (n, _, _) in events.items()},
             "attempts": {part: n for part, (n, _, _) in attempts.items()},
         },
+        "shown": None if detailed else SHOWN,
         "span": max([0.0, *(item["at"] for item in items)]),
         "items": items,
     }
 
 
-def _counted(store, select: str, mid: int) -> dict[str, tuple[int, float, float]]:
-    """part -> (how many, first time, last time)."""
-    return {row[0]: (row[1], row[2], row[3]) for row in store.all(f"{select} GROUP BY part", (mid,))}
+def _n(counted: dict, kind: str, part: str) -> int:
+    return counted.get(kind, {}).get(part, (0, 0.0, 0.0))[0]
 
 
 def _item(at: float, kind: str, state: str, text: str, **refs) -> dict:
     return {"at": round(max(at, 0.0), 3), "kind": kind, "state": state, "text": text, **refs}
 
 
-def _recipient_items(store, mid: int, start: float) -> list[dict]:
+def _recipient_items(store, mid: int, start: float, limit: int) -> list[dict]:
     rows = store.all(
-        "SELECT address, online FROM message_recipients WHERE mid = ? ORDER BY id LIMIT ?", (mid, MOST_ROWS)
+        "SELECT address, online FROM message_recipients WHERE mid = ? ORDER BY id LIMIT ?", (mid, limit)
     )
     return [
         _item(
@@ -123,11 +115,11 @@ def _recipient_items(store, mid: int, start: float) -> list[dict]:
     ]
 
 
-def _push_items(store, mid: int, start: float) -> list[dict]:
+def _push_items(store, mid: int, start: float, limit: int) -> list[dict]:
     rows = store.all(
         "SELECT id, ts, address, service, push_type, kind, status, reason, follows,"
         " json_extract(response, '$.status') AS answer FROM pushes WHERE mid = ? ORDER BY id LIMIT ?",
-        (mid, MOST_ROWS),
+        (mid, limit),
     )
     items = []
     for row in rows:
@@ -154,10 +146,10 @@ def _push_items(store, mid: int, start: float) -> list[dict]:
     return items
 
 
-def _event_items(store, mid: int, start: float) -> list[dict]:
+def _event_items(store, mid: int, start: float, limit: int) -> list[dict]:
     rows = store.all(
         "SELECT id, ts, type, delivery_id, body FROM webhook_events WHERE mid = ? ORDER BY id LIMIT ?",
-        (mid, MOST_ROWS),
+        (mid, limit),
     )
     items = []
     for row in rows:
@@ -178,11 +170,15 @@ def _event_items(store, mid: int, start: float) -> list[dict]:
     return items
 
 
-def _attempt_items(store, carried: str, mid: int, start: float) -> list[dict]:
+def _attempt_items(store, deliveries: list[int], start: float, limit: int) -> list[dict]:
+    """The attempts of the deliveries the shown events went in."""
+    if not deliveries:
+        return []
+    marks = ", ".join("?" for _ in deliveries)
     rows = store.all(
         "SELECT delivery_id, attempt, ts, ok, status_code, error FROM webhook_attempts"
-        f" WHERE delivery_id IN ({carried}) ORDER BY id LIMIT ?",
-        (mid, MOST_ROWS),
+        f" WHERE delivery_id IN ({marks}) ORDER BY id LIMIT ?",
+        (*deliveries, limit),
     )
     return [
         _item(

@@ -37,6 +37,7 @@ WIPE_ORDER = [
     "webhook_events",
     "webhook_deliveries",
     "message_recipients",
+    "message_tallies",
     "faults",
     "testpushes",
     "pushes",

@@ -255,6 +255,12 @@ class Retention:
                         " AND id <= ? AND NOT pending ORDER BY id LIMIT ?)",
                         (token, cutoff, self.batch),
                     ).rowcount
+                if not deleted:  # their counts last: a kept message never loses them
+                    deleted = store.run(
+                        "DELETE FROM message_tallies WHERE rowid IN (SELECT rowid FROM message_tallies"
+                        f" WHERE app_token = ? AND mid <= ? AND mid NOT IN ({owed}) LIMIT ?)",
+                        (token, cutoff, self.batch),
+                    ).rowcount
         if deleted >= self.batch:
             self._cutoffs[("messages", token)] = cutoff  # more to delete up to it: found once
         else:

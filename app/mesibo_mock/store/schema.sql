@@ -171,6 +171,19 @@ CREATE INDEX IF NOT EXISTS ix_recipients_app ON message_recipients (app_token, i
 
 CREATE INDEX IF NOT EXISTS ix_recipients_mid ON message_recipients (mid, id);
 
+CREATE TABLE IF NOT EXISTS message_tallies (
+	mid INTEGER NOT NULL, 
+	kind VARCHAR NOT NULL, 
+	part VARCHAR NOT NULL, 
+	app_token VARCHAR NOT NULL, 
+	n INTEGER NOT NULL, 
+	first FLOAT NOT NULL, 
+	last FLOAT NOT NULL, 
+	PRIMARY KEY (mid, kind, part)
+);
+
+CREATE INDEX IF NOT EXISTS ix_tallies_app ON message_tallies (app_token, mid);
+
 CREATE TABLE IF NOT EXISTS messages (
 	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
 	ts FLOAT NOT NULL, 

@@ -220,6 +220,23 @@ class MessageRecipient(SQLModel, table=True):
     online: bool
 
 
+class MessageTally(SQLModel, table=True):
+    """What became of a message, counted as it is written: its recipients (online, offline), its pushes
+    by status, its fallbacks, its webhook events by type and their attempts (ok, failed), with the first
+    and last time of each. A timeline of a message to 250,000 members reads these few rows, not every
+    recipient, push and event."""
+
+    __tablename__ = "message_tallies"
+    __table_args__ = (Index("ix_tallies_app", "app_token", "mid"),)
+    mid: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # recipients, pushes, fallbacks, events, attempts
+    part: str = Field(primary_key=True)  # online/offline; a push's status; an event's type; ok/failed
+    app_token: str
+    n: int
+    first: float
+    last: float
+
+
 class Otp(SQLModel, table=True):
     __tablename__ = "otps"
     __table_args__ = (Index("ix_otps_app", "app_id", "address"), Index("ix_otps_recent", "app_id", "id"))

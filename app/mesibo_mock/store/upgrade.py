@@ -45,6 +45,27 @@ FILLED = (
 )
 
 
+# v7: filling the tallies of a store made before they were kept (schema v6): counted once from the rows.
+FILL_SQL = """
+INSERT OR IGNORE INTO message_tallies (mid, kind, part, app_token, n, first, last)
+  SELECT r.mid, 'recipients', CASE WHEN r.online THEN 'online' ELSE 'offline' END, r.app_token, COUNT(*),
+         m.ts, m.ts FROM message_recipients r JOIN messages m ON m.id = r.mid GROUP BY r.mid, r.online;
+INSERT OR IGNORE INTO message_tallies (mid, kind, part, app_token, n, first, last)
+  SELECT mid, 'pushes', status, app_token, COUNT(*), MIN(ts), MAX(ts) FROM pushes WHERE mid IS NOT NULL
+  GROUP BY mid, status;
+INSERT OR IGNORE INTO message_tallies (mid, kind, part, app_token, n, first, last)
+  SELECT mid, 'fallbacks', 'fallback', app_token, COUNT(*), MIN(ts), MAX(ts) FROM pushes
+  WHERE mid IS NOT NULL AND kind = 'fallback' GROUP BY mid;
+INSERT OR IGNORE INTO message_tallies (mid, kind, part, app_token, n, first, last)
+  SELECT mid, 'events', type, app_token, COUNT(*), MIN(ts), MAX(ts) FROM webhook_events WHERE mid IS NOT NULL
+  GROUP BY mid, type;
+INSERT OR IGNORE INTO message_tallies (mid, kind, part, app_token, n, first, last)
+  SELECT e.mid, 'attempts', CASE WHEN a.ok THEN 'ok' ELSE 'failed' END, a.app_token, COUNT(*), MIN(a.ts),
+         MAX(a.ts) FROM webhook_attempts a JOIN (SELECT DISTINCT mid, delivery_id FROM webhook_events
+         WHERE mid IS NOT NULL) e ON e.delivery_id = a.delivery_id GROUP BY e.mid, a.ok;
+"""
+
+
 # Indexes a later version found not worth their cost on every write (v5: pushes by status, by token).
 DROPPED_INDEXES = ("ix_pushes_status", "ix_pushes_push_token")
 
@@ -95,6 +116,8 @@ def upgrade_script(conn: sqlite3.Connection, version: int, current: int, schema:
             " FROM webhook_attempts_v3;",
             "DROP TABLE webhook_attempts_v3;",
         ]
+    if version < 7:  # a message's tallies, counted once from its rows (after the schema makes the table)
+        after.append(FILL_SQL)
     if not after:
         return "\n".join(before)
     return "\n".join([*before, schema, *after])

@@ -97,11 +97,7 @@ class MesiboMock:
         try:
             mock.health()
             if app_token is None:
-                apps = mock.apps()
-                named = [a for a in apps if a["name"] == "default"] or apps
-                if not named:
-                    raise RuntimeError(f"the server at {mock._connected_url} has no app; give app_token")
-                mock._app_token = named[0]["token"]
+                mock._app_token = mock._default_token()
         except (httpx.HTTPError, AssertionError) as exc:
             mock.client.close()
             raise RuntimeError(f"cannot use the mesibo-mock server at {mock._connected_url}: {exc}") from None
@@ -182,7 +178,15 @@ class MesiboMock:
         self.client = httpx.Client(base_url=self.url, timeout=30, headers=headers)
         self._wait_healthy()
         if self._app_token is None:
-            self._app_token = self.apps()[0]["token"]
+            self._app_token = self._default_token()
+
+    def _default_token(self) -> str:
+        """The server's app `default` (else its oldest app), found without listing every app."""
+        for params in ({"name": "default", "limit": 1}, {"limit": 1}):
+            found = self._ok(self.client.get("/_mock/apps", params=params))["apps"]
+            if found:
+                return found[0]["token"]
+        raise RuntimeError(f"the server at {self.url} has no app; give app_token")
 
     def _start_thread(self, db: str) -> None:
         import uvicorn

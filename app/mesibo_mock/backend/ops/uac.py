@@ -4,9 +4,11 @@ Mesibo's UAC page and its 2026 `uac.sh`]; users are given one by `useradd`/`user
 from __future__ import annotations
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj, string
-from mesibo_mock.errors import BADREQ, MesiboError, invalid_value, missing
+from mesibo_mock.errors import BADREQ, MesiboError, bad_value, invalid_value, missing
 from mesibo_mock.services import uacs
-from mesibo_mock.values import as_bool, as_whole, optional_object, pick
+from mesibo_mock.values import LARGEST_WHOLE, as_bool, as_whole, optional_object, pick
+
+LARGEST_ID = LARGEST_WHOLE  # 2^63-1, SQLite's largest INTEGER
 
 
 def uacset(ctx: OpContext, fields: dict) -> dict:
@@ -16,7 +18,9 @@ def uacset(ctx: OpContext, fields: dict) -> dict:
     if uac is None:
         raise missing("uac")
     raw_id = uac.get("id")
-    uac_id = None if raw_id in (None, "", 0, "0") else as_whole("uac.id", raw_id, minimum=1)
+    uac_id = (
+        None if raw_id in (None, "", 0, "0") else as_whole("uac.id", raw_id, minimum=1, maximum=LARGEST_ID)
+    )
     update = uac.get("update")
     updating = None if update in (None, "") else as_bool("uac.update", update)
     exists = uac_id is not None and uacs.by_id(ctx.rt, ctx.app["id"], uac_id) is not None
@@ -31,9 +35,17 @@ def uacset(ctx: OpContext, fields: dict) -> dict:
             ["uac.id"],
             field="uac.id",
         )
+    body = {k: v for k, v in uac.items() if k != "id"}
+    size = len(uacs.as_json(body).encode("utf-8", "surrogatepass"))
+    if size > uacs.MAX_BYTES:
+        raise bad_value("uac", f"is {size} bytes as JSON: a UAC is at most {uacs.MAX_BYTES} bytes")
+    if not exists and uacs.count(ctx.rt, ctx.app["id"]) >= uacs.MAX_PER_APP:
+        raise bad_value("uac", f"the app has {uacs.MAX_PER_APP} UACs already, as many as it keeps")
     if uac_id is None:
         uac_id = uacs.next_id(ctx.rt, ctx.app["id"])
-    uacs.save(ctx.rt, ctx.app["id"], uac_id, {k: v for k, v in uac.items() if k != "id"})
+        if uac_id > LARGEST_ID:  # the largest id is taken: none is ever given twice
+            raise bad_value("uac.id", f"no id is left after {LARGEST_ID}: give an id that is free")
+    uacs.save(ctx.rt, ctx.app["id"], uac_id, body)
     return {"uac": {"id": uac_id}}
 
 
