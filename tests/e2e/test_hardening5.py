@@ -428,3 +428,64 @@ def test_apps_are_listed_a_page_at_a_time_with_the_total(mock):
     assert mock.client.get("/_mock/apps", params={"limit": 1001}).status_code == 422
     named = mock.client.get("/_mock/apps", params={"name": "paged-3"}).json()
     assert [a["token"] for a in named["apps"]] == [made[3]] and named["total"] == 1
+
+
+# --- 12. samples: one child, once per machine -------------------------------------------------------------
+MADE = "made the sample credentials"
+
+
+def server_log(mock: MesiboMock) -> str:
+    return Path(mock._log_path).read_text()
+
+
+def sample_app(mock: MesiboMock, credentials: dict | None = None) -> httpx.Response:
+    body = {"name": "s", "credentials": credentials or {"fcm": "sample", "apn": "sample"}}
+    return httpx.post(mock.url + "/_mock/apps", json=body, timeout=60)
+
+
+def test_concurrent_first_requests_share_one_child_and_later_servers_start_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with MesiboMock(subprocess=True, log_level="info") as first:
+        answers: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: answers.append(sample_app(first).status_code)) for _ in range(20)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert answers == [201] * 20
+        assert server_log(first).count(MADE) == 1
+    folder = tmp_path / "cache" / "mesibo-mock" / "samples-0.1.0"
+    assert (folder / "samples.json").exists() and folder.stat().st_mode & 0o777 == 0o700
+    with MesiboMock(subprocess=True, log_level="info") as second:
+        assert sample_app(second).status_code == 201
+        assert second.client.get("/_mock/samples/fcm.json").status_code == 200
+        assert MADE not in server_log(second)  # read from the cache: no child, no key made
+
+
+def test_samples_live_in_memory_where_the_cache_cannot_be_written_or_trusted(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    with MesiboMock(subprocess=True, log_level="info") as mock:
+        assert sample_app(mock).status_code == 201 and sample_app(mock).status_code == 201
+        assert server_log(mock).count(MADE) == 1 and "kept in memory" in server_log(mock)
+    shared = tmp_path / "shared"
+    folder = shared / "mesibo-mock" / "samples-0.1.0"
+    folder.mkdir(parents=True)
+    (folder / "samples.json").write_text('{"files": {}, "parsed": {}}')  # planted
+    folder.chmod(0o777)  # anyone could have put files there: never read
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+    with MesiboMock(subprocess=True, log_level="info") as mock:
+        assert sample_app(mock).status_code == 201
+        assert server_log(mock).count(MADE) == 1  # made anew, not read
+    assert folder.stat().st_mode & 0o777 == 0o700  # the folder is ours: made private again
+
+
+def test_a_cached_sample_certificate_expires_by_the_emulator_clock(mock):
+    assert sample_app(mock, {"apn": "sample"}).status_code == 201  # made (or read) and kept
+    mock.client.post("/_mock/clock", json={"set": "2090-01-01T00:00:00Z"}).raise_for_status()
+    refused = sample_app(mock, {"apn": "sample"})
+    assert refused.status_code == 422 and "expired" in refused.text
+    assert sample_app(mock, {"fcm": "sample"}).status_code == 201  # an FCM key does not expire

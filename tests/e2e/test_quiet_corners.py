@@ -181,12 +181,12 @@ def test_a_parser_that_hangs_is_stopped_at_its_deadline(in_process, monkeypatch)
     assert in_process.health()["status"] == "ok"
 
 
-def test_samples_the_parser_cannot_make_are_a_503_not_a_crash(in_process, monkeypatch):
+def test_samples_the_parser_cannot_make_are_a_503_not_a_crash(in_process, monkeypatch, tmp_path):
     from mesibo_mock.services import samples as made
 
-    # the samples are made once per process: this server's process must not have them yet
-    monkeypatch.setattr(made, "_made", {})
-    monkeypatch.setattr(made, "_parsed", {})
+    # the samples are made once per machine: none in this process, none in its cache folder
+    monkeypatch.setattr(made, "_state", made.SampleState())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     parser = isolated.COMMAND
     monkeypatch.setattr(isolated, "COMMAND", CRASH)
     response = in_process.client.post("/_mock/apps", json={"name": "s", "credentials": {"fcm": "sample"}})

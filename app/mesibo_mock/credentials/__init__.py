@@ -29,6 +29,15 @@ class ParsedCredential:
     team_id: str | None = None
 
 
+def expired(expiry: float) -> CredentialError:
+    """An APN certificate past its expiry (by the emulator clock)."""
+    from mesibo_mock.clock import iso
+
+    return CredentialError(
+        f"the APN certificate expired on {iso(expiry)}; create a new one in Apple's portal"
+    )
+
+
 def fingerprint(der_public_key: bytes) -> str:
     """Identify a key pair without keeping its secret half."""
     return "sha256:" + hashlib.sha256(der_public_key).hexdigest()[:32]

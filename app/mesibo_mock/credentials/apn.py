@@ -7,8 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from mesibo_mock.clock import iso
-from mesibo_mock.credentials import CredentialError, ParsedCredential, fingerprint
+from mesibo_mock.credentials import CredentialError, ParsedCredential, expired, fingerprint
 
 OID_UID = x509.ObjectIdentifier("0.9.2342.19200300.100.1.1")
 OID_SANDBOX = x509.ObjectIdentifier("1.2.840.113635.100.6.3.1")
@@ -20,9 +19,7 @@ def parse_apn(data: bytes, now: float) -> ParsedCredential:
     key, cert = _open(data)
     expiry = cert.not_valid_after_utc.timestamp()
     if expiry <= now:
-        raise CredentialError(
-            f"the APN certificate expired on {iso(expiry)}; create a new one in Apple's portal"
-        )
+        raise expired(expiry)
     bundle = _bundle_id(cert)
     if not bundle:
         raise CredentialError(

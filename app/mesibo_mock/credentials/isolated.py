@@ -105,15 +105,18 @@ async def _parse_in_child(kind: str, data: bytes, now: float) -> ParsedCredentia
     return result
 
 
-async def make_samples(names: list[str]) -> dict[str, bytes]:
-    """The sample files named (credentials.SAMPLES), made in a child as `mesibo_mock.samples` makes them:
+async def make_samples(names: list[str]) -> tuple[dict[str, bytes], dict[str, dict]]:
+    """The sample files named (credentials.SAMPLES), made in one child as `mesibo_mock.samples` makes
+    them, and what the parser reads of each ({"credential": ...} or {"error": ...}, whatever the clock):
     the server itself never loads `cryptography`."""
     stdout, _ = await _in_child(json.dumps({"make": names}).encode())
     try:
-        made = json.loads(stdout)["samples"]
-        return {name: base64.b64decode(made[name]) for name in names}
+        answer = json.loads(stdout)
+        made = {name: base64.b64decode(answer["samples"][name]) for name in names}
+        parsed = {name: dict(answer["parsed"][name]) for name in names}
     except (ValueError, KeyError, TypeError):
         raise SamplesUnavailable("the sample credentials could not be made") from None
+    return made, parsed
 
 
 async def _in_child(request: bytes) -> tuple[bytes, int]:

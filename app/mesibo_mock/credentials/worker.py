@@ -20,23 +20,27 @@ def main() -> None:
     if "make" in request:  # sample files, by name (credentials.SAMPLES)
         from mesibo_mock.credentials import SAMPLES, samples
 
-        made = {
-            name: base64.b64encode(getattr(samples, SAMPLES[name].maker)()).decode()
-            for name in request["make"]
-        }
-        json.dump({"samples": made}, sys.stdout)
+        files = {name: getattr(samples, SAMPLES[name].maker)() for name in request["make"]}
+        made = {name: base64.b64encode(data).decode() for name, data in files.items()}
+        # and what pushupload reads of each, whatever the clock (expiry is checked where it is used)
+        parsed = {name: _parsed(SAMPLES[name].platform, data, 0.0) for name, data in files.items()}
+        json.dump({"samples": made, "parsed": parsed}, sys.stdout)
         return
-    results = []
-    for item in request["files"]:
-        data = base64.b64decode(item["data"])
-        try:
-            parsed = parse_fcm(data) if item["kind"] == "fcm" else parse_apn(data, request["now"])
-            results.append({"credential": dataclasses.asdict(parsed)})
-        except CredentialError as exc:
-            results.append({"error": str(exc)})
-        except Exception as exc:  # any other parser failure is still an answer about this file
-            results.append({"error": f"the file could not be read ({type(exc).__name__})"})
+    results = [
+        _parsed(item["kind"], base64.b64decode(item["data"]), request["now"]) for item in request["files"]
+    ]
     json.dump({"results": results}, sys.stdout)
+
+
+def _parsed(kind: str, data: bytes, now: float) -> dict:
+    """One file's answer: {"credential": its metadata} or {"error": why not}."""
+    try:
+        parsed = parse_fcm(data) if kind == "fcm" else parse_apn(data, now)
+        return {"credential": dataclasses.asdict(parsed)}
+    except CredentialError as exc:
+        return {"error": str(exc)}
+    except Exception as exc:  # any other parser failure is still an answer about this file
+        return {"error": f"the file could not be read ({type(exc).__name__})"}
 
 
 if __name__ == "__main__":

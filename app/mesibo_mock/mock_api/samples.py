@@ -19,7 +19,7 @@ router = APIRouter(prefix="/_mock")
 async def list_samples():
     """The sample credential files: a Firebase service account, APN certificates (development,
     production, universal, expired) and an APNs .p8 key. Signed by no one: good for this emulator,
-    useless against Google or Apple. Each is made once per server."""
+    useless against Google or Apple. Each is made once per machine and kept in the user's cache folder."""
     return json_response({"samples": samples.listing()})
 
 
