@@ -257,7 +257,7 @@ def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | N
 
     from mesibo_mock.errors import SeedError
     from mesibo_mock.lifecycle import open_runtime, start_runtime
-    from mesibo_mock.main import serving_app
+    from mesibo_mock.main import serving_app, warm_up
     from mesibo_mock.store.db import StoreError
 
     configure_logging(settings.log_level)
@@ -302,6 +302,7 @@ def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | N
 
     def ready() -> None:
         announce_ready(ready_record(host, port, rt.default_token), ready_file)
+        warm_up(api.app)  # the /_mock routes, in a thread, while the client gets going
         if parent_pid is not None:
             watch_parent(asyncio.get_running_loop(), parent_pid, lambda: parent_gone(server, parent_pid))
 

@@ -4,6 +4,7 @@ serving_app(runtime): what the server runs, the backend paths ahead of FastAPI."
 from __future__ import annotations
 
 import asyncio
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mesibo_mock.backend.http import PATHS, make_endpoint
 from mesibo_mock.mock_api import problems
 from mesibo_mock.mock_api.guard import MockGuard, RequireAdmin
 from mesibo_mock.mock_api.health import health_router
+from mesibo_mock.mock_api.routes import MODULES, modules_for, router_of
 from mesibo_mock.scheduler import Timers
 from mesibo_mock.server import docs
 from mesibo_mock.server.runtime import Runtime
@@ -58,30 +60,42 @@ faults to inject, and the clock. The dashboard is at `/_mock/ui`."""
 UI_DIR = Path(__file__).resolve().parent / "ui" / "static"
 
 
-def include_mock_routes(api: FastAPI) -> None:
-    """The /_mock API and the dashboard, declared on first use (other than a health check): declaring
-    their routes is most of what FastAPI costs at start-up, and a health check needs none of them."""
-    if getattr(api.state, "mock_routes", False):
-        return
-    api.state.mock_routes = True
-    from mesibo_mock.mock_api.routes import router
-    from mesibo_mock.ui.routes import router as ui_router
+def include_mock_routes(api: FastAPI, path: str = "") -> None:
+    """The /_mock routes a request for `path` needs (every one when no path is given), declared on
+    first use: declaring their routes is most of what FastAPI costs, and a health check needs none of
+    them, a test file's first app only the apps module's. Safe from any thread."""
+    with api.state.mock_lock:
+        included = api.state.mock_modules
+        for module in modules_for(path):
+            if module not in included:
+                # the routes as the module declared them (with their /_mock prefix): include_router
+                # would build every route a second time
+                api.router.routes.extend(router_of(module).routes)
+                included.add(module)
 
-    api.include_router(router)
-    api.include_router(ui_router)
+
+def warm_up(api: FastAPI) -> None:
+    """Declare the /_mock routes in a thread once the server is ready, the apps module first: a client
+    between the ready line and its first call (starting its HTTP stack, making its first app) then finds
+    them declared, and the server goes on answering meanwhile."""
+
+    def declare() -> None:
+        for module in dict.fromkeys(["mesibo_mock.mock_api.apps", *sorted(set(MODULES.values()))]):
+            include_mock_routes(api, "/_mock/" + next(k for k, v in MODULES.items() if v == module))
+
+    threading.Thread(target=declare, name="mesibo-mock-routes", daemon=True).start()
 
 
 class IncludeOnFirstUse:
     def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self.done = False
+        self.all = frozenset(MODULES.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if not self.done and path.startswith("/_mock") and path != "/_mock/health":
-            include_mock_routes(self.api)
-            self.done = True
+        if path.startswith("/_mock") and path != "/_mock/health" and self.api.state.mock_modules != self.all:
+            include_mock_routes(self.api, path)
         await self.app(scope, receive, send)
 
 
@@ -127,6 +141,8 @@ def create_app(rt: Runtime) -> FastAPI:
         redoc_url=None,
     )
     api.state.runtime = rt
+    api.state.mock_modules = set()  # the /_mock modules whose routes are declared so far
+    api.state.mock_lock = threading.RLock()
     # The Mesibo endpoint is a plain Starlette route: it reads its own body in any encoding, so
     # FastAPI's per-request dependency and validation machinery would only cost time there.
     endpoint = make_endpoint(rt)

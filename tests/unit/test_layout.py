@@ -122,3 +122,19 @@ def test_the_engine_and_the_events_module_do_not_import_each_other():
     edges = graph()
     assert not [t for t in edges["mesibo_mock.delivery.engine"] if t.startswith("mesibo_mock.events")]
     assert not [t for t in edges["mesibo_mock.events.webhook"] if t.startswith("mesibo_mock.delivery")]
+
+
+def test_each_mock_path_is_declared_by_the_module_routes_names_for_it():
+    """/_mock modules are added on the first request for their paths (mock_api/routes.py): the map from
+    a path's first segment to its module must name every route's true module, or a first request would
+    find no route."""
+    import importlib
+
+    from mesibo_mock.mock_api.routes import MODULES
+
+    served: dict[str, set[str]] = {}
+    for module in set(MODULES.values()):
+        for route in importlib.import_module(module).router.routes:
+            segment = route.path.removeprefix("/_mock/").split("/", 1)[0]
+            served.setdefault(segment, set()).add(module)
+    assert {segment: {MODULES.get(segment)} for segment in served} == served
