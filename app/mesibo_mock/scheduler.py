@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from mesibo_mock.delivery.engine import fire_due_fallbacks
 from mesibo_mock.delivery.fanout import Turns, deliver_due
-from mesibo_mock.events import webhook
+from mesibo_mock.events import sending
+from mesibo_mock.events.outbox import Outbox
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.store.retention import Retention
 
@@ -58,7 +59,7 @@ class Timers:
                 task.cancel()
             if unfinished:  # give them back at once: the next start need not wait for the claims to lapse
                 with contextlib.suppress(Exception):
-                    webhook.release(self.rt, unfinished)
+                    sending.release(self.rt, unfinished)
         if self.client:
             await self.client.aclose()
 
@@ -85,15 +86,15 @@ class Timers:
         per_app: dict[str, int] = {}
         for app_token, _ in self.in_flight.values():
             per_app[app_token] = per_app.get(app_token, 0) + 1
-        due = webhook.claim_due(rt, per_app, webhook.MAX_IN_FLIGHT - len(self.in_flight))
+        due = sending.claim_due(rt, per_app, sending.MAX_IN_FLIGHT - len(self.in_flight))
         if due and self.client is None:  # httpx loads with the first webhook, not at start-up
             import httpx
 
             # as many connections as attempts may be under way: none ever waits for another's
-            limits = httpx.Limits(max_connections=webhook.MAX_IN_FLIGHT, max_keepalive_connections=32)
+            limits = httpx.Limits(max_connections=sending.MAX_IN_FLIGHT, max_keepalive_connections=32)
             self.client = httpx.AsyncClient(follow_redirects=False, limits=limits)
         for delivery in due:
-            task = asyncio.create_task(webhook.attempt(rt, self.client, delivery))
+            task = asyncio.create_task(sending.attempt(rt, self.client, delivery))
             self.in_flight[delivery["id"]] = (delivery["app_token"], task)
             task.add_done_callback(lambda _t, key=delivery["id"]: self._finished(key))
 
@@ -104,7 +105,7 @@ class Timers:
 
     def _round(self, step) -> bool:
         """One batch of `step` and the events it raised, committed together; -> whether more is due."""
-        outbox = webhook.Outbox(self.rt)
+        outbox = Outbox(self.rt)
         with self.rt.store.tx():
             more = step(self.rt, outbox)
             outbox.flush()

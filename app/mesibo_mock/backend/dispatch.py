@@ -27,7 +27,7 @@ from mesibo_mock.errors import (
     envelope,
     missing,
 )
-from mesibo_mock.events.webhook import Outbox
+from mesibo_mock.events.outbox import Outbox
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps
 from mesibo_mock.store.db import disk_full

@@ -365,7 +365,7 @@ def make_endpoint(rt: Runtime) -> BackendApp:
             # the token may still be readable (from the query string): filed under its app
             await record(rt, call, body, app_named(rt, call.fields.get("token")), None, notes, error=exc)
             return answer(body, exc.http_status)
-        fault = backend_faults.take(rt, _op(fields), _token(fields)) if rt.backend_faults_armed() else None
+        fault = backend_faults.take(rt, _op(fields), _token(fields)) if backend_faults.armed(rt) else None
         if fault is not None:
             faulted = await answer_fault(rt, call, fields, fault)
             if faulted is not None:

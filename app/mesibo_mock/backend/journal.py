@@ -15,6 +15,7 @@ import orjson
 from mesibo_mock.clock import iso
 from mesibo_mock.redaction import Secrets, call_secrets, redact_answer, redact_fields, redact_notes
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.services import apps, records
 
 # Notes that make an entry "diagnosed": something was refused, ignored by mistake or skipped.
 DIAGNOSED_KINDS = frozenset(
@@ -30,12 +31,6 @@ DIAGNOSED_KINDS = frozenset(
         "throttled",
     }
 )
-INSERT = (
-    "INSERT INTO journal (ts, app_id, app_token, op, encoding, path, user_agent, fields, answer, result,"
-    " diagnosis, diagnosed, pushes, mid, fault, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
 def _text(value: str | None) -> str | None:
     """A column of text: a lone surrogate (sent as "\\ud800") is kept escaped, since SQLite stores UTF-8."""
     if value is None or value.isascii():
@@ -75,7 +70,7 @@ def write(
         notes = redact_notes(notes, own)
     result = bool(answer.get("result"))
     # any app's token as a whole value; the call's own also inside a text, encoded, or as a key
-    secrets = Secrets(rt.secrets(), own)
+    secrets = Secrets(apps.known_secrets(rt), own)
     kept_fields, kept_answer = _json(redact_fields(fields, secrets)), _json(redact_answer(answer))
     kept_notes = _json(notes) if notes else "[]"
     row = (
@@ -99,7 +94,7 @@ def write(
     announced = ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)
     # Written with the next group commit, all the calls of the moment in one executemany; long-polls
     # are woken once it is in.
-    rt.store.append(INSERT, row, lambda: rt.records_changed("requests", announced))
+    records.append_call(rt, row, lambda: rt.records_changed("requests", announced))
 
 
 def _loads(text: str) -> Any:

@@ -8,7 +8,6 @@ make themselves (expiry, environment, token format, payload size).
 from __future__ import annotations
 
 import logging
-import operator
 import random
 import sqlite3
 
@@ -18,7 +17,8 @@ from mesibo_mock.clock import iso
 from mesibo_mock.delivery import apns, faults, fcm
 from mesibo_mock.delivery.content import DEFAULT_BODY, DEFAULT_TITLE, Push
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import apps, credentials, messages, tallies
+from mesibo_mock.services import apps, credentials, messages, people, records
+from mesibo_mock.services import faults as push_faults
 from mesibo_mock.store.db import loads
 
 log = logging.getLogger("mesibo_mock.push")
@@ -35,49 +35,6 @@ def push_type_for(device: sqlite3.Row, service: str, background: bool, kind: str
 
 def service_for(device: sqlite3.Row, iosfcm: bool) -> str:
     return "fcm" if device["platform"] == "android" or iosfcm else "apn"
-
-
-RECORD_COLUMNS = (
-    "ts",
-    "app_token",
-    "app_name",
-    "address",
-    "device_id",
-    "push_token",
-    "platform",
-    "service",
-    "push_type",
-    "kind",
-    "status",
-    "reason",
-    "debug",
-    "request",
-    "response",
-    "acked",
-    "fallback_due",
-    "mid",
-    "follows",
-    "injected",
-)
-RECORD_VALUES = operator.itemgetter(*RECORD_COLUMNS)  # a record dict -> its row, in C
-_ROW_MARKS = f"({', '.join('?' for _ in RECORD_COLUMNS)})"
-INSERT_RECORD = f"INSERT INTO pushes ({', '.join(RECORD_COLUMNS)}) VALUES {_ROW_MARKS}"
-# A round of a few pushes (a test push, a message to one user) is one statement: cheaper than
-# executemany with its separate id lookup. Larger rounds (a group's fan-out) use executemany.
-SMALL_ROUND = 8
-INSERT_ROWS = [""] + [INSERT_RECORD + f", {_ROW_MARKS}" * (n - 1) for n in range(1, SMALL_ROUND + 1)]
-
-
-def insert_records(conn: sqlite3.Connection, records: list[dict]) -> int:
-    """Insert push records in order; -> the id of the first (ids are consecutive: one connection
-    under one lock)."""
-    if len(records) <= SMALL_ROUND:
-        values = [value for record in records for value in RECORD_VALUES(record)]
-        last = conn.execute(INSERT_ROWS[len(records)], values).lastrowid
-    else:
-        conn.executemany(INSERT_RECORD, [RECORD_VALUES(record) for record in records])
-        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-    return last - len(records) + 1
 
 
 class Round:
@@ -153,22 +110,16 @@ class Round:
             return []
         rt, app = self.rt, self.app
         with rt.store.tx() as conn:
-            first = insert_records(conn, [record for record, _, _ in pending])
+            first = records.insert_pushes(conn, app["token"], [record for record, _, _ in pending])
             last = first + len(pending) - 1
-            if any(record["mid"] is not None for record, _, _ in pending):  # a message's: counted
-                tallies.count(conn, app["token"], _tally_items(record for record, _, _ in pending))
             # read only while `ratelimit` is on, so written only then (services.apps recalls the
             # recent pushes when it is turned on)
             sent = self.opts["ratelimit"] and [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
             if sent:
-                marks = ", ".join("?" for _ in sent)
-                conn.execute(f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [self.now, *sent])
+                records.mark_sent(conn, sent, self.now)
             for record, _, _ in pending:
                 if record["reason"] in faults.INVALIDATING:
-                    conn.execute(
-                        "UPDATE devices SET invalid_reason = ? WHERE id = ?",
-                        (record["reason"], record["device_id"]),
-                    )
+                    records.mark_invalid(conn, record["device_id"], record["reason"])
             if self.outbox is not None:
                 self.outbox.pushed(range(first, last + 1))
                 throttled = [r["reason"] for r, _, _ in pending if r["status"] == "throttled"]
@@ -197,13 +148,6 @@ class Round:
             }
             for i, (record, _, _) in enumerate(pending)
         ]
-
-
-def _tally_items(records):
-    for record in records:
-        yield record["mid"], "pushes", record["status"], record["ts"]
-        if record["kind"] == "fallback":
-            yield record["mid"], "fallbacks", "fallback", record["ts"]
 
 
 def _json_text(value: dict | None) -> str | None:
@@ -242,7 +186,7 @@ def _outcome(
         cred = rnd.creds.apn_for(device["appid"])
         request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
 
-    injected = faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
+    injected = push_faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
     dead = device["invalid_reason"] if device["invalid_reason"] in faults.INVALIDATING else None
     if injected is not None or dead is not None:
         reason = injected or dead
@@ -359,26 +303,17 @@ def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) ->
     scheduler, batch after batch, so that requests get through in between."""
     now = rt.clock.now()
     with rt.store.tx():
-        due = rt.store.all(
-            "SELECT p.id, p.app_token, p.device_id, p.mid, m.message, m.title, m.from_address, m.ts AS m_ts,"
-            " m.expiry, u.name"
-            " FROM pushes p LEFT JOIN messages m ON m.id = p.mid"
-            " LEFT JOIN users u ON u.app_id = m.app_id AND u.address = m.from_address"
-            " WHERE p.fallback_due IS NOT NULL AND p.fallback_due <= ? ORDER BY p.fallback_due LIMIT ?",
-            (now, limit + 1),
-        )
+        due = records.take_due_fallbacks(rt, now, limit)
         batch = due[:limit]
         if not batch:
             return False
-        marks = ", ".join("?" for _ in batch)
-        rt.store.run(f"UPDATE pushes SET fallback_due = NULL WHERE id IN ({marks})", [r["id"] for r in batch])
         rounds: dict[str, Round | None] = {}
         for row in batch:
             if row["app_token"] not in rounds:
                 app = apps.by_token(rt, row["app_token"])
                 rounds[row["app_token"]] = Round(rt, app, outbox) if app is not None else None
             rnd = rounds[row["app_token"]]
-            device = rt.store.one("SELECT * FROM devices WHERE id = ?", (row["device_id"],))
+            device = people.device(rt, row["device_id"])
             expired = (
                 row["mid"] is not None and row["m_ts"] is not None and now >= row["m_ts"] + row["expiry"]
             )
@@ -395,7 +330,3 @@ def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) ->
     return len(due) > limit
 
 
-def acknowledge(rt: Runtime, push_id: int) -> sqlite3.Row | None:
-    with rt.store.tx():
-        rt.store.run("UPDATE pushes SET acked = 1, fallback_due = NULL WHERE id = ?", (push_id,))
-        return rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))

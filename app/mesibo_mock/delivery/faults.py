@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-
-from mesibo_mock.server.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -105,58 +102,4 @@ def fault_response(name: str, now: float, apns_id: str | None = None) -> dict:
                 ],
             }
         },
-    }
-
-
-def add(
-    rt: Runtime,
-    error: str,
-    *,
-    token: str | None,
-    address: str | None,
-    push_token: str | None,
-    count: int | None,
-) -> int:
-    with rt.store.tx():
-        return rt.store.insert(
-            "faults",
-            {
-                "app_token": token,
-                "address": address,
-                "push_token": push_token,
-                "error": error,
-                "service": FAULTS[error].service,
-                "remaining": count,
-                "created": rt.clock.now(),
-            },
-        )
-
-
-def take(rt: Runtime, app_token: str, device: sqlite3.Row, service: str) -> str | None:
-    """The oldest matching fault of this service, used once (a count of null never runs out)."""
-    row = rt.store.one(
-        "SELECT id, error, remaining FROM faults WHERE service = ?"
-        " AND (app_token IS NULL OR app_token = ?) AND (address IS NULL OR address = ?)"
-        " AND (push_token IS NULL OR push_token = ?) ORDER BY id LIMIT 1",
-        (service, app_token, device["address"], device["push_token"]),
-    )
-    if row is None:
-        return None
-    if row["remaining"] is not None:
-        if row["remaining"] <= 1:
-            rt.store.run("DELETE FROM faults WHERE id = ?", (row["id"],))
-        else:
-            rt.store.run("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
-    return row["error"]
-
-
-def view(row: sqlite3.Row) -> dict:
-    return {
-        "id": row["id"],
-        "token": row["app_token"],
-        "address": row["address"],
-        "push_token": row["push_token"],
-        "error": row["error"],
-        "service": row["service"],
-        "count": row["remaining"],
     }

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from mesibo_mock.clock import iso
 from mesibo_mock.credentials import CredentialError, SamplesUnavailable
 from mesibo_mock.events import webhook
+from mesibo_mock.events.outbox import Outbox
 from mesibo_mock.mock_api.deps import (
     SQLITE_MAX_ID,
     AddressFilter,
@@ -213,7 +214,7 @@ async def set_online(
 ):
     """An online user gets messages over its real-time connection, so no push; creates the user if
     absent. A change raises a user event (online or offline) on the app's webhook."""
-    outbox = webhook.Outbox(rt)
+    outbox = Outbox(rt)
     with rt.store.tx():
         before = people.ensure_user(rt, app["id"], address)
         user = people.set_online(rt, before, body.online)

@@ -102,12 +102,3 @@ async def client_gone(request: Request) -> None:
     """Returns when the server reports that the client has disconnected (no polling)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-def delete_of(rt: Runtime, table: str, token: str | None) -> int:
-    """Every row of `table`, or one app's; -> how many."""
-    rt.store.mass_deleted()
-    with rt.store.tx():
-        if token is None:
-            return rt.store.run(f"DELETE FROM {table}").rowcount
-        return rt.store.run(f"DELETE FROM {table} WHERE app_token = ?", (token,)).rowcount

@@ -16,6 +16,7 @@ from mesibo_mock.schemas import BackendFaultIn, FaultIn
 from mesibo_mock.server.responses import json_response
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps, backend_faults
+from mesibo_mock.services import faults as push_faults
 
 router = APIRouter(prefix="/_mock")
 
@@ -29,34 +30,35 @@ async def add_fault(body: FaultIn, rt: RuntimeDep):
         raise HTTPException(422, f"unknown fault {body.error!r}; accepted: {', '.join(faults.FAULTS)}")
     _app_must_exist(rt, body.token)
     # count defaults to 1; an explicit null means "until removed"
-    fault_id = faults.add(
-        rt, body.error, token=body.token, address=body.address, push_token=body.push_token, count=body.count
+    row = push_faults.add(
+        rt,
+        body.error,
+        faults.FAULTS[body.error].service,
+        token=body.token,
+        address=body.address,
+        push_token=body.push_token,
+        count=body.count,
     )
-    return json_response(faults.view(rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,))), 201)
+    return json_response(push_faults.view(row), 201)
 
 
 @router.get("/faults", tags=["faults"])
 async def list_faults(rt: RuntimeDep):
     """The push faults still set, oldest first."""
-    return json_response(
-        {"faults": [faults.view(r) for r in rt.store.all("SELECT * FROM faults ORDER BY id")]}
-    )
+    return json_response({"faults": [push_faults.view(r) for r in push_faults.listed(rt)]})
 
 
 @router.delete("/faults", tags=["faults"])
 async def clear_faults(rt: RuntimeDep):
     """Remove every push fault."""
-    with rt.store.tx():
-        deleted = rt.store.run("DELETE FROM faults").rowcount
-    return json_response({"deleted": deleted})
+    return json_response({"deleted": push_faults.clear(rt)})
 
 
 @router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
 async def delete_fault(fault_id: RowId, rt: RuntimeDep) -> Response:
     """Remove one push fault."""
-    with rt.store.tx():
-        if not rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount:
-            raise HTTPException(404, f"no fault {fault_id}")
+    if not push_faults.clear(rt, fault_id):
+        raise HTTPException(404, f"no fault {fault_id}")
     return Response(status_code=204)
 
 
@@ -82,8 +84,7 @@ async def add_backend_fault(body: BackendFaultIn, rt: RuntimeDep):
 @router.get("/backend-faults", tags=["faults"])
 async def list_backend_faults(rt: RuntimeDep):
     """The backend faults still set, oldest first (the one a call meets first)."""
-    rows = rt.store.all("SELECT * FROM backend_faults ORDER BY id")
-    return json_response({"faults": [backend_faults.view(r) for r in rows]})
+    return json_response({"faults": [backend_faults.view(r) for r in backend_faults.listed(rt)]})
 
 
 @router.delete("/backend-faults", tags=["faults"])

@@ -20,13 +20,11 @@ from mesibo_mock.mock_api.deps import (
     RuntimeDep,
     TokenFilter,
     Wait,
-    delete_of,
     long_poll,
     text_query,
 )
 from mesibo_mock.server.responses import json_response
-from mesibo_mock.services import apps
-from mesibo_mock.store.db import where
+from mesibo_mock.services import apps, records
 
 router = APIRouter(prefix="/_mock")
 
@@ -58,9 +56,7 @@ async def list_requests(
     by_app = {"app_id": app["id"] if app is not None else None, "app_token": token}
 
     def query():
-        clause, args = where({**filters, **by_app}, ("id > ?", after), ("id < ?", before))
-        rows = rt.store.all(f"SELECT * FROM journal{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
-        return [journal.view(r, listed=True) for r in rows]
+        return [journal.view(r, listed=True) for r in records.calls(rt, {**filters, **by_app}, after, before, limit)]
 
     return json_response(
         {"requests": await long_poll(rt, request, wait, "requests", filters, query, count, limit)}
@@ -70,7 +66,7 @@ async def list_requests(
 @router.get("/requests/{entry_id}", tags=["requests"])
 async def get_request(entry_id: RowId, rt: RuntimeDep):
     """One journal entry."""
-    row = rt.store.one("SELECT * FROM journal WHERE id = ?", (entry_id,))
+    row = records.call(rt, entry_id)
     if row is None:
         raise HTTPException(404, f"no journal entry {entry_id}")
     return json_response(journal.view(row))
@@ -79,7 +75,7 @@ async def get_request(entry_id: RowId, rt: RuntimeDep):
 @router.delete("/requests", tags=["requests"])
 async def clear_requests(rt: RuntimeDep, token: text_query("only this app's journal entries") = None):
     """Empty the journal (of one app with `token`)."""
-    return json_response({"deleted": rt.store.freeing(lambda: delete_of(rt, "journal", token))})
+    return json_response({"deleted": records.clear(rt, "journal", token)})
 
 
 @router.get("/mistakes", tags=["requests"])
@@ -95,10 +91,8 @@ async def list_mistakes(
     after journal id `after`) that sent an op that does not exist or a field no op reads, each with
     its one-line text, and `report`, the text a test fails with (null when there is nothing). The
     pytest plugin and the Node and PHP clients all read this route."""
-    filters = {"app_token": token, "diagnosed": True}
     app = apps.by_token(rt, token) if token is not None else None
-    by_app = {"app_id": app["id"] if app is not None else None}
-    clause, args = where({**filters, **by_app}, ("id > ?", after))
-    rows = rt.store.all(f"SELECT id, op, diagnosis FROM journal{clause} ORDER BY id LIMIT ?", [*args, limit])
+    by_app = {"app_token": token, "app_id": app["id"] if app is not None else None}
+    rows = records.diagnosed_calls(rt, by_app, after, limit)
     found = [m for r in rows for m in mistakes_of(r["id"], r["op"], orjson.loads(r["diagnosis"]))]
     return json_response({"mistakes": found, "report": report(found)})

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from mesibo_mock.delivery import engine
-from mesibo_mock.events import webhook
+from mesibo_mock.events import views
 from mesibo_mock.mock_api.deps import (
     AddressFilter,
     AfterId,
@@ -21,24 +21,20 @@ from mesibo_mock.mock_api.deps import (
     TokenFilter,
     Wait,
     choice_query,
-    delete_of,
     id_query,
     long_poll,
     text_query,
 )
 from mesibo_mock.server.responses import json_response
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import messages
-from mesibo_mock.store.db import where
+from mesibo_mock.services import messages, records, webhooks
 
 router = APIRouter(prefix="/_mock")
 
 
 # --- pushes ---------------------------------------------------------------------------------------
 def query_pushes(rt: Runtime, filters: dict, after: int | None, limit: int) -> list[dict]:
-    clause, args = where(filters, ("id > ?", after))
-    rows = rt.store.all(f"SELECT * FROM pushes{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
-    return [engine.record_view(r) for r in rows]
+    return [engine.record_view(r) for r in records.pushes(rt, filters, after, limit)]
 
 
 @router.get("/pushes", tags=["pushes"])
@@ -87,7 +83,7 @@ async def list_pushes(
 
 
 def _push_row(rt: Runtime, push_id: int):
-    row = rt.store.one("SELECT * FROM pushes WHERE id = ?", (push_id,))
+    row = records.push(rt, push_id)
     if row is None:
         raise HTTPException(404, f"no push record {push_id}")
     return row
@@ -103,13 +99,13 @@ async def get_push(push_id: RowId, rt: RuntimeDep):
 async def ack_push(push_id: RowId, rt: RuntimeDep):
     """Mark a push as received by the app, as a phone would; an acknowledged push needs no fallback."""
     _push_row(rt, push_id)
-    return json_response(engine.record_view(engine.acknowledge(rt, push_id)))
+    return json_response(engine.record_view(records.acknowledge(rt, push_id)))
 
 
 @router.delete("/pushes", tags=["pushes"])
 async def clear_pushes(rt: RuntimeDep, token: text_query("only this app's push records") = None):
     """Delete push records (all, or one app's). Possible even when the disk is full."""
-    return json_response({"deleted": rt.store.freeing(lambda: delete_of(rt, "pushes", token))})
+    return json_response({"deleted": records.clear(rt, "pushes", token)})
 
 
 @router.get("/messages", tags=["messages"])
@@ -186,21 +182,12 @@ async def list_webhook_attempts(
 ):
     """Every attempt to POST to a webhook, newest first, with what went wrong; `push_id`: the attempts
     that carried that push record's event."""
-    clause, args = where(
-        {"a.app_token": token, "a.delivery_id": delivery},
-        ("a.delivery_id IN (SELECT delivery_id FROM webhook_events WHERE push_id = ?)", push_id),
-    )
-    rows = rt.store.all(
-        "SELECT a.*, d.seq, d.note, d.event_count FROM webhook_attempts a"
-        f" JOIN webhook_deliveries d ON d.id = a.delivery_id{clause} ORDER BY a.id DESC LIMIT ?",
-        [*args, limit],
-    )
-    pending = rt.store.one("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE next_at IS NOT NULL")["n"]
-    views = [
-        webhook.attempt_view(r) | {"webhook_id": r["seq"], "event_count": r["event_count"], "note": r["note"]}
+    rows = webhooks.attempts(rt, token, delivery, push_id, limit)
+    shown = [
+        views.attempt_view(r) | {"webhook_id": r["seq"], "event_count": r["event_count"], "note": r["note"]}
         for r in rows
     ]
-    return json_response({"deliveries": views, "pending": pending})
+    return json_response({"deliveries": shown, "pending": webhooks.pending_count(rt)})
 
 
 @router.get("/deliveries", tags=["webhooks"])
@@ -225,19 +212,9 @@ async def list_deliveries(
     filters = {"app_token": token, "state": state}
 
     def query():
-        clause, args = where(filters, ("id > ?", after))
-        rows = rt.store.all(
-            f"SELECT * FROM webhook_deliveries{clause} ORDER BY id DESC LIMIT ?", [*args, limit]
-        )
-        kinds: dict[int, list[str]] = {r["id"]: [] for r in rows}
-        if rows:
-            marks = ", ".join("?" for _ in rows)
-            for event in rt.store.all(
-                f"SELECT delivery_id, type FROM webhook_events WHERE delivery_id IN ({marks}) ORDER BY id",
-                list(kinds),
-            ):
-                kinds[event["delivery_id"]].append(event["type"])
-        return [webhook.delivery_view(r) | {"kinds": kinds[r["id"]]} for r in rows]
+        rows = webhooks.deliveries(rt, filters, after, limit)
+        kinds = webhooks.kinds_of(rt, [r["id"] for r in rows])
+        return [views.delivery_view(r) | {"kinds": kinds[r["id"]]} for r in rows]
 
     return json_response(
         {"deliveries": await long_poll(rt, request, wait, "deliveries", filters, query, count, limit)}
@@ -266,9 +243,7 @@ async def list_events(
     filters = {"app_token": token, "type": type, "delivery_id": delivery}
 
     def query():
-        clause, args = where(filters, ("id > ?", after))
-        rows = rt.store.all(f"SELECT * FROM webhook_events{clause} ORDER BY id DESC LIMIT ?", [*args, limit])
-        return [webhook.event_view(r) for r in rows]
+        return [views.event_view(r) for r in webhooks.events(rt, filters, after, limit)]
 
     return json_response(
         {"events": await long_poll(rt, request, wait, "events", filters, query, count, limit)}

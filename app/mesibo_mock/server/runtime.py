@@ -68,26 +68,8 @@ class Runtime:
             self._backend_faults = None
             self.sources.clear()
 
-    def backend_faults_armed(self) -> bool:
-        """Whether any backend fault is set: asked on every backend call, so it is remembered, and
-        forgotten whenever this process adds, uses up or clears one."""
-        if self._backend_faults is None:
-            self._backend_faults = self.store.one("SELECT 1 FROM backend_faults LIMIT 1") is not None
-        return self._backend_faults
-
     def backend_faults_changed(self) -> None:
         self._backend_faults = None
-
-    def secrets(self) -> set[str]:
-        """Values never kept in clear wherever they turn up (the journal redacts them by what they are):
-        every app's token and the admin token. Read once, then kept up to date by app creation and
-        deletion (`app_tokens_changed`), so a server with many apps pays nothing per call."""
-        if self._app_tokens is None:
-            tokens = {row[0] for row in self.store.all("SELECT token FROM apps")}
-            if self.settings.admin_token:
-                tokens.add(self.settings.admin_token)
-            self._app_tokens = tokens
-        return self._app_tokens
 
     def app_tokens_changed(self, added: str | None = None, removed: str | None = None) -> None:
         """An app was made or deleted (both None: anything may have changed, as after a reset)."""

@@ -7,7 +7,7 @@ import sqlite3
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import credentials, uacs
+from mesibo_mock.services import credentials, uacs, webhooks
 
 OPTION_DEFAULTS: dict[str, bool] = {
     "background": True,
@@ -39,6 +39,18 @@ def by_token(rt: Runtime, token: str) -> sqlite3.Row | None:
     )
 
 
+def known_secrets(rt: Runtime) -> set[str]:
+    """Values never kept in clear wherever they turn up (the journal redacts them by what they are):
+    every app's token and the admin token. Read once, then kept up to date on the runtime by app
+    creation and deletion (`rt.app_tokens_changed`), so a server with many apps pays nothing per call."""
+    if rt._app_tokens is None:
+        tokens = {row[0] for row in rt.store.all("SELECT token FROM apps")}
+        if rt.settings.admin_token:
+            tokens.add(rt.settings.admin_token)
+        rt._app_tokens = tokens
+    return rt._app_tokens
+
+
 def create(rt: Runtime, name: str, token: str | None = None, options: dict | None = None) -> sqlite3.Row:
     token = token or new_token()
     values = {"name": name, "token": token, "created": rt.clock.now(), **OPTION_DEFAULTS, **(options or {})}
@@ -61,7 +73,7 @@ def delete(rt: Runtime, app: sqlite3.Row) -> None:
             conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],))
         for table in ("faults", "backend_faults"):  # a fault outlives nothing of its app's
             conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],))
-        cancel_deliveries(conn, app["token"])
+        webhooks.cancel(conn, app["token"])
         conn.execute("DELETE FROM apps WHERE id = ?", (app["id"],))
     rt.store.mass_deleted()
     rt.app_tokens_changed(removed=app["token"])
@@ -133,20 +145,12 @@ def set_webhook(
     kinds = [k for k in EVENT_KINDS if k in (events or EVENT_KINDS)]
     with rt.store.tx() as conn:
         if url != app["webhook_url"]:
-            cancel_deliveries(conn, app["token"])
+            webhooks.cancel(conn, app["token"])
         rt.store.update(
             "apps",
             app["id"],
             {"webhook_url": url, "webhook_secret": secret, "webhook_events": ",".join(kinds)},
         )
-
-
-def cancel_deliveries(conn: sqlite3.Connection, app_token: str) -> None:
-    conn.execute(
-        "UPDATE webhook_deliveries SET next_at = NULL, state = 'cancelled'"
-        " WHERE app_token = ? AND next_at IS NOT NULL",
-        (app_token,),
-    )
 
 
 def webhook_view(app: sqlite3.Row) -> dict | None:

@@ -40,6 +40,19 @@ def add(
     return row
 
 
+def listed(rt: Runtime) -> list[sqlite3.Row]:
+    """The backend faults still set, oldest first (the one a call meets first)."""
+    return rt.store.all("SELECT * FROM backend_faults ORDER BY id")
+
+
+def armed(rt: Runtime) -> bool:
+    """Whether any backend fault is set: asked on every backend call, so it is remembered (on the
+    runtime), and forgotten whenever this process adds, uses up or clears one, or another writes."""
+    if rt._backend_faults is None:
+        rt._backend_faults = rt.store.one("SELECT 1 FROM backend_faults LIMIT 1") is not None
+    return rt._backend_faults
+
+
 def clear(rt: Runtime, fault_id: int | None = None) -> int:
     with rt.store.tx():
         if fault_id is None:

@@ -238,6 +238,11 @@ def register_device(rt: Runtime, app_id: int, device: dict) -> tuple[sqlite3.Row
     return device_by_id(rt, app_id, device_id), existing is None
 
 
+def device(rt: Runtime, device_id: int) -> sqlite3.Row | None:
+    """A device by its number alone (a push record names it so)."""
+    return rt.store.one("SELECT * FROM devices WHERE id = ?", (device_id,))
+
+
 def device_by_id(rt: Runtime, app_id: int, device_id: int) -> sqlite3.Row | None:
     return rt.store.one("SELECT * FROM devices WHERE app_id = ? AND id = ?", (app_id, device_id))
 

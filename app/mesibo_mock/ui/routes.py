@@ -15,7 +15,7 @@ from mesibo_mock.delivery import faults
 from mesibo_mock.errors import BY_ERROR_NAME
 from mesibo_mock.events.webhook import cloud_note
 from mesibo_mock.mock_api.deps import RuntimeDep
-from mesibo_mock.services import apps, groups, people
+from mesibo_mock.services import apps, groups, people, records
 
 HERE = Path(__file__).resolve().parent
 router = APIRouter(prefix="/_mock", include_in_schema=False)
@@ -76,7 +76,7 @@ async def dashboard(request: Request, rt: RuntimeDep, apps_after: int = 0) -> HT
             "apps": views,
             "apps_total": apps.count(rt),
             # the first view: Requests once the backend has been called (what happened), else Apps
-            "first_tab": "requests" if rt.store.one("SELECT 1 FROM journal LIMIT 1") else "apps",
+            "first_tab": "requests" if records.any_call(rt) else "apps",
             "app_names": {view["token"]: view["name"] for view in views},
             "apps_before": apps.count(rt, before=page[0]["id"]) if page else 0,
             "apps_next": page[-1]["id"] if more else None,
