@@ -324,8 +324,8 @@ def large_group_figures(tmp: str, members: int) -> dict[str, float]:
     """One message to a group of `members` (each with a device, none online): the time to answer,
     the time until every recipient has its records, and the longest any other request (a health
     check asked back to back) waited meanwhile."""
+    from bench.scale import HealthWatch, big_group_store
     from mesibo_mock.testing import MesiboMock
-    from tests.scale import HealthWatch, big_group_store
 
     db = os.path.join(tmp, f"group-{members}.db")
     gid = big_group_store(db, members, device_every=1)
@@ -464,6 +464,7 @@ def main() -> None:
 
         print()
         waits.report(present=1000, count=50, rounds=5)
+        waits.idle_polls_report()
         print()
         record.report(300)
     finally:

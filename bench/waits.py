@@ -20,6 +20,7 @@ import argparse
 import os
 import statistics
 import threading
+import time
 
 import httpx
 
@@ -105,6 +106,47 @@ def report(present: int = 1000, count: int = 50, rounds: int = 5) -> None:
     )
 
 
+def median_pushtest_ms(client: httpx.Client, token: str, calls: int = 60) -> float:
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        client.post("/backend", json={"op": "pushtest", "token": token, "push": {"address": "1"}})
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def idle_polls_report(polls: int = 1000) -> None:
+    """What `polls` idle long-polls (each waiting for pushes to an address that never gets one) cost a
+    pushtest meanwhile: the median pushtest without them and with them."""
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < polls + 500:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, polls + 1500), hard))
+    with MesiboMock(subprocess=True, mode="onprem") as mock, httpx.Client(base_url=mock.url) as client:
+        mock.backend("pushset", push={"ratelimit": False})
+        mock.register_device("1")
+        median_pushtest_ms(client, mock.app_token, 20)  # warm up
+        quiet = median_pushtest_ms(client, mock.app_token)
+        held = []
+        try:
+            for i in range(polls):
+                sock = socket.create_connection((mock.host, mock.port))
+                sock.sendall(
+                    f"GET /_mock/pushes?address=idle-{i}&wait=60 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                )
+                held.append(sock)
+            client.get("/_mock/health")
+            busy = median_pushtest_ms(client, mock.app_token)
+        finally:
+            for sock in held:
+                sock.close()
+    print(
+        f"pushtest with {polls:,} idle long-polls, median of 60: {busy:.2f} ms (without them {quiet:.2f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,6 +156,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     report(args.present, args.count, args.rounds)
+    idle_polls_report()
 
 
 if __name__ == "__main__":

@@ -215,18 +215,14 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
                 app = apps.create(rt, spec.name, spec.token, spec.push)
                 if spec.webhook:
                     apps.set_webhook(rt, app, spec.webhook.url, spec.webhook.secret, spec.webhook.events)
-            rt.store.run("DELETE FROM credentials WHERE app_id = ? AND source = 'seed'", (app["id"],))
+            credentials.forget_seeded(rt, app["id"])
             for parsed, rel in seed.creds.get(index, []):
                 credentials.save(rt, app["id"], parsed, "seed", os.path.basename(rel))
             for user in spec.users:
                 if people.user_by_address(rt, app["id"], user.address) is None:
                     people.add_user(rt, app["id"], user.address, name=user.name)
                 for device in user.devices:
-                    known = rt.store.one(
-                        "SELECT id FROM devices WHERE app_id = ? AND push_token = ?",
-                        (app["id"], device["push_token"]),
-                    )
-                    if known is None:
+                    if people.device_with_token(rt, app["id"], device["push_token"]) is None:
                         people.register_device(
                             rt,
                             app["id"],
@@ -235,14 +231,14 @@ def apply_seed(rt: Runtime, seed: Seed | None) -> None:
             for group in spec.groups:
                 _seed_group(rt, app, group)
             log.info("seed: app %r ready (token: %s)", spec.name, app["token"])
-        if seed.spec.backend_faults and rt.store.one("SELECT 1 FROM backend_faults") is None:
+        if seed.spec.backend_faults and not backend_faults.listed(rt):
             for fault in seed.spec.backend_faults:
                 backend_faults.add(rt, **fault.model_dump())
 
 
 def _seed_group(rt: Runtime, app, group: SeedGroup) -> None:
     """A group named in the seed is made once: a restart finds it by name and leaves it as the API left it."""
-    if rt.store.one("SELECT id FROM groups WHERE app_id = ? AND name = ?", (app["id"], group.name)):
+    if groups.named(rt, app["id"], group.name) is not None:
         return
     gid = groups.create(rt, app["id"], name=group.name)
     row = groups.by_gid(rt, app["id"], gid)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.scale import big_group_store
 from mesibo_mock.testing import MesiboMock
 from tests.browser.test_dashboard import browser  # noqa: F401  (the fixture)
-from tests.scale import big_group_store
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 WIDTHS = (1400, 420)

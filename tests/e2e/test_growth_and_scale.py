@@ -10,7 +10,6 @@ import contextlib
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import threading
 import time
@@ -18,9 +17,9 @@ import time
 import httpx
 import pytest
 
+from bench.scale import HealthWatch, big_group_store, flood
 from mesibo_mock.testing import MesiboMock
 from tests.receiver import Receiver
-from tests.scale import HealthWatch, big_group_store
 
 KEEP = 1000
 # The server's CPU time and peak memory are read from /proc: Linux, as CI is. On a Mac the two tests
@@ -76,13 +75,6 @@ def test_a_flood_under_retention_1000_leaves_every_table_and_the_wal_bounded(tmp
         ]
         stop = threading.Event()
         wal_seen: list[int] = []
-        sent = [0]
-
-        def flood() -> None:
-            with httpx.Client(base_url=mock.url, timeout=30) as client:
-                while not stop.is_set():
-                    client.post("/backend", json=random.choice(calls)())
-                    sent[0] += 1
 
         def watch_wal() -> None:
             while not stop.is_set():
@@ -90,14 +82,14 @@ def test_a_flood_under_retention_1000_leaves_every_table_and_the_wal_bounded(tmp
                     wal_seen.append(os.path.getsize(db + "-wal"))
                 time.sleep(0.01)
 
-        threads = [threading.Thread(target=flood) for _ in range(12)] + [threading.Thread(target=watch_wal)]
-        for thread in threads:
-            thread.start()
-        time.sleep(8)  # the flood itself: how long it lasts is the input, not a timing under test
-        stop.set()
-        for thread in threads:
-            thread.join()
-        assert sent[0] > 3 * KEEP, f"the flood sent only {sent[0]} requests"
+        watcher = threading.Thread(target=watch_wal)
+        watcher.start()
+        try:  # sized by count: a busy machine makes the flood last longer, never smaller
+            statuses = flood(mock.url, lambda: random.choice(calls)(), 4 * KEEP, threads=12)
+        finally:
+            stop.set()
+            watcher.join()
+        assert statuses == [200] * (4 * KEEP)  # every call answered, in the envelope
         assert max(wal_seen) <= 2 * WAL_LIMIT, f"the WAL reached {max(wal_seen) / 2**20:.1f} MiB"
         bounds = {table: KEEP for table in counts_by_owner(db)} | {
             "message_recipients": 10 * KEEP + len(members)
@@ -121,20 +113,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def median_pushtest_ms(client: httpx.Client, token: str, calls: int = 60) -> float:
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        assert client.post(
-            "/backend", json={"op": "pushtest", "token": token, "push": {"address": "1"}}
-        ).json()["result"]
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 @LINUX_ONLY
-def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_nothing():
-    """The attack: each idle long-poll waits for pushes to an address that never gets one."""
+def test_a_thousand_idle_long_polls_cost_the_idle_server_nothing_and_each_is_answered():
+    """The attack: each idle long-poll waits for pushes to an address that never gets one. The idle
+    server must not spin, pushes go on meanwhile, and each poll is answered when its wait runs out. What
+    they cost a pushtest is a figure of bench/waits.py, not a test's."""
     import resource
     import socket
 
@@ -144,14 +127,12 @@ def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_n
     with MesiboMock(subprocess=True, mode="onprem") as mock, httpx.Client(base_url=mock.url) as client:
         mock.backend("pushset", push={"ratelimit": False})
         mock.register_device("1")
-        median_pushtest_ms(client, mock.app_token, 20)  # warm up
-        quiet = median_pushtest_ms(client, mock.app_token)
         polls = []
         try:
             for i in range(1000):
                 sock = socket.create_connection((mock.host, mock.port))
                 sock.sendall(
-                    f"GET /_mock/pushes?address=idle-{i}&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+                    f"GET /_mock/pushes?address=idle-{i}&wait=8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
                 )
                 polls.append(sock)
             # every poll is in: the last one's query has run once (a request after it answers)
@@ -161,20 +142,28 @@ def test_a_thousand_idle_long_polls_cost_a_pushtest_little_and_the_idle_server_n
             before = cpu_seconds(pid)
             time.sleep(2)
             idle_cpu = cpu_seconds(pid) - before
-            busy = median_pushtest_ms(client, mock.app_token)
-            for sock in polls[:5]:  # none of them was answered: no push matched
+            for _ in range(20):  # pushes go on meanwhile, and wake none of the polls
+                call = {"op": "pushtest", "token": mock.app_token, "push": {"address": "1"}}
+                assert client.post("/backend", json=call).json()["result"] is True
+            for sock in polls[:5]:  # none answered yet: no push matched
                 sock.setblocking(False)
                 with pytest.raises(BlockingIOError):
                     sock.recv(1)
+            answered = 0
+            for sock in polls:  # each answered, empty, once its wait runs out
+                sock.setblocking(True)
+                sock.settimeout(30)
+                answer = b""
+                while b'"pushes"' not in answer and (chunk := sock.recv(65536)):
+                    answer += chunk
+                answered += answer.startswith(b"HTTP/1.1 200") and b'{"pushes":[]}' in answer
         finally:
             for sock in polls:
                 sock.close()
     # measured 0.06-0.25 s on this VM (uvicorn's own ticks, the checkpointer); the herd the attack
     # found kept it busy 40-60% of the time (0.8-1.2 s)
     assert idle_cpu < 0.5, f"the idle server used {idle_cpu:.2f} s of CPU in 2 s"
-    assert busy <= 3 * quiet + 1.0, (
-        f"median pushtest {busy:.2f} ms with 1,000 long-polls, {quiet:.2f} ms without"
-    )
+    assert answered == 1000
 
 
 # --- group messages at scale -------------------------------------------------------------------------

@@ -139,3 +139,45 @@ def test_each_mock_path_is_declared_by_the_module_routes_names_for_it():
             segment = route.path.removeprefix("/_mock/").split("/", 1)[0]
             served.setdefault(segment, set()).add(module)
     assert {segment: {MODULES.get(segment)} for segment in served} == served
+
+
+SQL_CALLS = frozenset(
+    {"execute", "executemany", "executescript", "one", "all", "run", "insert", "update", "append"}
+)
+SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH RECURSIVE", "CREATE ", "PRAGMA ")
+
+
+def is_sql(text: str) -> bool:
+    words = text.lstrip().upper()
+    return words.startswith(SQL_WORDS) and any(
+        word in words for word in (" FROM ", " INTO ", " SET ", " TABLE ")
+    )
+
+
+def sql_outside_services(path: Path) -> list[str]:
+    """Where a module outside services/ and store/ talks to the database: a call of a query method on
+    the store or a connection (`rt.store.one(`, `conn.execute(`), or a string that is SQL."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            receiver = ast.unparse(node.func.value)
+            if receiver.endswith(("store", "conn", "cursor", "store.conn")):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}(")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and is_sql(node.value):
+            found.append(f"{path.name}:{node.lineno} {node.value[:40]!r}")
+    return found
+
+
+def test_only_services_and_store_hold_sql():
+    """DESIGN.md's "One place per rule": routers, ops, the dashboard, events and delivery call services;
+    only services/ and store/ issue SQL, so /_mock, the dashboard and the timeline read one query per kind."""
+    offending = []
+    for name, path in modules().items():
+        if room_of(name) in ("services", "store"):
+            continue
+        offending += sql_outside_services(path)
+    assert not offending, "SQL outside services/ and store/:\n" + "\n".join(offending)

@@ -31,6 +31,8 @@ DIAGNOSED_KINDS = frozenset(
         "throttled",
     }
 )
+
+
 def _text(value: str | None) -> str | None:
     """A column of text: a lone surrogate (sent as "\\ud800") is kept escaped, since SQLite stores UTF-8."""
     if value is None or value.isascii():

@@ -328,5 +328,3 @@ def fire_due_fallbacks(rt: Runtime, outbox=None, limit: int = FALLBACK_BATCH) ->
             if rnd is not None:
                 rnd.send()
     return len(due) > limit
-
-

@@ -17,7 +17,7 @@ import orjson
 
 from mesibo_mock.delivery.engine import Round
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.services import groups, messages, people
+from mesibo_mock.services import apps, groups, messages, people
 
 BATCH_MEMBERS = 1000
 LATER_BATCH = 250  # ~10 ms each: the longest any other request waits behind a large group's delivery
@@ -59,7 +59,7 @@ def _group_batch(
     """The next `size` members that can receive, except the sender (unless the group loops messages
     back, flag 0x80): -> (recipients, the devices of the offline ones, the cursor to go on from or None
     when this batch is the last). A round-robin group (flag 0x20) has one recipient per message."""
-    group = rt.store.one("SELECT flag, rr_last FROM groups WHERE id = ?", (message["gid"],))
+    group = groups.delivery_flags(rt, message["gid"])
     flag = group["flag"] if group is not None else 0
     if flag & groups.FLAG_ROUND_ROBIN:
         return _next_in_turn(rt, message, group["rr_last"] or 0)
@@ -67,57 +67,24 @@ def _group_batch(
     # only the members there were when it was sent: one removed and added again meanwhile has a newer
     # membership, and is not reached twice
     upto = message["last_member"] if message["last_member"] is not None else 2**63 - 1
-    ids = rt.store.all(
-        "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? AND id <= ? ORDER BY id LIMIT ?",
-        (message["gid"], after, upto, size + 1),
-    )
+    ids = groups.receiving_memberships(rt, message["gid"], after, upto, size + 1)
     if not ids:
         return [], [], None
-    batch = ids[:size]
-    last = batch[-1]["id"]
+    last = ids[:size][-1]
     # the sender is left out unless the group loops messages back to it [real: the messaging page]
     sender = "" if flag & groups.FLAG_LOOPBACK else message["from_address"]
-    recipients, devices = _members(rt, message["gid"], "m.id > ? AND m.id <= ?", (after, last), sender)
+    recipients, devices = groups.receivers_between(rt, message["gid"], after, last, sender)
     return recipients, devices, last if len(ids) > size else None
-
-
-MEMBERS = (
-    " FROM group_members m JOIN users u ON u.id = m.user_id{join}"
-    " WHERE m.group_id = ? AND m.cr AND {where} AND u.active AND u.address != ?"
-)
-DEVICES = " JOIN devices d ON d.app_id = u.app_id AND d.address = u.address"
-
-
-def _members(rt: Runtime, gid: int, where: str, args: tuple, sender: str):
-    """The members that `where` selects (and can receive, are active, are not `sender`), oldest first,
-    and the devices of the offline ones."""
-    params = (gid, *args, sender)
-    recipients = rt.store.all(
-        "SELECT u.id AS uid, u.address, u.online" + MEMBERS.format(join="", where=where) + " ORDER BY m.id",
-        params,
-    )
-    devices = rt.store.all(
-        "SELECT d.*" + MEMBERS.format(join=DEVICES, where=where) + " AND NOT u.online ORDER BY m.id, d.id",
-        params,
-    )
-    return recipients, devices
 
 
 def _next_in_turn(rt: Runtime, message: sqlite3.Row, last: int) -> tuple[list, list, None]:
     """Flag 0x20: the one member after the last one reached (oldest first, wrapping round), among those
     who can receive, leaving out the sender [real: the messaging page's round robin]."""
-    query = (
-        "SELECT m.id FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.cr"
-        " AND u.active AND u.address != ? AND m.id > ? ORDER BY m.id LIMIT 1"
-    )
     sender = message["from_address"]
-    turn = rt.store.one(query, (message["gid"], sender, last)) or rt.store.one(
-        query, (message["gid"], sender, 0)
-    )
+    turn = groups.next_in_turn(rt, message["gid"], sender, last)
     if turn is None:
         return [], [], None
-    rt.store.run("UPDATE groups SET rr_last = ? WHERE id = ?", (turn["id"], message["gid"]))
-    recipients, devices = _members(rt, message["gid"], "m.id = ?", (turn["id"],), sender)
+    recipients, devices = groups.receiver_at(rt, message["gid"], turn, sender)
     return recipients, devices, None
 
 
@@ -126,22 +93,7 @@ def _listed(
 ) -> tuple[list[sqlite3.Row], list[sqlite3.Row], None]:
     """The active users named in `to`, in the order named, and the devices of the offline ones."""
     addresses: list[str] = orjson.loads(message["to_list"] or "[]")
-    found: dict[str, sqlite3.Row] = {}
-    devices: list[sqlite3.Row] = []
-    for start in range(0, len(addresses), messages.CHUNK):
-        chunk = addresses[start : start + messages.CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        args = [app["id"], *chunk]
-        for row in rt.store.all(
-            f"SELECT id AS uid, address, online FROM users WHERE app_id = ? AND active AND address IN ({marks})",
-            args,
-        ):
-            found[row["address"]] = row
-        devices += rt.store.all(
-            "SELECT d.* FROM devices d JOIN users u ON u.app_id = d.app_id AND u.address = d.address"
-            f" WHERE d.app_id = ? AND u.active AND NOT u.online AND d.address IN ({marks}) ORDER BY d.id",
-            args,
-        )
+    found, devices = people.active_among(rt, app["id"], addresses, messages.CHUNK)
     order = {a: i for i, a in enumerate(addresses)}
     devices.sort(key=lambda d: (order[d["address"]], d["id"]))
     return [found[a] for a in addresses if a in found], devices, None
@@ -163,7 +115,7 @@ def deliver_due(rt: Runtime, outbox, turns: Turns | None = None) -> bool:
         return False
     if turns is not None:
         turns.last = message["app_token"]
-    app = rt.store.one("SELECT * FROM apps WHERE token = ?", (message["app_token"],))
+    app = apps.by_token(rt, message["app_token"])
     if app is None:  # its app was deleted: nothing to deliver to
         messages.mark_delivered(rt, message, None)
         return True

@@ -99,7 +99,9 @@ class Outbox:
                 body["secret"] = app["webhook_secret"]
             body["events"] = events
             mids = [_mid_of(event) for event in events]
-            delivery = webhooks.write_delivery(rt, app, body, events, mids, cloud_note(rt, app["webhook_url"]))
+            delivery = webhooks.write_delivery(
+                rt, app, body, events, mids, cloud_note(rt, app["webhook_url"])
+            )
             ids.append(delivery)
             delivered.append({"app_token": app["token"], "state": "pending"})
             announced += [

@@ -32,6 +32,8 @@ MAX_IN_FLIGHT = 256
 # What is read of a receiver's answer: Mesibo wants nine bytes, MESIBO OK. A longer answer fails the
 # attempt unread; a compressed one is never inflated.
 MAX_ANSWER_BYTES = 64 * 1024
+
+
 def claim_due(rt: Runtime, in_flight_per_app: dict[str, int], room: int = MAX_IN_FLIGHT) -> list[sqlite3.Row]:
     """Due deliveries that no attempt holds, at most PER_APP_IN_FLIGHT per app counting those under way
     and `room` in all, each claimed in the store before it is sent (services/webhooks.py says how). A
@@ -115,7 +117,9 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
         "ok": ok,
         "ts": now,
     }
-    webhooks.record_attempt(rt, delivery, attempt_row, None if done else now + BACKOFF_SECONDS[number - 1], state)
+    webhooks.record_attempt(
+        rt, delivery, attempt_row, None if done else now + BACKOFF_SECONDS[number - 1], state
+    )
     rt.records_changed("deliveries", ({"app_token": delivery["app_token"], "state": state},))
     level = logging.INFO if ok else logging.WARNING
     note = f" ({delivery['note']})" if delivery["note"] else ""

@@ -24,7 +24,7 @@ from mesibo_mock.mock_api.deps import (
 )
 from mesibo_mock.schemas import AppChangeIn, AppIn, DeviceIn, OnlineIn, WebhookIn
 from mesibo_mock.server.responses import json_response
-from mesibo_mock.services import apps, groups, people, samples, uacs
+from mesibo_mock.services import apps, groups, otps, people, samples, uacs
 
 router = APIRouter(prefix="/_mock")
 PAGE = 1000  # users, devices and groups listed at once unless `limit` says otherwise
@@ -244,10 +244,7 @@ async def list_groups(
 async def list_otps(rt: RuntimeDep, token: TokenFilter = None):
     """The one-time codes `useradd` with `otp` made, newest first: where a real app would send them
     by SMS, a test reads them here."""
-    sql = "SELECT o.*, a.token FROM otps o JOIN apps a ON a.id = o.app_id"
-    rows = rt.store.all(
-        sql + (" WHERE a.token = ?" if token else "") + " ORDER BY o.id DESC", (token,) if token else ()
-    )
+    rows = otps.listed(rt, token)
     return json_response(
         {
             "otps": [

@@ -56,7 +56,10 @@ async def list_requests(
     by_app = {"app_id": app["id"] if app is not None else None, "app_token": token}
 
     def query():
-        return [journal.view(r, listed=True) for r in records.calls(rt, {**filters, **by_app}, after, before, limit)]
+        return [
+            journal.view(r, listed=True)
+            for r in records.calls(rt, {**filters, **by_app}, after, before, limit)
+        ]
 
     return json_response(
         {"requests": await long_poll(rt, request, wait, "requests", filters, query, count, limit)}

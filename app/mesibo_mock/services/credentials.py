@@ -95,6 +95,11 @@ class InUse:
         return None
 
 
+def forget_seeded(rt: Runtime, app_id: int) -> None:
+    """The seed's credentials of an app: read again from the seed at each start."""
+    rt.store.run("DELETE FROM credentials WHERE app_id = ? AND source = 'seed'", (app_id,))
+
+
 def fcm_view(row: sqlite3.Row) -> dict:
     return {"type": "fcm", "project_id": row["project_id"], "client_email": row["client_email"]}
 

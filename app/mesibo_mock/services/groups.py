@@ -52,6 +52,13 @@ def by_gid(rt: Runtime, app_id: int, gid: int) -> sqlite3.Row | None:
     )
 
 
+def named(rt: Runtime, app_id: int, name: str) -> sqlite3.Row | None:
+    """The app's oldest group of this name (the seed makes a group once, by name)."""
+    return rt.store.one(
+        "SELECT * FROM groups WHERE app_id = ? AND name = ? ORDER BY id LIMIT 1", (app_id, name)
+    )
+
+
 def expires_at(rt: Runtime, expiry: int | None) -> float:
     """When a group given `expiry` seconds now expires [real: the binary adds it to unix_timestamp()]."""
     return rt.clock.now() + (ONE_YEAR if expiry is None else expiry)
@@ -265,3 +272,62 @@ def group_view(row: sqlite3.Row, members: list[dict] | None = None) -> dict:
     view["members"] = members if members is not None else row["member_count"]
     view["member_count"] = row["member_count"]
     return view
+
+
+# --- a message's delivery to a group's members (delivery/fanout.py) ------------------------------------
+MEMBERS = (
+    " FROM group_members m JOIN users u ON u.id = m.user_id{join}"
+    " WHERE m.group_id = ? AND m.cr AND {where} AND u.active AND u.address != ?"
+)
+DEVICES = " JOIN devices d ON d.app_id = u.app_id AND d.address = u.address"
+
+
+def delivery_flags(rt: Runtime, gid: int) -> sqlite3.Row | None:
+    """What a group's delivery needs of it: its flag and the membership its round robin reached last."""
+    return rt.store.one("SELECT flag, rr_last FROM groups WHERE id = ?", (gid,))
+
+
+def receiving_memberships(rt: Runtime, gid: int, after: int, upto: int, limit: int) -> list[int]:
+    """The memberships that can receive, after `after` and up to `upto`, oldest first, at most `limit`."""
+    rows = rt.store.all(
+        "SELECT id FROM group_members WHERE group_id = ? AND cr AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+        (gid, after, upto, limit),
+    )
+    return [row["id"] for row in rows]
+
+
+def receivers_between(rt: Runtime, gid: int, after: int, last: int, sender: str):
+    """The members of memberships after `after` up to `last` that can receive, are active and are not
+    `sender`, oldest first, and the devices of the offline ones."""
+    return _receivers(rt, gid, "m.id > ? AND m.id <= ?", (after, last), sender)
+
+
+def receiver_at(rt: Runtime, gid: int, membership: int, sender: str):
+    return _receivers(rt, gid, "m.id = ?", (membership,), sender)
+
+
+def _receivers(rt: Runtime, gid: int, where: str, args: tuple, sender: str):
+    params = (gid, *args, sender)
+    recipients = rt.store.all(
+        "SELECT u.id AS uid, u.address, u.online" + MEMBERS.format(join="", where=where) + " ORDER BY m.id",
+        params,
+    )
+    devices = rt.store.all(
+        "SELECT d.*" + MEMBERS.format(join=DEVICES, where=where) + " AND NOT u.online ORDER BY m.id, d.id",
+        params,
+    )
+    return recipients, devices
+
+
+def next_in_turn(rt: Runtime, gid: int, sender: str, last: int) -> int | None:
+    """Flag 0x20: the membership after `last` (wrapping round) whose member can receive, is active and
+    is not `sender`; it becomes the group's turn."""
+    query = (
+        "SELECT m.id FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.cr"
+        " AND u.active AND u.address != ? AND m.id > ? ORDER BY m.id LIMIT 1"
+    )
+    turn = rt.store.one(query, (gid, sender, last)) or rt.store.one(query, (gid, sender, 0))
+    if turn is None:
+        return None
+    rt.store.run("UPDATE groups SET rr_last = ? WHERE id = ?", (turn["id"], gid))
+    return turn["id"]

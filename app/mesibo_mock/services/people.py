@@ -238,6 +238,10 @@ def register_device(rt: Runtime, app_id: int, device: dict) -> tuple[sqlite3.Row
     return device_by_id(rt, app_id, device_id), existing is None
 
 
+def device_with_token(rt: Runtime, app_id: int, push_token: str) -> sqlite3.Row | None:
+    return rt.store.one("SELECT * FROM devices WHERE app_id = ? AND push_token = ?", (app_id, push_token))
+
+
 def device(rt: Runtime, device_id: int) -> sqlite3.Row | None:
     """A device by its number alone (a push record names it so)."""
     return rt.store.one("SELECT * FROM devices WHERE id = ?", (device_id,))
@@ -299,3 +303,24 @@ def device_view(device: sqlite3.Row) -> dict:
         "responds": bool(device["responds"]),
         "invalid": device["invalid_reason"],
     }
+
+
+def active_among(rt: Runtime, app_id: int, addresses: list[str], chunk: int = 500):
+    """Of these addresses, the active users (by address) and the devices of the offline ones."""
+    found: dict[str, sqlite3.Row] = {}
+    devices: list[sqlite3.Row] = []
+    for start in range(0, len(addresses), chunk):
+        part = addresses[start : start + chunk]
+        marks = ", ".join("?" for _ in part)
+        args = [app_id, *part]
+        for row in rt.store.all(
+            f"SELECT id AS uid, address, online FROM users WHERE app_id = ? AND active AND address IN ({marks})",
+            args,
+        ):
+            found[row["address"]] = row
+        devices += rt.store.all(
+            "SELECT d.* FROM devices d JOIN users u ON u.app_id = d.app_id AND u.address = d.address"
+            f" WHERE d.app_id = ? AND u.active AND NOT u.online AND d.address IN ({marks}) ORDER BY d.id",
+            args,
+        )
+    return found, devices

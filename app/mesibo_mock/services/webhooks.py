@@ -35,7 +35,9 @@ def first_offline_notices(rt: Runtime, uids: list[int]) -> set[int]:
         marks = ", ".join("?" for _ in chunk)
         fresh.update(
             row["id"]
-            for row in rt.store.all(f"SELECT id FROM users WHERE id IN ({marks}) AND NOT offline_notified", chunk)
+            for row in rt.store.all(
+                f"SELECT id FROM users WHERE id IN ({marks}) AND NOT offline_notified", chunk
+            )
         )
         rt.store.run(f"UPDATE users SET offline_notified = 1 WHERE id IN ({marks})", chunk)
     return fresh
@@ -82,7 +84,11 @@ def write_delivery(
             for event, mid in zip(events, mids, strict=True)
         ],
     )
-    tallies.count(rt.store.conn, app["token"], ((mid, "events", e["type"], now) for e, mid in zip(events, mids, strict=True)))
+    tallies.count(
+        rt.store.conn,
+        app["token"],
+        ((mid, "events", e["type"], now) for e, mid in zip(events, mids, strict=True)),
+    )
     return delivery
 
 
@@ -110,24 +116,33 @@ def claim_due(
                 (app["token"], now, wall, min(free, room - len(chosen))),
             )
             for row in rows:
-                rt.store.run("UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?", (until, row["id"]))
+                rt.store.run(
+                    "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?", (until, row["id"])
+                )
                 chosen.append(row)
             if len(chosen) >= room:
                 break
     return chosen
 
 
-def record_attempt(rt: Runtime, delivery: sqlite3.Row, attempt: dict, next_at: float | None, state: str) -> None:
+def record_attempt(
+    rt: Runtime, delivery: sqlite3.Row, attempt: dict, next_at: float | None, state: str
+) -> None:
     """An attempt's outcome, the delivery's state after it, and the attempt counted in the tallies of
     the messages whose events it carried."""
     now = attempt["ts"]
     with rt.store.tx():
-        rt.store.insert("webhook_attempts", {"app_token": delivery["app_token"], "delivery_id": delivery["id"], **attempt})
+        rt.store.insert(
+            "webhook_attempts", {"app_token": delivery["app_token"], "delivery_id": delivery["id"], **attempt}
+        )
         carried = rt.store.all(
-            "SELECT DISTINCT mid FROM webhook_events WHERE delivery_id = ? AND mid IS NOT NULL", (delivery["id"],)
+            "SELECT DISTINCT mid FROM webhook_events WHERE delivery_id = ? AND mid IS NOT NULL",
+            (delivery["id"],),
         )
         outcome = "ok" if attempt["ok"] else "failed"
-        tallies.count(rt.store.conn, delivery["app_token"], ((row["mid"], "attempts", outcome, now) for row in carried))
+        tallies.count(
+            rt.store.conn, delivery["app_token"], ((row["mid"], "attempts", outcome, now) for row in carried)
+        )
         rt.store.update(
             "webhook_deliveries",
             delivery["id"],
@@ -139,7 +154,9 @@ def release(rt: Runtime, delivery_ids: list[int]) -> None:
     """Give claimed deliveries back at once (the server is stopping with their attempts unfinished)."""
     marks = ", ".join("?" for _ in delivery_ids)
     with rt.store.tx():
-        rt.store.run(f"UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({marks})", delivery_ids)
+        rt.store.run(
+            f"UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN ({marks})", delivery_ids
+        )
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -174,7 +191,8 @@ def kinds_of(rt: Runtime, delivery_ids: list[int]) -> dict[int, list[str]]:
     if delivery_ids:
         marks = ", ".join("?" for _ in delivery_ids)
         for event in rt.store.all(
-            f"SELECT delivery_id, type FROM webhook_events WHERE delivery_id IN ({marks}) ORDER BY id", delivery_ids
+            f"SELECT delivery_id, type FROM webhook_events WHERE delivery_id IN ({marks}) ORDER BY id",
+            delivery_ids,
         ):
             kinds[event["delivery_id"]].append(event["type"])
     return kinds

@@ -3,13 +3,11 @@ recipient's devices (SPEC section 4); otp: a one-time code for an address."""
 
 from __future__ import annotations
 
-import secrets
-
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
 from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS
 from mesibo_mock.delivery import fanout
 from mesibo_mock.errors import bad_value, invalid_value, missing
-from mesibo_mock.services import groups, messages, people
+from mesibo_mock.services import groups, messages, otps, people
 from mesibo_mock.values import as_address, as_bool, as_text, as_whole, describe, pick, pick_id
 
 MAX_MESSAGE_CHARS = 65536
@@ -145,26 +143,8 @@ def otp(ctx: OpContext, fields: dict) -> dict:
     tries = _whole(pick(fields, "otp.tries", "tries"), "otp.tries") or 3
     expiry = _whole(pick(fields, "otp.expiry", "expiry"), "otp.expiry") or 600
     reuse = pick(fields, "otp.reuse", "reuse")
-    now = ctx.rt.clock.now()
-    if reuse not in (None, "") and as_bool("otp.reuse", reuse):
-        current = ctx.rt.store.one(
-            "SELECT code FROM otps WHERE app_id = ? AND address = ? AND expires > ? ORDER BY id DESC LIMIT 1",
-            (ctx.app["id"], address, now),
-        )
-        if current is not None:
-            return {"otp": current["code"]}
-    code = f"{secrets.randbelow(10**6):06d}"
-    ctx.rt.store.insert(
-        "otps",
-        {
-            "app_id": ctx.app["id"],
-            "address": address,
-            "code": code,
-            "tries": tries,
-            "expires": now + expiry,
-            "created": now,
-        },
-    )
+    reusing = reuse not in (None, "") and as_bool("otp.reuse", reuse)
+    code = otps.issue(ctx.rt, ctx.app["id"], address, tries, expiry, reusing)
     return {"otp": code}
 
 

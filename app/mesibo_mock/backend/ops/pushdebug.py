@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj
-from mesibo_mock.errors import RATELIMITED, MesiboError
-from mesibo_mock.services import apps
+from mesibo_mock.services import apps, limits
 from mesibo_mock.values import as_whole, optional
 
 DEFAULT_DURATION = 10800
@@ -15,30 +12,9 @@ DEFAULT_DURATION = 10800
 def handle(ctx: OpContext, fields: dict) -> dict:
     rt = ctx.rt
     raw = optional(fields, "push.duration")
-    maximum = apps.DEBUG_MAX_SECONDS if rt.cloud else apps.ONPREM_DEBUG_MAX_SECONDS
+    maximum = limits.most_debug_seconds(rt)
     duration = DEFAULT_DURATION if raw is None else as_whole("push.duration", raw, maximum=maximum)
-    with rt.store.tx():
-        app = apps.by_token(rt, ctx.app["token"])
-        now = rt.clock.now()
-        if duration == 0:
-            if apps.debug_active(app, now):
-                rt.store.update("apps", app["id"], {"debug_end": now})
-        else:
-            last_start = app["debug_start"]
-            if rt.cloud and last_start is not None and now < last_start + apps.DEBUG_EVERY_SECONDS:
-                retry = max(1, math.ceil(last_start + apps.DEBUG_EVERY_SECONDS - now))
-                raise MesiboError(
-                    RATELIMITED,
-                    problems=[
-                        {
-                            "problem": f"a debug window may start only once every 8 hours in cloud mode (retry in {retry} s)",
-                            "hint": "run with --mode onprem (no such limit), or move the emulator clock",
-                        }
-                    ],
-                    retry_after=retry,
-                )
-            rt.store.update("apps", app["id"], {"debug_start": now, "debug_end": now + duration})
-        app = apps.by_token(rt, ctx.app["token"])
+    app = limits.set_debug_window(rt, ctx.app["token"], duration)
     return {"push": {"debug": apps.debug_view(rt, app)}}
 
 

@@ -1,5 +1,5 @@
-"""Large groups for the scale tests and the benchmark: a store holding one, and a watch on how long
-other requests wait meanwhile."""
+"""Load for the scale tests and the benchmark: a store holding a large group, a watch on how long other
+requests wait meanwhile, and a flood of calls sized by count."""
 
 from __future__ import annotations
 
@@ -84,3 +84,28 @@ class HealthWatch:
         self._thread.join()
         if self._collecting:
             gc.enable()
+
+
+def flood(url: str, make_call, total: int, threads: int = 8) -> list[int]:
+    """Exactly `total` backend calls (`make_call()` gives each body) from `threads` clients at once, as
+    fast as the server answers: a flood sized by count, so that a slow or busy machine makes it last
+    longer, never smaller. -> the statuses answered."""
+    left = [total]
+    lock = threading.Lock()
+    statuses: list[int] = []
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while True:
+                with lock:
+                    if left[0] == 0:
+                        return
+                    left[0] -= 1
+                statuses.append(http.post("/backend", json=make_call()).status_code)
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return statuses
