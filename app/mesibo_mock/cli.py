@@ -224,7 +224,7 @@ def uvicorn_config(api, settings: Settings, **extra):
     """The server settings `mesibo-mock serve` and MesiboMock share: deadlines, the connection cap."""
     import uvicorn
 
-    from mesibo_mock.backend.http import bad_http_answer, slow_body_answer
+    from mesibo_mock.backend.replies import bad_http_answer, slow_body_answer
     from mesibo_mock.server.guards import connection_cap
 
     kind = protocol_kind(settings.http)

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mesibo_mock import __version__
-from mesibo_mock.backend.http import PATHS, make_endpoint
+from mesibo_mock.backend.http import make_endpoint
+from mesibo_mock.backend.replies import PATHS
 from mesibo_mock.mock_api import problems
 from mesibo_mock.mock_api.guard import MockGuard, RequireAdmin
 from mesibo_mock.mock_api.health import health_router

@@ -1,9 +1,6 @@
-"""`from mesibo_mock import samples`: the public path of the sample credentials, which live in
-mesibo_mock.credentials.samples (the server's `GET /_mock/samples/{name}` makes the same files). This
-name is that very module, so every path sees the same functions."""
+"""`from mesibo_mock import samples`: sample push credentials for tests (a Firebase service account,
+Apple push certificates of each kind, an APNs key), the public names of credentials/samples.py, where
+the server's `/_mock/samples` makes the same files."""
 
-import sys
-
-from mesibo_mock.credentials import samples as _samples
-
-sys.modules[__name__] = _samples
+from mesibo_mock.credentials.samples import *  # noqa: F403
+from mesibo_mock.credentials.samples import __all__  # noqa: F401

@@ -78,7 +78,7 @@ def _children(body: bytes) -> list[tuple[int, bytes]]:
 
 
 def _tlv(tag: int, body: bytes) -> bytes:
-    from mesibo_mock.samples import _tlv as encode
+    from mesibo_mock.credentials.samples import _tlv as encode
 
     return encode(tag, body)
 
@@ -799,7 +799,8 @@ def test_a_database_left_on_a_full_disk_opens_by_giving_up_the_reserve(small_dis
     reserve's room it could not even start, so nothing could be freed."""
     import sqlite3
 
-    from mesibo_mock.store.db import Reserve, Store, StoreError
+    from mesibo_mock.store.db import Store, StoreError
+    from mesibo_mock.store.disk import Reserve
 
     db = str(small_disk / "left.db")
     store = Store(db)

@@ -106,8 +106,8 @@ def test_a_second_ctrl_c_forces_the_exit_and_sigterm_ends_cleanly():
 def test_the_testing_samples_module_is_the_samples_module():
     from mesibo_mock.testing import samples as testing_samples
 
-    assert testing_samples is samples
-    assert testing_samples.fcm("alias-project") == samples.fcm("alias-project")
+    assert testing_samples.__all__ == samples.__all__
+    assert all(getattr(testing_samples, name) is getattr(samples, name) for name in samples.__all__)
 
 
 @pytest.mark.parametrize(

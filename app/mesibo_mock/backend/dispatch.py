@@ -30,7 +30,7 @@ from mesibo_mock.errors import (
 from mesibo_mock.events.outbox import Outbox
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps
-from mesibo_mock.store.db import disk_full
+from mesibo_mock.store.disk import disk_full
 
 log = logging.getLogger("mesibo_mock.backend")
 ASYNC_HANDLERS = frozenset(h for h in OPS.values() if inspect.iscoroutinefunction(h))

@@ -18,6 +18,21 @@ from cryptography.x509.oid import NameOID
 
 from mesibo_mock.credentials.apn import OID_PRODUCTION, OID_SANDBOX, OID_TOPICS, OID_UID
 
+__all__ = [
+    "apn_certificate",
+    "apn_development",
+    "apn_expired",
+    "apn_key_p8",
+    "apn_p12",
+    "apn_production",
+    "apn_universal",
+    "fcm",
+    "fcm_service_account",
+    "openssl_legacy_p12",
+    "pem_pair",
+    "topics_extension",
+]
+
 DER_NULL = b"\x05\x00"
 
 

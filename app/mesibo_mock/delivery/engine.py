@@ -14,15 +14,15 @@ import sqlite3
 import orjson
 
 from mesibo_mock.clock import iso
-from mesibo_mock.delivery import apns, faults, fcm
+from mesibo_mock.delivery import faults
 from mesibo_mock.delivery.content import DEFAULT_BODY, DEFAULT_TITLE, Push
+from mesibo_mock.delivery.providers import PROVIDERS
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps, credentials, messages, people, records
 from mesibo_mock.services import faults as push_faults
 from mesibo_mock.store.db import loads
 
 log = logging.getLogger("mesibo_mock.push")
-HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def push_type_for(device: sqlite3.Row, service: str, background: bool, kind: str) -> str:
@@ -174,68 +174,33 @@ def fake_id(digits: int) -> str:
 def _outcome(
     rnd: Round, device: sqlite3.Row, service: str, push: Push
 ) -> tuple[dict | None, dict | None, str, str | None, bool]:
-    """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5)."""
+    """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5): no
+    credential (no request at all), the `ratelimit` throttle, then the checks the provider makes."""
     rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
-    use_sandbox = bool(device["sandbox"]) and not opts["forceprod"]
-    if service == "fcm":
-        cred = rnd.creds.fcm
-        project_id = cred["project_id"] if cred is not None else fcm.ANY_PROJECT
-        ios = device["platform"] == "ios"
-        request = fcm.render(push, device["push_token"], project_id, ios=ios, topic=device["appid"])
-    else:
-        cred = rnd.creds.apn_for(device["appid"])
-        request = apns.render(push, device["push_token"], device["appid"], use_sandbox)
+    provider = PROVIDERS[service]
+    sandbox = bool(device["sandbox"]) and not opts["forceprod"]
+    cred = provider.credential(rnd.creds, device)
+    request = provider.render(push, device, cred, sandbox)
 
     injected = push_faults.take(rt, app["token"], device, service) if rnd.faults_armed else None
     dead = device["invalid_reason"] if device["invalid_reason"] in faults.INVALIDATING else None
     if injected is not None or dead is not None:
         reason = injected or dead
-        apns_id = apns.new_apns_id() if service == "apn" else None
-        return request, faults.fault_response(reason, now, apns_id), "failed", reason, injected is not None
+        return request, provider.fault_answer(reason, now), "failed", reason, injected is not None
 
     if cred is None:  # no credential: no request is made at all
-        reason = "NO_FCM_CREDENTIALS" if service == "fcm" else "NO_APN_CREDENTIALS"
-        return None, None, "failed", reason, False
+        return None, None, "failed", provider.no_credentials, False
 
     if opts["ratelimit"]:
         since = _since_last_sent(rt, device, now)
         if since is not None:
             return request, None, "throttled", throttle_reason(since, rt.settings.push_interval), False
 
-    if service == "fcm":
-        if not push.surely_fits(fcm.MAX_PAYLOAD) and fcm.payload_size(request) > fcm.MAX_PAYLOAD:
-            response = _fcm_error("INVALID_ARGUMENT", "Message is too big", now)
-            return request, response, "failed", "INVALID_ARGUMENT", False
-        message_id = f"0:{int(now * 1000)}%{push.message_id}"
-        return request, fcm.success(cred["project_id"], message_id), "sent", None, False
-
-    apns_id = apns.new_apns_id()
-    reason = _apns_refusal(cred, device, use_sandbox, push, request, now)
-    if reason is not None:
-        return request, apns.error(faults.FAULTS[reason].status, reason, apns_id), "failed", reason, False
-    return request, apns.success(apns_id), "sent", None, False
-
-
-def _apns_refusal(
-    cred: sqlite3.Row, device: sqlite3.Row, use_sandbox: bool, push: Push, request: dict, now: float
-) -> str | None:
-    if cred["expiry"] is not None and cred["expiry"] <= now:
-        return "BadCertificate"
-    if not (cred["sandbox"] if use_sandbox else cred["production"]):
-        return "BadCertificateEnvironment"
-    token = device["push_token"]
-    if not token or not set(token) <= HEX:
-        return "BadDeviceToken"
-    limit = apns.payload_limit(push)
-    if not push.surely_fits(limit) and apns.payload_size(request) > limit:
-        return "PayloadTooLarge"
-    return None
-
-
-def _fcm_error(code: str, message: str, now: float) -> dict:
-    response = faults.fault_response(code, now)
-    response["body"]["error"]["message"] = message
-    return response
+    refused = provider.refusal(push, device, cred, request, sandbox, now)
+    if refused is not None:
+        reason, response = refused
+        return request, response, "failed", reason, False
+    return request, provider.success(push, cred, now), "sent", None, False
 
 
 THROTTLED = "RATELIMIT"  # the rule a throttled push's reason names, before its numbers

@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
 from mesibo_mock.server.responses import json_response
-from mesibo_mock.store.db import StoreError, disk_full
+from mesibo_mock.store.db import StoreError
+from mesibo_mock.store.disk import disk_full
 
 log = logging.getLogger("mesibo_mock")
 MAX_ERRORS = 10

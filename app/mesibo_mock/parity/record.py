@@ -16,7 +16,8 @@ from starlette.datastructures import Headers
 
 from mesibo_mock import __version__
 from mesibo_mock.backend import parsing
-from mesibo_mock.backend.http import PATHS, fields_from
+from mesibo_mock.backend.replies import PATHS
+from mesibo_mock.backend.request import fields_from
 from mesibo_mock.errors import MesiboError
 from mesibo_mock.parity import recording
 

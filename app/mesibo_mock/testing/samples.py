@@ -1,8 +1,5 @@
-"""`mesibo_mock.testing.samples`: the same module as `mesibo_mock.samples` (made in credentials/samples.py,
-where the server's `/_mock/samples` makes them too)."""
+"""`mesibo_mock.testing.samples`: the sample credentials beside the test helpers, the same functions as
+`mesibo_mock.samples` (credentials/samples.py makes them)."""
 
-import sys
-
-from mesibo_mock.credentials import samples as _samples
-
-sys.modules[__name__] = _samples
+from mesibo_mock.credentials.samples import *  # noqa: F403
+from mesibo_mock.credentials.samples import __all__  # noqa: F401
