@@ -18,6 +18,8 @@ from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import orjson
+
 REDACTED = "[redacted]"
 KEY_REDACTED = "[redacted private key]"
 # A PEM private-key block: RSA, EC, PKCS#8, encrypted, OpenSSH... With its END line, or to the end of
@@ -96,7 +98,7 @@ def file_summary(value: Any) -> dict:
 
 
 def _is_token_name(key: str) -> bool:
-    return key.strip().lower() == "token"
+    return key == "token" or (len(key) < 16 and key.strip().lower() == "token")
 
 
 MIN_ENCODED = 12  # a secret shorter than this is looked for as itself only: its encodings match too much
@@ -135,6 +137,11 @@ def secret_pattern(secrets: frozenset[str]) -> tuple[re.Pattern, dict[str, str]]
     return pattern, forms
 
 
+@functools.lru_cache(maxsize=256)
+def _pattern_of(within: tuple[str, ...]) -> tuple[re.Pattern, dict[str, str]] | None:
+    return secret_pattern(frozenset(s.strip() for s in within if len(s.strip()) >= 4))
+
+
 class Secrets:
     """What one call's redaction looks for: `exact`, values that are a secret whole (every app's token:
     a set, so a server with many apps pays nothing per value); `within`, the call's own few secrets,
@@ -144,7 +151,7 @@ class Secrets:
 
     def __init__(self, exact: Collection[str] = (), within: Collection[str] = ()) -> None:
         self.exact = exact
-        self.found = secret_pattern(frozenset(s.strip() for s in within if len(s.strip()) >= 4))
+        self.found = _pattern_of(tuple(within))
 
     def text(self, value: str, placeholder: Placeholder) -> str:
         if value in self.exact or value.strip() in self.exact:
@@ -158,6 +165,37 @@ class Secrets:
 
 def _as_secrets(secrets: Collection[str] | Secrets) -> Secrets:
     return secrets if isinstance(secrets, Secrets) else Secrets(secrets, ())
+
+
+def _nothing_hidden(value: Any, found: Secrets, limit: int | None) -> bool:
+    """Whether `value` surely needs no more than its whole values checked: laid out as JSON once, it is
+    plain data (no file part), shorter than `limit` (no text to cut), holds no key block, and none of the
+    call's secrets inside a text, encoded or as a key. One C pass, where walking every key and text
+    would cost a call each."""
+    try:
+        blob = orjson.dumps(value, default=_refuse, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):  # a file part, a number past 64 bits: the full walk
+        return False
+    if limit is not None and len(blob) >= limit:
+        return False
+    if "PRIVATE" in blob:  # a key block, in any JSON escaping
+        return False
+    return found.found is None or found.found[0].search(blob) is None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _exact_only(value: Any, exact: Collection[str], placeholder: Placeholder) -> Any:
+    """The walk when nothing can hide inside a text: a whole value equal to a secret is replaced."""
+    if isinstance(value, str):
+        return placeholder(value.strip()) if value in exact or value.strip() in exact else value
+    if isinstance(value, dict):
+        return {k: _exact_only(v, exact, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact_only(v, exact, placeholder) for v in value]
+    return value
 
 
 def redact_value(
@@ -198,9 +236,18 @@ def redact_fields(
     """What was read, fit to keep. A top-level `token`, under any spelling and of any type, is the app's
     (a user's token request is `user.token`); the secrets are every other place a token can hide."""
     found = _as_secrets(secrets)
+    tokens = [k for k in fields if type(k) is str and _is_token_name(k)]
+    rest = (
+        {k: v for k, v in fields.items() if k not in tokens and k != "file"}
+        if tokens or "file" in fields
+        else fields
+    )
+    quick = _nothing_hidden(rest, found, limit)
     out: dict = {}
     for key, value in fields.items():
-        if isinstance(key, str) and _is_token_name(key):
+        if quick and key in rest:
+            out[key] = _exact_only(value, found.exact, placeholder)
+        elif key in tokens:
             if isinstance(value, str | int) and not isinstance(value, bool):
                 out[key] = placeholder(str(value).strip())
             else:
@@ -215,7 +262,7 @@ def redact_fields(
 
 def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
     """The secrets one call could quote: what it sent as its token, under any spelling, and `known`."""
-    sent = [str(v).strip() for k, v in fields.items() if isinstance(k, str) and _is_token_name(k)]
+    sent = [str(v).strip() for k, v in fields.items() if type(k) is str and len(k) < 16 and _is_token_name(k)]
     return tuple(
         s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mesibo_mock.errors import bad_value, missing
+from mesibo_mock.errors import bad_value
 from mesibo_mock.redaction import holds_key
 
 TRUE_WORDS = {"true", "yes", "1"}
@@ -80,36 +80,6 @@ def as_address(name: str, value: Any) -> str:
     return as_text(name, value, max_length=256)
 
 
-def pick(fields: dict, dotted: str, *flat: str) -> Any:
-    """A field in its nested form, else in one of its flat /api.php spellings (the nested one wins);
-    None if absent (JSON null counts as absent too).
-
-    SPEC section 4: older clients send `addr=...&appid=...` where newer ones nest `user.address`, and
-    Mesibo's form-mode PHP helper flattens `user.address` to `address=`.
-    """
-    value = get_path(fields, dotted)
-    for name in flat:
-        if value is not ABSENT and value is not None:
-            break
-        value = fields.get(name, ABSENT)
-    return None if value is ABSENT else value
-
-
-def pick_id(fields: dict, dotted: str, *flat: str) -> int | None:
-    """A uid, gid or mid: 0 and "" count as absent (Mesibo's PHP helpers send gid=0 for a new group)."""
-    value = pick(fields, dotted, *flat)
-    if value is None or value == "" or value == 0 or value == "0":
-        return None
-    return as_whole(dotted, value, minimum=1)
-
-
-def optional_object(fields: dict, dotted: str, *flat: str) -> dict | None:
-    value = pick(fields, dotted, *flat)
-    if value is not None and not isinstance(value, dict):
-        raise bad_value(dotted, f"must be an object, got {describe(value)}")
-    return value
-
-
 LARGEST_FLAG = 2**31 - 1
 
 
@@ -137,49 +107,6 @@ def as_stored_object(name: str, value: Any) -> dict:
         raise bad_value(name, "cannot be stored as JSON") from None
     if size > MAX_STORED_BYTES:
         raise bad_value(name, f"is larger than {MAX_STORED_BYTES} bytes as JSON")
-    return value
-
-
-def entity_fields(fields: dict, kind: str, *extra_whole: str) -> dict:
-    """The fields users and groups share (`name`, `active`, `flag` or `flags`, `profile`, and
-    `extra_whole` numbers such as a group's `expiry`), nested under `kind` or flat, where given; each
-    checked. An empty name clears it; other empty values count as absent."""
-    out: dict = {}
-    name = pick(fields, f"{kind}.name", "name")
-    if name is not None:
-        out["name"] = "" if name == "" else as_text(f"{kind}.name", name, max_length=256)
-    active = pick(fields, f"{kind}.active", "active")
-    if active not in (None, ""):
-        out["active"] = as_bool(f"{kind}.active", active)
-    for number in ("flag", *extra_whole):
-        value = pick(fields, f"{kind}.{number}", number)
-        if value in (None, "") and number == "flag":  # Mesibo's PHP helpers send `flags`
-            value = pick(fields, f"{kind}.flags", "flags")
-        if value not in (None, ""):
-            out[number] = as_whole(f"{kind}.{number}", value, maximum=LARGEST_FLAG)
-    profile = pick(fields, f"{kind}.profile", "profile")
-    if profile is not None:
-        out["profile"] = as_stored_object(f"{kind}.profile", profile)
-    return out
-
-
-def required(fields: dict, dotted: str) -> Any:
-    value = get_path(fields, dotted)
-    if value is ABSENT or value is None:
-        raise missing(dotted)
-    return value
-
-
-def optional(fields: dict, dotted: str) -> Any:
-    value = get_path(fields, dotted)
-    return None if value is ABSENT else value
-
-
-def object_field(fields: dict, name: str) -> dict:
-    """A required nested object such as `push` or `user`."""
-    value = required(fields, name)
-    if not isinstance(value, dict):
-        raise bad_value(name, f"must be an object, got {describe(value)}")
     return value
 
 

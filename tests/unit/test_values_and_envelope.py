@@ -2,8 +2,10 @@
 
 import pytest
 
+from mesibo_mock.backend.reading import Fields
+from mesibo_mock.backend.registry import DOCS
 from mesibo_mock.errors import BADVALUE, MISSINGPARAMS, RATELIMITED, MesiboError, bad_value, envelope, missing
-from mesibo_mock.values import as_address, as_bool, as_whole, object_field, required
+from mesibo_mock.values import as_address, as_bool, as_whole
 
 
 @pytest.mark.parametrize(
@@ -73,14 +75,14 @@ def test_bad_addresses(raw):
 
 def test_required_missing_is_missingparams_with_dotted_name():
     with pytest.raises(MesiboError) as exc:
-        required({"push": {}}, "push.address")
+        Fields("pushtest", DOCS["pushtest"], {"push": {}}).need("push.address")
     assert exc.value.error == MISSINGPARAMS
     assert exc.value.properties == ["address"]
 
 
 def test_object_field_refuses_a_string():
     with pytest.raises(MesiboError) as exc:
-        object_field({"push": "abc"}, "push")
+        Fields("pushtest", DOCS["pushtest"], {"push": "abc"}).need("push")
     assert exc.value.error == BADVALUE
 
 

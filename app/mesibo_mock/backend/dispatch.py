@@ -16,6 +16,7 @@ from typing import Any
 
 from mesibo_mock.backend import fields as field_notes
 from mesibo_mock.backend.ops import OpContext
+from mesibo_mock.backend.reading import Fields
 from mesibo_mock.backend.registry import DOCS, OPS, REAL_OPS_NOT_IMPLEMENTED
 from mesibo_mock.errors import (
     AUTHFAIL,
@@ -69,13 +70,14 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str 
         app = _authenticate(rt, fields.get("token"))
         ctx = OpContext(rt, app, Outbox(rt))
         guard_sources(ctx, client)
+        read = Fields(name, DOCS[name], fields)  # its fields, as its OpDoc declares them
         if handler in ASYNC_HANDLERS:
-            result = await handler(ctx, fields)
+            result = await handler(ctx, read)
             with rt.store.tx():
                 ctx.outbox.flush()
         else:
             with rt.store.tx():  # one unit: an op that is refused half-way changes nothing
-                result = handler(ctx, fields)
+                result = handler(ctx, read)
                 ctx.outbox.flush()
         notes = ctx.notes + ctx.outbox.notes + unread_notes(name, fields)
         return Outcome(

@@ -86,17 +86,25 @@ async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
 class Call:
     """One request to the backend paths, as far as it was read: what the journal records of it."""
 
-    __slots__ = ("path", "user_agent", "encoding", "fields", "client", "notes", "from_webhook")
+    __slots__ = ("path", "user_agent", "encoding", "fields", "client", "notes", "from_webhook", "compression")
 
     def __init__(self, request: Request, trusted: tuple = ()) -> None:
         self.path = request.scope["path"]
         client = request.scope.get("client")
-        self.client = source_address(client[0] if client else None, request.scope["headers"], trusted)
-        # every User-Agent header, joined: a second one must not hide a phone's from the origin check
-        # (the server hands header names over in lower case)
         headers = request.scope["headers"]
-        agents = [value for name, value in headers if name == b"user-agent"]
-        self.from_webhook = any(name == LOOP for name, _ in headers)
+        self.client = source_address(client[0] if client else None, headers, trusted)
+        # every User-Agent header, joined: a second one must not hide a phone's from the origin check
+        # (the server hands header names over in lower case); one pass over the headers for all
+        agents = []
+        self.from_webhook = False
+        self.compression: str | None = None  # the body's Content-Encoding, if any
+        for name, value in headers:
+            if name == b"user-agent":
+                agents.append(value)
+            elif name == LOOP:
+                self.from_webhook = True
+            elif name == b"content-encoding":
+                self.compression = value.decode("latin-1")
         self.user_agent = (agents[0] if len(agents) == 1 else b", ".join(agents)).decode("latin-1")
         self.encoding = "query"
         self.fields: dict = {}
@@ -152,7 +160,7 @@ async def read_fields(request: Request, call: Call, limit: int) -> dict:
     query = request.scope.get("query_string", b"")
     call.fields = parsing.parse_query(query) if query else {}  # what the journal has if the body fails
     body = await read_body(request, limit)
-    compression = request.headers.get("content-encoding")
+    compression = call.compression
     if compression is not None:  # a gzip or deflate body, as some HTTP stacks send: read inflated
         try:
             body = parsing.inflate(body, compression, limit + FORM_OVERHEAD)

@@ -36,6 +36,7 @@ class Runtime:
     written: int = 0  # records written since retention was last nudged
     retention_nudge: int = 100  # records written between two looks of retention (set from the limit)
     retention_owed: bool = False
+    _looked_this_turn: bool = False  # another process's writes were looked for in this turn of the loop
 
     def loop_call(self, fn) -> None:
         """Run `fn` on the server's event loop, from any thread."""
@@ -61,12 +62,21 @@ class Runtime:
     def see_other_writers(self) -> None:
         """Two servers on one store answer from the store as it is (SPEC section 1): when another
         process has committed since this one last looked, nothing remembered from the store is kept.
-        Asked at every request and every scheduler pass."""
+        Asked at every request and every scheduler pass, and looked once per turn of the event loop:
+        every request a turn runs arrived before it began, so after any commit its client saw."""
+        if self._looked_this_turn:
+            return
+        if self.loop is not None:
+            self._looked_this_turn = True
+            self.loop.call_soon(self._next_turn)
         if self.store.others_wrote():
             self.store.forget()
             self._app_tokens = None
             self._backend_faults = None
             self.sources.clear()
+
+    def _next_turn(self) -> None:
+        self._looked_this_turn = False
 
     def backend_faults_changed(self) -> None:
         self._backend_faults = None

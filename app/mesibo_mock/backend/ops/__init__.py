@@ -1,5 +1,6 @@
-"""One module per backend op. Each handler takes (OpContext, fields) and returns the response fields;
-each module also documents its ops (OpDoc), next to the code that validates them."""
+"""One module per backend op. Each handler takes (OpContext, Fields: its call's fields read as its OpDoc
+declares them) and returns the response fields; each module also declares its ops (OpDoc), next to the
+code that acts on them."""
 
 from __future__ import annotations
 
@@ -60,6 +61,34 @@ def boolean(description: str, default: bool | None = None) -> dict:
 
 def integer(description: str, **extra) -> dict:
     return {"type": "integer", "description": description, **extra}
+
+
+def id_field(description: str) -> dict:
+    """A uid, gid or mid: a whole number from 1; 0 and "" count as absent (Mesibo's PHP helpers send
+    gid=0 for a new group)."""
+    return {"type": "integer", "description": description, "minimum": 1, "x-zero-absent": True}
+
+
+def address(description: str, **extra) -> dict:
+    """A user's address: text (a number is read as its decimal text), at most 256 characters."""
+    return {"type": "string", "description": description, "maxLength": 256, "x-address": True, **extra}
+
+
+FLAG_MAX = 2**31 - 1
+
+
+def flag(description: str) -> dict:
+    return {"type": "integer", "description": description, "minimum": 0, "maximum": FLAG_MAX}
+
+
+def name_field(description: str) -> dict:
+    """A display name: text up to 256 characters; an empty one clears it."""
+    return {"type": "string", "description": description, "maxLength": 256, "x-empty": True}
+
+
+def profile(description: str) -> dict:
+    """An object kept as given, bounded in depth and size (values.as_stored_object)."""
+    return {"type": "object", "description": description, "properties": {}, "x-stored": True}
 
 
 def obj(description: str, properties: dict, required: list[str] | None = None) -> dict:

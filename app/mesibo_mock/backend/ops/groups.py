@@ -5,30 +5,32 @@ from __future__ import annotations
 
 import sqlite3
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
+from mesibo_mock.backend.ops import (
+    OpContext,
+    OpDoc,
+    boolean,
+    flag,
+    id_field,
+    integer,
+    name_field,
+    obj,
+    profile,
+    string,
+)
 from mesibo_mock.backend.ops.mesibo_keys import GROUP_EXTRAS, OP_EXTRAS, flat_names, kept
+from mesibo_mock.backend.reading import Fields, entity_changes
 from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, invalid_value, missing
 from mesibo_mock.services import groups
-from mesibo_mock.values import (
-    as_address,
-    as_bool,
-    as_text,
-    as_whole,
-    describe,
-    entity_fields,
-    optional_object,
-    pick,
-    pick_id,
-)
+from mesibo_mock.values import as_address, describe
 
 MAX_MEMBERS_PER_CALL = 10_000
 LIST_MAX = 20  # groupgetmembers and groupsget: default and most listed at once
 
 
-def groupadd(ctx: OpContext, fields: dict) -> dict:
+def groupadd(ctx: OpContext, fields: Fields) -> dict:
     """`gid` (even 0, as Mesibo's PHP helper sends it) is ignored: a new group gets a new one. The
     name is optional [real: "name = Group Name [Optional]"]."""
-    _group_object(fields)
+    fields.get("group")
     changes = _group_changes(fields)
     addresses = _member_list(fields)  # every field is checked before anything changes
     gid = groups.create(ctx.rt, ctx.app["id"], **changes)
@@ -36,7 +38,7 @@ def groupadd(ctx: OpContext, fields: dict) -> dict:
     return {"group": {"gid": gid}}
 
 
-def groupset(ctx: OpContext, fields: dict) -> dict:
+def groupset(ctx: OpContext, fields: Fields) -> dict:
     """An absent or empty `m` changes no members (the sample backend sends `m=` then)."""
     group = _existing(ctx, fields)
     changes = _group_changes(fields)
@@ -46,13 +48,13 @@ def groupset(ctx: OpContext, fields: dict) -> dict:
     return {"group": {"gid": group["id"]}}
 
 
-def groupdel(ctx: OpContext, fields: dict) -> dict:
+def groupdel(ctx: OpContext, fields: Fields) -> dict:
     group = _existing(ctx, fields)
     groups.delete(ctx.rt, group)
     return {"group": {"gid": group["id"]}}
 
 
-def groupeditmembers(ctx: OpContext, fields: dict) -> dict:
+def groupeditmembers(ctx: OpContext, fields: Fields) -> dict:
     group = _existing(ctx, fields)
     addresses = _member_list(fields)
     if not addresses:
@@ -63,7 +65,7 @@ def groupeditmembers(ctx: OpContext, fields: dict) -> dict:
     return {"group": {"gid": group["id"]}}
 
 
-def groupgetmembers(ctx: OpContext, fields: dict) -> dict:
+def groupgetmembers(ctx: OpContext, fields: Fields) -> dict:
     """Oldest member first; `mcount` is every member, `count` those listed (at most 20)."""
     group = _existing(ctx, fields)
     limit = _count(fields)
@@ -76,13 +78,12 @@ def groupgetmembers(ctx: OpContext, fields: dict) -> dict:
     }
 
 
-def groupsget(ctx: OpContext, fields: dict) -> dict:
+def groupsget(ctx: OpContext, fields: Fields) -> dict:
     """By name, then newest gid first; `groupscount` is every group that matches the filters (a name,
     exact or a `*` pattern; a gid), `count` those listed (at most 20)."""
-    _group_object(fields)
-    name = pick(fields, "group.name", "name")
-    name = None if name in (None, "") else as_text("group.name", name, max_length=256)
-    gid = pick_id(fields, "group.gid", "gid")
+    fields.get("group")
+    name = fields.get("group.name") or None
+    gid = fields.get("group.gid")
     total, rows = groups.list_groups(ctx.rt, ctx.app["id"], _count(fields), name, gid)
     now = ctx.rt.clock.now()
     listed = [groups.listed_group(row, now) for row in rows]
@@ -90,33 +91,29 @@ def groupsget(ctx: OpContext, fields: dict) -> dict:
 
 
 # --- the shared rules -------------------------------------------------------------------------------
-def _group_changes(fields: dict) -> dict:
+def _group_changes(fields: Fields) -> dict:
     """What groupadd and groupset change of a group: its own fields, and the fields Mesibo reads that
     are kept as given (permissions, pinned, ...)."""
-    changes = entity_fields(fields, "group", "expiry", "expiryext")
+    changes = entity_changes(fields, "group", "expiry", "expiryext")
     extras = kept(fields, "group", GROUP_EXTRAS)
     if extras:
         changes["extras"] = extras
     return changes
 
 
-def _count(fields: dict) -> int:
-    count = pick(fields, "group.count", "count")
-    if count in (None, "", 0, "0"):
-        return LIST_MAX
-    return min(as_whole("count", count, minimum=1, maximum=10**30), LIST_MAX)
+def _count(fields: Fields) -> int:
+    """At most this many listed: `group.count` where the op declares it, else `count`; default and
+    most LIST_MAX."""
+    count = fields.get("group.count") if fields.declares("group.count") else None
+    if count is None:
+        count = fields.get("count", LIST_MAX)
+    return min(count, LIST_MAX)
 
 
-def _group_object(fields: dict) -> None:
-    group = pick(fields, "group")
-    if group is not None and not isinstance(group, dict):
-        raise bad_value("group", f"must be an object, got {describe(group)}")
-
-
-def _existing(ctx: OpContext, fields: dict) -> sqlite3.Row:
+def _existing(ctx: OpContext, fields: Fields) -> sqlite3.Row:
     """An unknown gid names nothing: INVALIDVALUE [real: every gid lookup in the binary raises it]."""
-    _group_object(fields)
-    gid = pick_id(fields, "group.gid", "gid")
+    fields.get("group")
+    gid = fields.get("group.gid")
     if gid is None:
         raise missing("gid")
     group = groups.by_gid(ctx.rt, ctx.app["id"], gid)
@@ -125,12 +122,10 @@ def _existing(ctx: OpContext, fields: dict) -> sqlite3.Row:
     return group
 
 
-def _member_list(fields: dict) -> list[str] | None:
+def _member_list(fields: Fields) -> list[str] | None:
     """`m`: addresses, comma-separated (or a JSON list); None when absent or empty."""
-    members = optional_object(fields, "group.members")
-    raw = pick(members or {}, "m", "members") if members is not None else None
-    if raw is None:
-        raw = fields.get("m")
+    fields.get("group.members")
+    raw = fields.raw("group.members.m")
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -149,45 +144,34 @@ def _member_list(fields: dict) -> list[str] | None:
     return list(dict.fromkeys(addresses)) or None
 
 
-def _object_in(members: dict, name: str) -> dict:
-    value = members.get(name)
-    if value is not None and not isinstance(value, dict):
-        raise bad_value(f"group.members.{name}", f"must be an object, got {describe(value)}")
-    return value or {}
-
-
-def _rights(fields: dict) -> groups.Rights:
+def _rights(fields: Fields) -> groups.Rights:
     """The rights of this call's members: JSON `members.permissions` {send, recv, pub, sub, list} and
     `members.admin` {owner, modify, ...}, or the flat cs/cr/canpub/cansub/canlist (each 1 unless given
     0) [real: the binary reads these keys; Mesibo's API playground sends the flat ones]."""
-    members = optional_object(fields, "group.members") or {}
-    permissions = _object_in(members, "permissions")
+    fields.get("group.members.permissions")
     granted = {}
     for column, name, flat in groups.PERMISSIONS:
-        value = permissions.get(name)
-        where = f"group.members.permissions.{name}"
-        if value in (None, ""):
-            value, where = members.get(flat, fields.get(flat)), f"group.members.{flat}"
-        granted[column] = True if value in (None, "") else as_bool(where, value)
-    admin = _object_in(members, "admin")
+        value = fields.get(f"group.members.permissions.{name}")
+        if value is None:
+            value = fields.get(f"group.members.{flat}")
+        granted[column] = True if value is None else value
+    fields.get("group.members.admin")
     bits = 0
     for i, right in enumerate(groups.ADMIN_RIGHTS):
-        value = admin.get(right)
-        if value not in (None, "") and as_bool(f"group.members.admin.{right}", value):
+        if fields.get(f"group.members.admin.{right}"):
             bits |= 1 << i
     return groups.Rights(**granted, admin=bits)
 
 
-def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict, addresses: list[str] | None) -> None:
-    """Add (or, with flat `delete`, JSON `group.delete` or `group.members.remove`, remove) the members
-    `m` names. Addresses that are not active users are skipped, and the journal says which."""
+def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: Fields, addresses: list[str] | None) -> None:
+    """Add (or, with `group.members.remove`, or where the op takes it flat `delete` or JSON
+    `group.delete`, remove) the members `m` names. Addresses that are not active users are skipped, and
+    the journal says which."""
     if not addresses:
         return
-    members = optional_object(fields, "group.members") or {}
-    remove = pick(members, "remove")
-    if remove in (None, ""):
-        remove = pick(fields, "group.delete", "delete")
-    removing = remove not in (None, "") and as_bool("group.members.remove", remove)
+    removing = fields.get("group.members.remove")
+    if removing is None and fields.declares("group.delete"):
+        removing = fields.get("group.delete")
     if removing:
         groups.remove_members(ctx.rt, group, addresses)
         return
@@ -195,7 +179,7 @@ def _apply_members(ctx: OpContext, group: sqlite3.Row, fields: dict, addresses: 
     if skipped:
         ctx.note(
             f"skipped {len(skipped)} of {len(addresses)}: {_listed(skipped)} (members must be existing, active "
-            "users of the app, as on Mesibo)",
+            "users of the app)",
             field="group.members.m",
             kind="skipped",
         )
@@ -207,14 +191,17 @@ def _listed(addresses: list[str], shown: int = 10) -> str:
 
 
 GROUP_FIELDS = {
-    "name": string("the group's name, optional (flat: name)"),
-    "flag": integer("flags (flat: flag)", minimum=0),
-    "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
+    "name": name_field("the group's name, optional (flat: name)"),
+    "flag": flag("flags (flat: flag)"),
+    "flags": flag("the same as flag, as Mesibo's PHP helpers send it"),
     "active": boolean("active (flat: active)", True),
-    "expiry": integer("seconds from creation (flat: expiry)", minimum=0),
-    "expiryext": integer("seconds the expiry moves on with activity (flat: expiryext)", minimum=0),
-    "profile": obj("profile (kept as given; flat: profile)", {}),
+    "expiry": flag("seconds from creation (flat: expiry)"),
+    "expiryext": flag("seconds the expiry moves on with activity (flat: expiryext)"),
+    "profile": profile("profile (kept as given; flat: profile)"),
 } | GROUP_EXTRAS
+COUNT = integer(
+    "at most this many; default and maximum 20", minimum=1, maximum=10**30, **{"x-zero-absent": True}
+)
 MEMBERS = obj(
     "members (flat: m, delete, cs, cr, canpub, cansub, canlist)",
     {
@@ -238,7 +225,7 @@ MEMBERS = obj(
         ),
     },
 )
-GID = {"gid": integer("the group's gid (also flat gid)", minimum=1)}
+GID = {"gid": id_field("the group's gid (also flat gid)")}
 # Parameters Mesibo's own helpers send that the emulator takes and does not use.
 GROUP_IGNORED = (
     "group.start",
@@ -318,8 +305,8 @@ DOCS = {
     "groupgetmembers": OpDoc(
         summary="A group's members, oldest first, at most 20 (also spelt groupmembers and groupmembersget)",
         fields={
-            "group": obj("the group", GID | {"count": integer("at most this many", minimum=1)}),
-            "count": integer("at most this many; default and maximum 20", minimum=1),
+            "group": obj("the group", GID | {"count": COUNT}),
+            "count": COUNT,
         }
         | OP_EXTRAS,
         required=("group.gid",),
@@ -331,12 +318,14 @@ DOCS = {
     "groupsget": OpDoc(
         summary="The app's groups by name, at most 20, with how many match: a name (exact, or a * pattern), a gid",
         fields={
-            "count": integer("at most this many; default and maximum 20", minimum=1),
+            "count": COUNT,
             "group": obj(
                 "which groups (also flat: name, gid)",
                 {
-                    "name": string("a name exactly, or a pattern where * matches any run of characters"),
-                    "gid": integer("one group", minimum=1),
+                    "name": string(
+                        "a name exactly, or a pattern where * matches any run of characters", maxLength=256
+                    ),
+                    "gid": id_field("one group"),
                 },
             ),
         }

@@ -13,7 +13,7 @@ from typing import Any
 
 from mesibo_mock.backend.ops import obj
 from mesibo_mock.errors import bad_value
-from mesibo_mock.values import as_stored_object, describe, pick
+from mesibo_mock.values import as_stored_object, describe
 
 # [real] The 2023 on-premise backend binary's request keys: one run of strings in it, next to its op
 # table. Every key a request can carry is one of these.
@@ -195,16 +195,16 @@ def flat_names(prefix: str, extras: dict) -> dict[str, str]:
 MAX_SCALAR = 1024  # a kept value that is not an object: a number, a boolean, text up to this long
 
 
-def kept(fields: dict, prefix: str, extras: dict, flat: bool = True) -> dict[str, Any]:
-    """The kept fields among `extras` under `prefix`, nested or (with `flat`) at the top level as
-    `flat_names` spells them, each bounded as a profile is: what the op stores beside what it
+def kept(fields, prefix: str, extras: dict) -> dict[str, Any]:
+    """The kept fields among `extras` under `prefix` (`fields`: the op's reading.Fields), nested or flat
+    as the op's OpDoc spells them, each bounded as a profile is: what the op stores beside what it
     emulates."""
     found: dict[str, Any] = {}
     for key, schema in extras.items():
         if schema.get("x-not-emulated") != "kept":
             continue
         path = f"{prefix}.{key}"
-        value = pick(fields, path, key) if flat else pick(fields, path)
+        value = fields.raw(path)
         if value is None or value == "":
             continue
         if isinstance(value, dict):

@@ -3,12 +3,13 @@ recipient's devices (SPEC section 4); otp: a one-time code for an address."""
 
 from __future__ import annotations
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string
+from mesibo_mock.backend.ops import OpContext, OpDoc, address, boolean, flag, id_field, integer, obj, string
 from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS
+from mesibo_mock.backend.reading import Fields
 from mesibo_mock.delivery import fanout
 from mesibo_mock.errors import bad_value, invalid_value, missing
 from mesibo_mock.services import groups, messages, otps, people
-from mesibo_mock.values import as_address, as_bool, as_text, as_whole, describe, pick, pick_id
+from mesibo_mock.values import as_address, describe
 
 MAX_MESSAGE_CHARS = 65536
 MAX_TO = 10_000  # addresses in one `to` list [emu]
@@ -16,49 +17,35 @@ ONE_YEAR = 365 * 24 * 3600
 LARGEST_WHEN = 10 * ONE_YEAR
 
 
-def message(ctx: OpContext, fields: dict) -> dict:
+def message(ctx: OpContext, fields: Fields) -> dict:
     """`to` (a comma-separated list) or `gid`; with both it is a group message. Recipients are the
     active users named; the rest are skipped. `when` schedules it on the emulator clock."""
     rt, app = ctx.rt, ctx.app
-    body = pick(fields, "message")
+    body = fields.raw("message")  # the message object, or (flat) the text itself
     if body is not None and not isinstance(body, dict | str):
         raise bad_value("message", f"must be an object (or the text itself), got {describe(body)}")
-    nested = body if isinstance(body, dict) else {}
-
-    def field(name: str, *flat: str):
-        """message.<name>, else a flat spelling (JSON null and absent are the same)."""
-        value = nested.get(name)
-        for key in flat or (name,):
-            if value is not None:
-                break
-            value = fields.get(key)
-        return value
-
-    raw_from = field("from")
-    if raw_from in (None, ""):
+    sender = fields.get("message.from")
+    if sender is None:
         raise missing("from")
-    sender = as_address("message.from", raw_from)
-    to = _to_list(field("to"))
-    gid = pick_id({"gid": field("gid")}, "gid")
+    to = _to_list(fields.raw("message.to"))
+    gid = fields.get("message.gid")
     if to is None and gid is None:
         raise missing("to")
-    text = field("message", "msg") if nested else (body if isinstance(body, str) else fields.get("msg"))
-    text = "" if text is None else as_text("message.message", text, max_length=MAX_MESSAGE_CHARS, empty=True)
-    url = _text(field("url"), "message.url")
+    text = body if isinstance(body, str) else fields.get("message.message", "")
+    url = fields.get("message.url")
     if not text and not url:
         raise missing("message")
-    forced = field("forced") not in (None, "") and as_bool("message.forced", field("forced"))
-    flag = field("flag")
-    if flag in (None, ""):
-        flag = field("flags")
-    when = _whole(field("when"), "message.when", LARGEST_WHEN) or 0
-    expiry = _whole(field("expiry"), "message.expiry", 100 * ONE_YEAR)
+    forced = fields.get("message.forced", False)
+    flag = fields.get("message.flag")
+    if flag is None:
+        flag = fields.get("message.flags")
+    when = fields.get("message.when", 0)
     values = {
-        "type": _whole(field("type"), "message.type"),
-        "flag": _whole(flag, "message.flag"),
-        "title": _text(field("title"), "message.title"),
+        "type": fields.get("message.type"),
+        "flag": flag,
+        "title": fields.get("message.title"),
         "url": url,
-        "expiry": ONE_YEAR if expiry is None else expiry,
+        "expiry": fields.get("message.expiry", ONE_YEAR),
     }
     group = groups.by_gid(rt, app["id"], gid) if gid is not None else None
     if gid is not None and group is None:
@@ -135,25 +122,13 @@ def _to_list(raw) -> list[str] | None:
     return list(dict.fromkeys(addresses)) or None
 
 
-def otp(ctx: OpContext, fields: dict) -> dict:
-    raw = pick(fields, "otp.address", "addr", "address")
-    if raw in (None, ""):
-        raise missing("otp.address")
-    address = as_address("otp.address", raw)
-    tries = _whole(pick(fields, "otp.tries", "tries"), "otp.tries") or 3
-    expiry = _whole(pick(fields, "otp.expiry", "expiry"), "otp.expiry") or 600
-    reuse = pick(fields, "otp.reuse", "reuse")
-    reusing = reuse not in (None, "") and as_bool("otp.reuse", reuse)
-    code = otps.issue(ctx.rt, ctx.app["id"], address, tries, expiry, reusing)
+def otp(ctx: OpContext, fields: Fields) -> dict:
+    address = fields.need("otp.address")
+    tries = fields.get("otp.tries", 3)
+    expiry = fields.get("otp.expiry", 600)
+    reuse = fields.get("otp.reuse", False)
+    code = otps.issue(ctx.rt, ctx.app["id"], address, tries, expiry, reuse)
     return {"otp": code}
-
-
-def _whole(value, name: str, maximum: int = 2**31 - 1) -> int | None:
-    return None if value in (None, "") else as_whole(name, value, maximum=maximum)
-
-
-def _text(value, name: str) -> str | None:
-    return None if value in (None, "") else as_text(name, value, max_length=1024)
 
 
 DOCS = {
@@ -163,20 +138,30 @@ DOCS = {
             "message": obj(
                 "the message (flat: from, to, gid, msg, type, expiry, when, flag, forced, title, url)",
                 {
-                    "from": string("the sender's address; it must be a user unless forced"),
+                    "from": address("the sender's address; it must be a user unless forced"),
                     "to": string(
                         "recipients' addresses, comma-separated (or gid)",
                         **{"x-aka": ["address", "recipients"]},
                     ),
-                    "gid": integer("the recipient group (or to); with both, the group", minimum=0),
+                    "gid": id_field("the recipient group (or to); with both, the group"),
                     "message": string(
-                        "the text (flat: msg)", **{"x-aka": ["text", "body", "content", "msg"]}
+                        "the text (flat: msg), kept as sent",
+                        maxLength=MAX_MESSAGE_CHARS,
+                        **{"x-aka": ["text", "body", "content", "msg"], "x-free-text": True, "x-empty": True},
                     ),
-                    "type": integer("message type", minimum=0),
-                    "expiry": integer("seconds; default one year; 0: online recipients only", minimum=0),
-                    "when": integer("deliver after this many seconds (on the emulator clock)", minimum=0),
-                    "flag": integer("flags", minimum=0),
-                    "flags": integer("the same as flag, as Mesibo's page and helpers send it", minimum=0),
+                    "type": flag("message type"),
+                    "expiry": integer(
+                        "seconds; default one year; 0: online recipients only",
+                        minimum=0,
+                        maximum=100 * ONE_YEAR,
+                    ),
+                    "when": integer(
+                        "deliver after this many seconds (on the emulator clock)",
+                        minimum=0,
+                        maximum=LARGEST_WHEN,
+                    ),
+                    "flag": flag("flags"),
+                    "flags": flag("the same as flag, as Mesibo's page and helpers send it"),
                     "forced": boolean("create the sender as a user if it is not one", False),
                     "title": string("the push's title; else the sender's name or address"),
                     "url": string("a file URL"),
@@ -210,9 +195,13 @@ DOCS = {
             "otp": obj(
                 "the code (flat: addr, tries, expiry, reuse)",
                 {
-                    "address": string("the address"),
-                    "tries": integer("tries allowed; default 3", minimum=1),
-                    "expiry": integer("seconds; default 600", minimum=1),
+                    "address": address("the address"),
+                    "tries": integer(
+                        "tries allowed; default 3", minimum=1, maximum=2**31 - 1, **{"x-zero-absent": True}
+                    ),
+                    "expiry": integer(
+                        "seconds; default 600", minimum=1, maximum=2**31 - 1, **{"x-zero-absent": True}
+                    ),
                     "reuse": boolean("give the unexpired code again", False),
                 },
                 ["address"],

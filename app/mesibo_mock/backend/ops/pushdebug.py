@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj
+from mesibo_mock.backend.reading import Fields
+from mesibo_mock.errors import bad_value
 from mesibo_mock.services import apps, limits
-from mesibo_mock.values import as_whole, optional
 
 DEFAULT_DURATION = 10800
 
 
-def handle(ctx: OpContext, fields: dict) -> dict:
+def handle(ctx: OpContext, fields: Fields) -> dict:
     rt = ctx.rt
-    raw = optional(fields, "push.duration")
-    maximum = limits.most_debug_seconds(rt)
-    duration = DEFAULT_DURATION if raw is None else as_whole("push.duration", raw, maximum=maximum)
+    duration = fields.get("push.duration", DEFAULT_DURATION)
+    if duration > limits.most_debug_seconds(rt):
+        raise bad_value(
+            "push.duration", f"must be at most {limits.most_debug_seconds(rt)} seconds, got {duration}"
+        )
     app = limits.set_debug_window(rt, ctx.app["token"], duration)
     return {"push": {"debug": apps.debug_view(rt, app)}}
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, obj
+from mesibo_mock.backend.reading import Fields
 from mesibo_mock.errors import BADVALUE, MesiboError
 from mesibo_mock.services import apps
-from mesibo_mock.values import as_bool, object_field
 
 
-def handle(ctx: OpContext, fields: dict) -> dict:
-    push = object_field(fields, "push")
+def handle(ctx: OpContext, fields: Fields) -> dict:
+    given = fields.need("push")
     changes: dict[str, bool] = {}
     bad: list[MesiboError] = []
-    for key in apps.OPTION_DEFAULTS:
-        if key in push:
-            try:
-                changes[key] = as_bool(f"push.{key}", push[key])
-            except MesiboError as exc:
-                bad.append(exc)
+    for key in apps.OPTION_DEFAULTS:  # each bad value named, all at once
+        if key not in given:  # absent keys keep their value: only what was sent is read
+            continue
+        try:
+            value = fields.get(f"push.{key}")
+        except MesiboError as exc:
+            bad.append(exc)
+            continue
+        if value is not None:
+            changes[key] = value
     if bad:
         names = [name for exc in bad for name in exc.properties or []]
         raise MesiboError(BADVALUE, properties=names, problems=[p for exc in bad for p in exc.problems])

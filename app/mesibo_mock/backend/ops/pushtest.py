@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, obj, string
+from mesibo_mock.backend.ops import OpContext, OpDoc, address, obj, string
+from mesibo_mock.backend.reading import Fields
 from mesibo_mock.delivery import engine
 from mesibo_mock.errors import invalid_value
 from mesibo_mock.services import limits, people
-from mesibo_mock.values import as_address, as_text, object_field, optional, required
 
 
-def handle(ctx: OpContext, fields: dict) -> dict:
+def handle(ctx: OpContext, fields: Fields) -> dict:
     rt, app = ctx.rt, ctx.app
-    object_field(fields, "push")
-    address = as_address("push.address", required(fields, "push.address"))
-    message = optional(fields, "push.message")
-    body = as_text("push.message", message, max_length=8192) if message is not None else None
+    fields.need("push")
+    address = fields.need("push.address")
+    body = fields.get("push.message")
     # The dispatcher runs every op as one unit of work: the limit is checked and counted in it.
     devices = people.devices_of_user(rt, app["id"], address)
     if not devices:
@@ -39,8 +38,10 @@ DOCS = {
             "push": obj(
                 "the test push",
                 {
-                    "address": string("the user's address", **{"x-aka": ["address", "addr", "to"]}),
-                    "message": string("the notification text [emu]; a default text otherwise"),
+                    "address": address("the user's address", **{"x-aka": ["address", "addr", "to"]}),
+                    "message": string(
+                        "the notification text [emu]; a default text otherwise", maxLength=8192
+                    ),
                 },
                 ["address"],
             )

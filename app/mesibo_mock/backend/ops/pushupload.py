@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mesibo_mock.backend.ops import OpContext, OpDoc, string
 from mesibo_mock.backend.parsing import UploadedFile
+from mesibo_mock.backend.reading import Fields
 from mesibo_mock.credentials import P8_REFUSED, CredentialError, isolated
 from mesibo_mock.errors import MISSINGPARAMS, MesiboError, bad_value, missing
 from mesibo_mock.redaction import holds_key
@@ -30,8 +31,8 @@ def detect_type(filename: str, explicit: object) -> str:
     )
 
 
-async def handle(ctx: OpContext, fields: dict) -> dict:
-    upload = fields.get("file")
+async def handle(ctx: OpContext, fields: Fields) -> dict:
+    upload = fields.raw("file")  # a file part, read as it came: pushupload judges its form itself
     if isinstance(upload, str) and upload:
         shown = "holding a PEM private key (not shown)" if holds_key(upload) else describe(upload)
         raise MesiboError(
@@ -47,7 +48,7 @@ async def handle(ctx: OpContext, fields: dict) -> dict:
         )
     if not isinstance(upload, UploadedFile) or not upload.filename:
         raise missing("file")
-    kind = detect_type(upload.filename, fields.get("type"))
+    kind = detect_type(upload.filename, fields.raw("type"))
     if not upload.content:
         raise bad_value("file", f"is empty ({upload.filename!r})")
     try:

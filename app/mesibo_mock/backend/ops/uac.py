@@ -3,26 +3,21 @@ Mesibo's UAC page and its 2026 `uac.sh`]; users are given one by `useradd`/`user
 
 from __future__ import annotations
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, integer, obj, string
-from mesibo_mock.errors import BADREQ, MesiboError, bad_value, invalid_value, missing
+from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, id_field, integer, obj, string
+from mesibo_mock.backend.reading import Fields
+from mesibo_mock.errors import BADREQ, MesiboError, bad_value, invalid_value
 from mesibo_mock.services import uacs
-from mesibo_mock.values import LARGEST_WHOLE, as_bool, as_whole, optional_object, pick
+from mesibo_mock.values import LARGEST_WHOLE
 
 LARGEST_ID = LARGEST_WHOLE  # 2^63-1, SQLite's largest INTEGER
 
 
-def uacset(ctx: OpContext, fields: dict) -> dict:
+def uacset(ctx: OpContext, fields: Fields) -> dict:
     """`update` 0 with an id that exists, or 1 with one that does not, is refused [emu]; without an id
     the UAC gets the next free one. The answer names the id [emu shape]."""
-    uac = optional_object(fields, "uac")
-    if uac is None:
-        raise missing("uac")
-    raw_id = uac.get("id")
-    uac_id = (
-        None if raw_id in (None, "", 0, "0") else as_whole("uac.id", raw_id, minimum=1, maximum=LARGEST_ID)
-    )
-    update = uac.get("update")
-    updating = None if update in (None, "") else as_bool("uac.update", update)
+    uac = fields.need("uac")
+    uac_id = fields.get("uac.id")
+    updating = fields.get("uac.update")
     exists = uac_id is not None and uacs.by_id(ctx.rt, ctx.app["id"], uac_id) is not None
     if updating is False and exists:
         raise MesiboError(
@@ -49,13 +44,12 @@ def uacset(ctx: OpContext, fields: dict) -> dict:
     return {"uac": {"id": uac_id}}
 
 
-def assigned(ctx: OpContext, fields: dict, kind: str = "user") -> int | None:
+def assigned(ctx: OpContext, fields: Fields) -> int | None:
     """A user's `uac` (an id, nested or flat), checked: an id that names no UAC is INVALIDVALUE [emu: the
     field's name is in no readable source]; 0 or absent: none given."""
-    value = pick(fields, f"{kind}.uac", "uac")
-    if value in (None, "", 0, "0"):
+    uac_id = fields.get("user.uac")
+    if uac_id is None:
         return None
-    uac_id = as_whole(f"{kind}.uac", value, minimum=1)
     if uacs.by_id(ctx.rt, ctx.app["id"], uac_id) is None:
         raise invalid_value("uac", f"is not a UAC of this app: {uac_id} (make it with uacset)")
     return uac_id
@@ -70,9 +64,9 @@ DOCS = {
             | obj(
                 "the UAC, as Mesibo's uac.sh sends it (taken whole: no key of it is a mistake)",
                 {
-                    "id": integer("its id; without one, the next free id", minimum=1),
+                    "id": id_field("its id; without one, the next free id"),
                     "name": string("a name for it"),
-                    "update": integer("1: change an existing UAC; 0: make a new one", minimum=0, maximum=1),
+                    "update": boolean("1: change an existing UAC; 0: make a new one"),
                     "peers": obj("who its users may reach", {}),
                     "app": obj("app settings", {}),
                     **{

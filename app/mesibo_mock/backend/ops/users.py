@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import sqlite3
 
-from mesibo_mock.backend.ops import OpContext, OpDoc, boolean, integer, obj, string, uac
-from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS, TOKEN_EXTRAS, USER_EXTRAS, flat_names, kept
-from mesibo_mock.errors import BADAPPID, MesiboError, bad_value, both_uid_and_address, invalid_value, missing
-from mesibo_mock.services import people
-from mesibo_mock.values import (
-    as_address,
-    as_bool,
-    as_whole,
-    describe,
-    entity_fields,
-    optional_object,
-    pick,
-    pick_id,
+from mesibo_mock.backend.ops import (
+    OpContext,
+    OpDoc,
+    address,
+    boolean,
+    flag,
+    id_field,
+    integer,
+    name_field,
+    obj,
+    profile,
+    string,
+    uac,
 )
+from mesibo_mock.backend.ops.mesibo_keys import OP_EXTRAS, TOKEN_EXTRAS, USER_EXTRAS, flat_names, kept
+from mesibo_mock.backend.reading import Fields, entity_changes
+from mesibo_mock.errors import BADAPPID, MesiboError, both_uid_and_address, invalid_value, missing
+from mesibo_mock.services import people
+from mesibo_mock.values import describe
 
 TOKEN_EXPIRY_DEFAULT = 525600  # minutes: one year
 TOKEN_EXPIRY_MAX = 100 * TOKEN_EXPIRY_DEFAULT
 USERSGET_MAX = 20
 
 
-def useradd(ctx: OpContext, fields: dict) -> dict:
+def useradd(ctx: OpContext, fields: Fields) -> dict:
     uid, address = _who(fields)
     if uid is not None:
         user = _existing(ctx, uid, None)
@@ -38,13 +43,12 @@ def useradd(ctx: OpContext, fields: dict) -> dict:
     return {"user": view}
 
 
-def userset(ctx: OpContext, fields: dict) -> dict:
+def userset(ctx: OpContext, fields: Fields) -> dict:
     """Its answer shows the user as usersget does (SPEC section 4)."""
     user = _existing(ctx, *_who(fields))
     changes = _user_changes(ctx, fields)
-    optional_object(fields, "user.token")
-    remove = pick(fields, "user.token.remove", "remove")  # flat: the form-mode PHP helper's `remove=1`
-    remove = remove not in (None, "") and as_bool("user.token.remove", remove)
+    fields.get("user.token")
+    remove = fields.get("user.token.remove")  # flat: the form-mode PHP helper's `remove=1`
     user = people.update_user(ctx.rt, user, **changes)
     if remove:
         people.remove_tokens(ctx.rt, user)
@@ -52,28 +56,24 @@ def userset(ctx: OpContext, fields: dict) -> dict:
     return {"user": people.listed_view(user, appids.get(user["id"]), ctx.rt.clock.now())}
 
 
-def usertoken(ctx: OpContext, fields: dict) -> dict:
+def usertoken(ctx: OpContext, fields: Fields) -> dict:
     user = _existing(ctx, *_who(fields))
-    wanted = _token_request(fields) or _token_request(fields, asked=True)
+    wanted = _token_request(fields, asked=True)
     token = people.issue_token(ctx.rt, user, *wanted, extras=_token_extras(fields))
     return {"user": {"uid": user["id"], "address": user["address"], "token": token, "appid": wanted[0]}}
 
 
-def userdel(ctx: OpContext, fields: dict) -> dict:
+def userdel(ctx: OpContext, fields: Fields) -> dict:
     user = _existing(ctx, *_who(fields))
     people.delete_user(ctx.rt, user)
     return {"user": {"uid": user["id"], "address": user["address"]}}
 
 
-def usersget(ctx: OpContext, fields: dict) -> dict:
+def usersget(ctx: OpContext, fields: Fields) -> dict:
     """Oldest first, at most 20; `userscount` says how many match in all."""
-    pattern = pick(fields, "user.address", "addr", "address")
-    pattern = as_address("user.address", pattern) if pattern not in (None, "") else None
-    uid = pick_id(fields, "user.uid", "uid")
-    count = pick(fields, "count")
-    count = (
-        USERSGET_MAX if count in (None, "", 0, "0") else as_whole("count", count, minimum=1, maximum=10**30)
-    )
+    pattern = fields.get("user.address")
+    uid = fields.get("user.uid")
+    count = fields.get("count", USERSGET_MAX)
     total, users = people.find_users(ctx.rt, ctx.app["id"], pattern, uid, min(count, USERSGET_MAX))
     appids = people.newest_appids(ctx.rt, [u["id"] for u in users])
     now = ctx.rt.clock.now()
@@ -82,14 +82,11 @@ def usersget(ctx: OpContext, fields: dict) -> dict:
 
 
 # --- the shared rules -------------------------------------------------------------------------------
-def _who(fields: dict) -> tuple[int | None, str | None]:
+def _who(fields: Fields) -> tuple[int | None, str | None]:
     """A user is named by uid or by address, never both (SPEC section 2's BADREQ)."""
-    user = pick(fields, "user")
-    if user is not None and not isinstance(user, dict):
-        raise bad_value("user", f"must be an object, got {describe(user)}")
-    uid = pick_id(fields, "user.uid", "uid")
-    raw_address = pick(fields, "user.address", "addr", "address")
-    address = as_address("user.address", raw_address) if raw_address not in (None, "") else None
+    fields.get("user")
+    uid = fields.get("user.uid")
+    address = fields.get("user.address")
     if uid is not None and address is not None:
         raise both_uid_and_address()
     if uid is None and address is None:
@@ -110,46 +107,40 @@ def _existing(ctx: OpContext, uid: int | None, address: str | None) -> sqlite3.R
     return user
 
 
-def _token_request(fields: dict, asked: bool = False) -> tuple[str, int, bool] | None:
+def _token_request(fields: Fields, asked: bool = False) -> tuple[str, int, bool] | None:
     """(appid, expiry in minutes, renew) when a token is asked for: a `user.token` object or a flat
     `appid`; None otherwise (useradd issues no token then)."""
-    token = optional_object(fields, "user.token")
-    if token is None and "appid" not in fields and not asked:
+    token = fields.get("user.token")
+    if token is None and not fields.given("user.token.appid") and not asked:
         return None
-    token = token or {}
-    appid = token.get("appid", fields.get("appid"))
+    appid = fields.raw("user.token.appid")
     if appid in (None, ""):
         raise missing("appid")
     if not isinstance(appid, str) or "." not in appid or appid.replace(".", "").isdigit():
         raise MesiboError(
             BADAPPID, f"is {describe(appid)}: not dotted, or all digits", ["appid"], field="appid"
         )
-    expiry = token.get("expiry", fields.get("expiry"))
-    minutes = (
-        TOKEN_EXPIRY_DEFAULT
-        if expiry in (None, "", 0, "0")
-        else as_whole("user.token.expiry", expiry, minimum=1, maximum=TOKEN_EXPIRY_MAX)
-    )
-    renew = token.get("renew", fields.get("renew"))
-    return appid.strip(), minutes, renew not in (None, "") and as_bool("user.token.renew", renew)
+    minutes = fields.get("user.token.expiry", TOKEN_EXPIRY_DEFAULT)
+    renew = fields.get("user.token.renew", False)
+    return appid.strip(), minutes, renew
 
 
-def _user_changes(ctx: OpContext, fields: dict) -> dict:
+def _user_changes(ctx: OpContext, fields: Fields) -> dict:
     """What useradd and userset change of a user: its own fields, its UAC, and the fields Mesibo reads
     that are kept as given (permissions, validity, ...)."""
-    changes = entity_fields(fields, "user") | _uac(ctx, fields)
+    changes = entity_changes(fields, "user") | _uac(ctx, fields)
     extras = kept(fields, "user", USER_EXTRAS)
     if extras:
         changes["extras"] = extras
     return changes
 
 
-def _token_extras(fields: dict) -> dict:
+def _token_extras(fields: Fields) -> dict:
     """A token's platform keys (android, ios, package, device, ...), kept with it as given."""
     return kept(fields, "user.token", TOKEN_EXTRAS)
 
 
-def _uac(ctx: OpContext, fields: dict) -> dict:
+def _uac(ctx: OpContext, fields: Fields) -> dict:
     uac_id = uac.assigned(ctx, fields)
     return {} if uac_id is None else {"uac": uac_id}
 
@@ -160,26 +151,28 @@ def _short_view(user: sqlite3.Row) -> dict:
 
 
 USER_NAMED = {
-    "uid": integer("the user's uid (flat: uid)", minimum=1),
-    "address": string("the user's address (flat: addr or address)", **{"x-aka": ["addr", "phone", "email"]}),
+    "uid": id_field("the user's uid (flat: uid)"),
+    "address": address("the user's address (flat: addr or address)", **{"x-aka": ["addr", "phone", "email"]}),
 }
 TOKEN = obj(
     "ask for an access token (flat: appid, expiry, renew)",
     {
         "appid": string("the app's id, dotted and non-numeric, such as com.example.app"),
-        "expiry": integer("minutes; default one year", minimum=1),
+        "expiry": integer(
+            "minutes; default one year", minimum=1, maximum=TOKEN_EXPIRY_MAX, **{"x-zero-absent": True}
+        ),
         "renew": boolean("a new token even if an unexpired one exists", False),
     }
     | TOKEN_EXTRAS,
     ["appid"],
 )
 USER_FIELDS = {
-    "name": string("display name (flat: name)"),
+    "name": name_field("display name (flat: name)"),
     "active": boolean("active (flat: active)", True),
-    "flag": integer("flags (flat: flag)", minimum=0),
-    "flags": integer("the same as flag, as Mesibo's PHP helpers send it", minimum=0),
-    "profile": obj("profile: name, status, image, ... (kept as given; flat: profile)", {}),
-    "uac": integer("the id of a UAC made with uacset (flat: uac)", minimum=1),
+    "flag": flag("flags (flat: flag)"),
+    "flags": flag("the same as flag, as Mesibo's PHP helpers send it"),
+    "profile": profile("profile: name, status, image, ... (kept as given; flat: profile)"),
+    "uac": id_field("the id of a UAC made with uacset (flat: uac)"),
 } | USER_EXTRAS
 # Parameters Mesibo's own helpers send that the emulator takes and does not use.
 USER_IGNORED = (
@@ -273,7 +266,9 @@ DOCS = {
         summary="List users, oldest first: by exact address or a * pattern, by uid; at most 20",
         fields={
             "user": obj("which users", USER_NAMED),
-            "count": integer("how many; default and maximum 20", minimum=1),
+            "count": integer(
+                "how many; default and maximum 20", minimum=1, maximum=10**30, **{"x-zero-absent": True}
+            ),
         }
         | OP_EXTRAS,
         flat=NAMED_FLAT,
