@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mesibo_mock.testing import MesiboMock
+from mesibo_mock.testing import MesiboMock, MesiboMockError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pytest-user" / "test_my_chat_backend.py"
 
@@ -73,7 +73,7 @@ def test_mesibo_mock_start_failure_is_reported(tmp_path):
     try:
         with MesiboMock(subprocess=True, seed=bad_seed):
             raise AssertionError("should not start")
-    except RuntimeError as exc:
+    except MesiboMockError as exc:
         assert "seed" in str(exc) and "exited with 2" in str(exc)
 
 
@@ -204,7 +204,7 @@ def test_strict_mode_fails_the_typo_test_and_a_failed_test_reports_its_backend_c
     pytester.makeini((STRICT / "pytest.ini").read_text())
     pytester.makepyfile(test_calls=(STRICT / "tests" / "test_backend_calls.py").read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=1, errors=1)
+    result.assert_outcomes(passed=3, failed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_a_typo_mesibo_would_ignore_fails_at_teardown*",
@@ -219,7 +219,7 @@ def test_strict_mode_fails_the_typo_test_and_a_failed_test_reports_its_backend_c
 def test_without_strict_mode_a_typo_only_shows_in_the_journal(pytester):
     pytester.makepyfile(test_calls=(STRICT / "tests" / "test_backend_calls.py").read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
 
 
 def test_mesibo_mock_strict_flag_and_mistakes(tmp_path):
@@ -315,3 +315,35 @@ def test_without_keep_db_a_failed_test_says_how_to_keep_its_store(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(['*set mesibo_mock_keep_db = "path"*`mesibo-mock serve --db path`*'])
+
+
+def test_mesibo_app_is_an_app_named_after_its_test_and_a_failure_prints_the_servers_report(pytester):
+    """SPEC 9.1: an app per test, named after the pytest node id, so the dashboard says which test made
+    which rows; a failed test's report is GET /_mock/report for that app."""
+    pytester.makepyfile(
+        test_named="""
+        import httpx
+
+        def test_named(mesibo_app, mesibo_mock):
+            names = [a["name"] for a in mesibo_mock.apps()]
+            assert "test_named.py::test_named" in names and mesibo_app.name == "test_named.py::test_named"
+            assert mesibo_app.app()["credentials"]["fcm"] is not None  # sample credentials
+
+        def test_fails(mesibo_app, mesibo_mock):
+            mesibo_mock.backend("usersget")  # the default app's call is not this app's report
+            httpx.post(mesibo_app.backend_url, json={"op": "useradd", "token": mesibo_app.token,
+                                                     "user": {"address": "ann", "nmae": "Ann"}})
+            assert False, "the code under test went wrong"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mesibo-mock: backend calls during this test*",
+            "*/backend op=useradd (json) -> ok*",
+            "*note:   [[]unknown field[]] 'user.nmae'*",
+            "*strict mode*",
+        ]
+    )
+    assert "op=usersget" not in result.stdout.str()

@@ -43,7 +43,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 # Every kind of record a long-poll can wait for; each is announced where it is written.
-RECORD_KINDS = ("pushes", "messages", "events", "deliveries", "requests")
+RECORD_KINDS = ("pushes", "messages", "events", "deliveries", "attempts", "requests")
 
 
 def reset_state(rt: Runtime) -> str:

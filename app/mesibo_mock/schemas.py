@@ -72,7 +72,12 @@ class AppCredentialsIn(MockBody):
 
 
 class AppIn(MockBody):
-    name: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="what the dashboard calls it (a test's name, as the clients give it); made when absent",
+    )
     token: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._~-]+$")
     credentials: AppCredentialsIn | None = None
 

@@ -15,21 +15,78 @@ export interface Envelope {
   [field: string]: unknown;
 }
 
-export interface PushRequest {
+/** The `data` of an FCM v1 message: strings only, as FCM wants. A data-only (background) push carries
+ * the text for the app to show; an alert carries it in `notification`. */
+export interface FcmData {
+  source: "mesibo";
+  kind: "test" | "message" | "fallback";
+  message_id: string;
+  mid?: string;
+  title?: string;
+  body?: string;
+  [key: string]: string | undefined;
+}
+
+/** The APNs payload (`aps` and Mesibo's own `mesibo` block). */
+export interface ApnsPayload {
+  aps: {
+    "content-available"?: 1;
+    alert?: { title?: string; body?: string };
+    sound?: string;
+    [key: string]: unknown;
+  };
+  mesibo?: { kind: "test" | "message" | "fallback"; title?: string; body?: string; mid?: number };
+}
+
+export interface ApnsHeaders {
+  "apns-topic": string;
+  "apns-push-type": "background" | "alert" | "voip";
+  "apns-priority": "5" | "10";
+  "apns-collapse-id"?: string;
+  [header: string]: string | undefined;
+}
+
+/** An FCM HTTP v1 message, as `POST .../messages:send` would carry it. */
+export interface FcmMessage {
+  token: string;
+  data: FcmData;
+  notification?: { title: string; body: string };
+  android: { priority: "high" | "normal"; collapse_key?: string };
+  /** an iOS device reached through FCM (`iosfcm`) */
+  apns?: { headers: ApnsHeaders; payload: ApnsPayload };
+}
+
+/** The request FCM would have got (the bearer token shown redacted). */
+export interface FcmRequest {
   method: "POST";
   url: string;
   headers: Record<string, string>;
-  body: Record<string, unknown>;
+  body: { message: FcmMessage };
 }
 
-export interface PushResponse {
+/** The request APNs would have got. */
+export interface ApnsRequest {
+  method: "POST";
+  url: string;
+  headers: ApnsHeaders;
+  body: ApnsPayload;
+}
+
+export interface FcmResponse {
   status: number;
   headers: Record<string, string>;
-  body: Record<string, unknown> | null;
+  body: { name: string } | { error: { code: number; message: string; status: string; details?: unknown[] } };
 }
 
-/** What would have been sent to Google (FCM) or Apple (APNs), and their answer. */
-export interface PushRecord {
+export interface ApnsResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** empty on success, else APNs' reason */
+  body: "" | { reason: string; timestamp?: number };
+}
+
+/** What every push record has, whichever service it went to. */
+interface PushBase {
   id: number;
   ts: string;
   app: string;
@@ -38,7 +95,6 @@ export interface PushRecord {
   device: number;
   push_token: string;
   platform: "android" | "ios";
-  service: "fcm" | "apn";
   push_type: "background" | "alert" | "voip";
   kind: "test" | "message" | "fallback";
   status: "sent" | "failed" | "throttled";
@@ -49,9 +105,26 @@ export interface PushRecord {
   mid: number | null;
   follows: number | null;
   injected: boolean;
-  request: PushRequest | null;
-  response: PushResponse | null;
 }
+
+/** A push to Google: `request` is what FCM would have got (also for a push no credential could send,
+ * or a throttled one); `response` is FCM's answer, null where no request was made. */
+export interface FcmPush extends PushBase {
+  service: "fcm";
+  request: FcmRequest;
+  response: FcmResponse | null;
+}
+
+/** A push to Apple, likewise. */
+export interface ApnsPush extends PushBase {
+  service: "apn";
+  request: ApnsRequest;
+  response: ApnsResponse | null;
+}
+
+/** What would have been sent to Google (FCM) or Apple (APNs), and their answer: check `service`, then
+ * read the request as that service's, e.g. `push.request.body.message.data.body` for FCM. */
+export type PushRecord = FcmPush | ApnsPush;
 
 export interface Recipient {
   address: string;
@@ -145,15 +218,64 @@ export interface JournalEntry {
   fault?: true;
 }
 
-/** What strict mode fails a test for, with the line of text it fails with. */
+/** What strict mode fails a test for, with the line of text it fails with: a backend call's mistake
+ * (`request` is its journal id), or a webhook delivery the handler did not answer with MESIBO OK (kind
+ * "webhook", with its `delivery` and `attempt`). */
 export interface Mistake {
-  request: number;
+  request: number | null;
   op: string | null;
-  kind: string;
+  kind: "unknown op" | "unknown field" | "webhook" | (string & {});
   field: string | null;
   problem: string;
   hint: string | null;
   text: string;
+  delivery?: number;
+  attempt?: number;
+}
+
+/** One POST to a webhook (a request's or a timer round's events), with its state and attempts. */
+export interface Delivery {
+  id: number;
+  app: string;
+  url: string;
+  state: "pending" | "delivered" | "failed" | "cancelled";
+  attempts: number;
+  event_count: number;
+  kinds: ("user" | "message" | "push")[];
+  [field: string]: unknown;
+}
+
+/** One attempt to POST a delivery, with what went wrong. */
+export interface WebhookAttempt {
+  id: number;
+  attempt: number;
+  url: string;
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  webhook_id: number;
+  event_count: number;
+  note: string | null;
+  [field: string]: unknown;
+}
+
+/** A one-time code the `otp` op made (where a real app would send an SMS). */
+export interface Otp {
+  app: string;
+  address: string;
+  otp: string;
+  tries: number;
+  expires: string;
+  created: string;
+}
+
+/** A message's life on the emulator clock, as the dashboard draws it. */
+export interface Timeline {
+  mid: number;
+  detailed: boolean;
+  items: { kind: string; at: number; [field: string]: unknown }[];
+  [field: string]: unknown;
 }
 
 export interface Device {
@@ -268,7 +390,12 @@ export interface Sample {
 
 export type SampleCredentials = "sample" | { fcm?: string; apn?: string | string[] };
 
-export interface PushFilters {
+/** Lists and clearings act on their own app; {allApps: true} reads (or clears) every app's. */
+export interface Scope {
+  allApps?: boolean;
+}
+
+export interface PushFilters extends Scope {
   address?: string;
   pushToken?: string;
   service?: "fcm" | "apn";
@@ -279,7 +406,7 @@ export interface PushFilters {
   limit?: number;
 }
 
-export interface MessageFilters {
+export interface MessageFilters extends Scope {
   /** the sender's address (`from` in the query) */
   from?: string;
   to?: string;
@@ -288,14 +415,26 @@ export interface MessageFilters {
   limit?: number;
 }
 
-export interface EventFilters {
+export interface EventFilters extends Scope {
   type?: "user" | "message" | "push";
   delivery?: number;
   after?: number;
   limit?: number;
 }
 
-export interface RequestFilters {
+export interface DeliveryFilters extends Scope {
+  state?: "pending" | "delivered" | "failed" | "cancelled";
+  after?: number;
+  limit?: number;
+}
+
+export interface AttemptFilters extends Scope {
+  delivery?: number;
+  pushId?: number;
+  limit?: number;
+}
+
+export interface RequestFilters extends Scope {
   op?: string;
   result?: boolean;
   diagnosed?: boolean;
@@ -379,34 +518,56 @@ declare class Helpers {
     message?: string,
     options?: { gid?: number; [field: string]: unknown },
   ): Promise<number>;
+  app(): Promise<AppView>;
+  setDisabled(disabled?: boolean): Promise<AppView>;
+  resetApp(): Promise<{ cleared: number; app: AppView }>;
   registerDevice(address: string, options?: RegisterDeviceOptions): Promise<Device>;
   devices(address?: string): Promise<Device[]>;
+  removeDevice(id: number): Promise<void>;
   setOnline(address: string, online?: boolean): Promise<User>;
   users(): Promise<User[]>;
   groups(): Promise<Group[]>;
-  app(): Promise<AppView>;
+  otps(address?: string): Promise<Otp[]>;
+  uac(id: number): Promise<Record<string, unknown> & { id: number; name: string }>;
   pushes(filters?: PushFilters): Promise<PushRecord[]>;
   waitForPushes(options?: Wait & PushFilters): Promise<PushRecord[]>;
   push(id: number): Promise<PushRecord>;
   ack(id: number): Promise<PushRecord>;
-  clearPushes(): Promise<{ deleted: number }>;
+  clearPushes(options?: Scope): Promise<{ deleted: number }>;
   messages(filters?: MessageFilters): Promise<MessageRecord[]>;
   waitForMessages(options?: Wait & MessageFilters): Promise<MessageRecord[]>;
   message(mid: number): Promise<MessageRecord>;
+  timeline(mid: number): Promise<Timeline>;
   events(filters?: EventFilters): Promise<WebhookEvent[]>;
   waitForEvents(options?: Wait & EventFilters): Promise<WebhookEvent[]>;
+  deliveries(filters?: DeliveryFilters): Promise<Delivery[]>;
+  waitForDeliveries(options?: Wait & DeliveryFilters): Promise<Delivery[]>;
+  webhookAttempts(filters?: AttemptFilters): Promise<WebhookAttempt[]>;
+  waitForWebhookAttempts(options?: Wait & AttemptFilters): Promise<WebhookAttempt[]>;
   requests(filters?: RequestFilters): Promise<JournalEntry[]>;
   waitForRequests(options?: Wait & RequestFilters): Promise<JournalEntry[]>;
-  mistakes(options?: { after?: number }): Promise<Mistake[]>;
-  mistakesReport(options?: { after?: number }): Promise<string | null>;
-  injectFault(error: string, target?: { address?: string; pushToken?: string; count?: number | null }): Promise<Fault>;
-  clearFaults(): Promise<{ deleted: number }>;
+  request(id: number): Promise<JournalEntry>;
+  clearRequests(options?: Scope): Promise<{ deleted: number }>;
+  lastRequestId(options?: Scope): Promise<number>;
+  /** Strict mode's findings; what a test reads here is expected, and close() fails only for later ones. */
+  mistakes(options?: { after?: number } & Scope): Promise<Mistake[]>;
+  mistakesReport(options?: { after?: number } & Scope): Promise<string | null>;
+  unexpectedMistakes(options?: { after?: number } & Scope): Promise<string | null>;
+  /** The failure report: each backend call with its answer and diagnosis, then strict mode's findings. */
+  report(options?: { after?: number; limit?: number } & Scope): Promise<string>;
+  injectFault(error: string, target?: { address?: string; pushToken?: string; count?: number | null } & Scope): Promise<Fault>;
+  faults(options?: Scope): Promise<Fault[]>;
+  removeFault(id: number): Promise<void>;
+  clearFaults(options?: Scope): Promise<{ deleted: number }>;
   backendFault(
     error?: string | null,
-    options?: { op?: string; http?: 500 | 502 | 503 | 504; delay?: number; count?: number | null },
+    options?: { op?: string; http?: 500 | 502 | 503 | 504; delay?: number; count?: number | null } & Scope,
   ): Promise<BackendFault>;
-  clearBackendFaults(): Promise<{ deleted: number }>;
+  backendFaults(options?: Scope): Promise<BackendFault[]>;
+  removeBackendFault(id: number): Promise<void>;
+  clearBackendFaults(options?: Scope): Promise<{ deleted: number }>;
   setWebhook(url: string, options?: { secret?: string; events?: ("push" | "message" | "user")[] }): Promise<{ webhook: AppView["webhook"] }>;
+  removeWebhook(): Promise<void>;
   webhookReceiver(options?: { events?: ("push" | "message" | "user")[] }): Promise<WebhookReceiver>;
   clock(): Promise<Clock>;
   advance(seconds: number): Promise<Clock>;
@@ -423,7 +584,7 @@ export declare class MesiboApp extends Helpers {
   readonly name: string;
   readonly view: AppView;
   strict: boolean;
-  /** Checks strictness (throws with the pytest plugin's text, after deleting), then deletes the app. */
+  /** Deletes the app; with strict mode, then throws naming each mistake the test did not read. */
   close(): Promise<void>;
 }
 
@@ -432,7 +593,8 @@ export declare class MesiboMock extends Helpers {
   static start(options?: StartOptions): Promise<MesiboMock>;
   static connect(options?: ConnectOptions): Promise<MesiboMock>;
   createApp(options?: CreateAppOptions): Promise<MesiboApp>;
-  listApps(): Promise<AppView[]>;
+  apps(options?: { name?: string }): Promise<AppView[]>;
+  deleteApp(token: string): Promise<void>;
   /** Wipe the server: only for a server your tests own. */
   reset(): Promise<{ reset: true; app_token: string }>;
   stop(): Promise<void>;

@@ -20,8 +20,9 @@ def main() -> int:
     )
     out = done.stdout + done.stderr
     expected = [
-        "1 failed, 2 passed, 1 error",  # the typo test passes its call and errors at teardown
+        "1 failed, 3 passed, 1 error",  # the typo test passes its call and errors at teardown
         "PASSED tests/test_backend_calls.py::test_clean_calls_pass",
+        "PASSED tests/test_backend_calls.py::test_a_finding_the_test_expects_is_read_and_fails_it_not",
         "ERROR tests/test_backend_calls.py::test_a_typo_mesibo_would_ignore_fails_at_teardown",
         "mesibo-mock strict mode: 1 backend call mistake(s)",
         "'push.sounds' is not a field of pushset: ignored, as Mesibo ignores it (did you mean 'push.sound'?)",

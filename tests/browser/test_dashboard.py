@@ -619,7 +619,7 @@ def test_the_events_tab_shows_each_delivery_with_its_events_and_attempts(browser
     stack.set_online("123456", True)
     hook.wait_for_events(1, type="user")
     [delivery] = stack.client.get("/_mock/deliveries").json()["deliveries"]
-    stack.wait_for_deliveries(1)
+    stack.wait_for_webhook_attempts(1)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(stack.url + "/_mock/ui#events")
     row = page.locator(f'#deliveries tr.delivery[data-id="{delivery["id"]}"]')

@@ -59,7 +59,7 @@ def test_it_opens_on_apps_before_any_call_and_on_requests_after_one(browser):  #
 def two_apps_talking(mock: MesiboMock) -> dict[str, str]:
     """Two named apps, each with a message, a call and a webhook delivery; -> token: name."""
     names = {mock.app_token: "default"}
-    other = mock.create_app("Second Shop", token="second-shop-token", credentials="sample")["token"]
+    other = mock.create_app("Second Shop", token="second-shop-token", credentials="sample").token
     names[other] = "Second Shop"
     for token in names:
         for address in ("ann", "bob"):
@@ -73,7 +73,7 @@ def two_apps_talking(mock: MesiboMock) -> dict[str, str]:
 def test_every_table_names_the_app_with_its_token_on_hover(browser):  # noqa: F811
     with MesiboMock() as mock:
         names = two_apps_talking(mock)
-        eventually(lambda: len(mock.webhook_deliveries()) >= 2)
+        eventually(lambda: len(mock.webhook_attempts(all_apps=True)) >= 2)
         page = open_ui(browser, mock)
         for tab, rows in (
             ("messages", "#messages tr.message"),
@@ -147,7 +147,7 @@ def test_a_message_opens_to_its_timeline_with_the_offline_recipients_push_and_we
         message = {"from": "ann", "to": "bob,cat", "message": "hello bob"}
         mid = mock.backend("message", token="shop-token", message=message)["mid"]
         hook.wait_for_events(2)
-        eventually(lambda: any(a["ok"] for a in mock.webhook_deliveries(token="shop-token")))
+        eventually(lambda: any(a["ok"] for a in mock.webhook_attempts(token="shop-token")))
         page = open_ui(browser, mock, width, "#messages")
         page.click(f'#messages tr.message[data-mid="{mid}"]')
         figure = page.wait_for_selector(f'[data-timeline="{mid}"]', timeout=5000)
@@ -198,4 +198,29 @@ def test_a_1000_member_message_is_drawn_as_counts_per_kind(browser, tmp_path):  
         kinds = dict(rows)
         assert "1,000 recipients" in kinds["recipients"]
         assert "1,000 pushes (1,000 failed)" in kinds["pushes"]  # the store has no credential
+        page.close()
+
+
+def test_a_message_has_its_own_url_even_past_the_first_page_and_apps_show_their_tests_name(browser):  # noqa: F811
+    """Issue 40, friction 8: `#messages/{mid}` opens that message's timeline (a link in a report or a chat
+    reaches it), however old; opening a message puts its URL in the address bar; an app a test made
+    shows that test's name."""
+    with MesiboMock() as mock:
+        app = mock.create_app(credentials="sample")  # named after this test, as every client names it
+        for address in ("ann", "bob"):
+            app.backend("useradd", user={"address": address})
+        first = app.send_message("ann", "bob", "the first")
+        for n in range(100):  # the Messages tab lists the newest 100: the first is past them
+            app.send_message("ann", "bob", f"later {n}")
+        page = open_ui(browser, mock, 1400, f"#messages/{first}")
+        assert selected_tab(page) == "messages"
+        figure = page.wait_for_selector(f'[data-timeline="{first}"]', timeout=5000)
+        assert "message " + str(first) in figure.inner_text()
+        assert page.eval_on_selector(f"#message-{first}", "row => row.classList.contains('focus')")
+        name = page.eval_on_selector(f"#message-{first} .app-name", "cell => cell.textContent")
+        assert name == app.name and "test_newcomer.py::test_a_message_has_its_own_url" in name
+        newest = app.messages(limit=1)[0]["mid"]
+        page.click(f'#messages tr.message[data-mid="{newest}"]')
+        page.wait_for_selector(f'[data-timeline="{newest}"]', timeout=5000)
+        assert page.evaluate("location.hash") == f"#messages/{newest}"
         page.close()

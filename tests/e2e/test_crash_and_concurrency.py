@@ -155,7 +155,7 @@ def test_debug_window_rule_is_exact_with_25_concurrent_callers():
 
 def test_test_push_limit_is_exact_with_25_concurrent_callers_across_two_apps():
     with MesiboMock(subprocess=True, env={"TESTPUSH_LIMIT": "5/3600"}) as mock:
-        other = mock.create_app("other", "other-token")["token"]
+        other = mock.create_app("other", "other-token").token
         for token in (mock.app_token, other):
             mock.register_device("1", "android", token=token)
 

@@ -121,7 +121,7 @@ def test_webhook_is_set_shown_and_removed(hooked, receiver):
     assert hooked.app()["webhook"] is None
     hooked.backend("pushtest", push={"address": "1"})
     hooked.wait_for_pushes(1)
-    assert hooked.webhook_deliveries() == []
+    assert hooked.webhook_attempts() == []
 
 
 def test_bad_webhook_bodies_are_422(mock):
@@ -178,17 +178,17 @@ def test_failed_deliveries_are_retried_with_backoff_at_most_three_times(hooked, 
     hooked.freeze(True)
     receiver.default_status = 500
     hooked.backend("pushtest", push={"address": "1"})
-    hooked.wait_for_deliveries(1)
+    hooked.wait_for_webhook_attempts(1)
     hooked.advance(0.5)
-    assert len(hooked.webhook_deliveries()) == 1  # the retry waits about 1 s
+    assert len(hooked.webhook_attempts()) == 1  # the retry waits about 1 s
     hooked.advance(0.5)
-    hooked.wait_for_deliveries(2)
+    hooked.wait_for_webhook_attempts(2)
     hooked.advance(1.5)
-    assert len(hooked.webhook_deliveries()) == 2  # then about 2 s
+    assert len(hooked.webhook_attempts()) == 2  # then about 2 s
     hooked.advance(0.5)
-    attempts = hooked.wait_for_deliveries(3)
+    attempts = hooked.wait_for_webhook_attempts(3)
     hooked.advance(60)
-    assert len(hooked.webhook_deliveries()) == 3 and len(receiver.requests) == 3
+    assert len(hooked.webhook_attempts()) == 3 and len(receiver.requests) == 3
     assert [a["attempt"] for a in attempts] == [3, 2, 1]
     push_id = hooked.pushes()[0]["id"]
     for attempt in attempts:
@@ -203,12 +203,12 @@ def test_a_retry_that_succeeds_stops_the_attempts(hooked, receiver):
     hooked.freeze(True)
     receiver.statuses = [503]
     hooked.backend("pushtest", push={"address": "1"})
-    hooked.wait_for_deliveries(1)
+    hooked.wait_for_webhook_attempts(1)
     hooked.advance(1)
-    attempts = hooked.wait_for_deliveries(2)
+    attempts = hooked.wait_for_webhook_attempts(2)
     assert [(a["attempt"], a["ok"], a["status_code"]) for a in attempts] == [(2, True, 200), (1, False, 503)]
     hooked.advance(60)
-    assert len(hooked.webhook_deliveries()) == 2
+    assert len(hooked.webhook_attempts()) == 2
 
 
 def test_timeouts_are_logged_and_retried(receiver):
@@ -218,26 +218,26 @@ def test_timeouts_are_logged_and_retried(receiver):
         mock.freeze(True)
         receiver.hang_seconds = 1.0
         mock.backend("pushtest", push={"address": "1"})
-        [first] = mock.wait_for_deliveries(1)
+        [first] = mock.wait_for_webhook_attempts(1)
         assert first["ok"] is False and first["status_code"] is None and "timed out" in first["error"]
         receiver.hang_seconds = 0
         mock.advance(1)
-        assert mock.wait_for_deliveries(2)[0]["ok"] is True
+        assert mock.wait_for_webhook_attempts(2)[0]["ok"] is True
 
 
 def test_unreachable_receiver_is_logged(mock):
     mock.register_device("1", "android")
     mock.set_webhook(f"http://127.0.0.1:{free_port()}/nothing-here")
     mock.backend("pushtest", push={"address": "1"})
-    [attempt] = mock.wait_for_deliveries(1)
+    [attempt] = mock.wait_for_webhook_attempts(1)
     assert attempt["ok"] is False and attempt["status_code"] is None and attempt["error"]
 
 
 def test_webhook_log_filters_by_app(hooked, receiver):
     hooked.backend("pushtest", push={"address": "1"})
-    hooked.wait_for_deliveries(1)
-    assert len(hooked.webhook_deliveries(hooked.app_token)) == 1
-    assert hooked.webhook_deliveries("other-app") == []
+    hooked.wait_for_webhook_attempts(1)
+    assert len(hooked.webhook_attempts()) == 1
+    assert hooked.webhook_attempts(token="other-app") == []
 
 
 def test_owed_delivery_is_made_after_a_restart(tmp_path):
@@ -248,14 +248,14 @@ def test_owed_delivery_is_made_after_a_restart(tmp_path):
         mock.set_webhook(f"http://127.0.0.1:{port}/hook")
         mock.freeze(True)  # the retry stays owed: the frozen clock never reaches it
         mock.backend("pushtest", push={"address": "1"})
-        [failed] = mock.wait_for_deliveries(1)
+        [failed] = mock.wait_for_webhook_attempts(1)
         assert failed["ok"] is False
         push_id = mock.pushes()[0]["id"]
     with Receiver(port) as receiver, MesiboMock(subprocess=True, db=db) as mock:
         mock.advance(5)
         delivered = receiver.wait_for(1)[0]["json"]
         assert delivered["events"][0]["push"]["id"] == push_id
-        assert [a["attempt"] for a in mock.wait_for_deliveries(2)] == [2, 1]
+        assert [a["attempt"] for a in mock.wait_for_webhook_attempts(2)] == [2, 1]
 
 
 def test_webhook_from_the_seed_file(tmp_path, receiver):

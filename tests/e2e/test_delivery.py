@@ -95,6 +95,9 @@ def test_no_fcm_credentials(mock):
     mock.register_device("1", "android")
     record = only_record(mock, "1")
     assert (record["status"], record["reason"], record["response"]) == ("failed", "NO_FCM_CREDENTIALS", None)
+    # what would have been sent, as for a throttled push: a test reads the payload before any upload
+    assert record["request"]["url"] == "https://fcm.googleapis.com/v1/projects/-/messages:send"
+    assert record["request"]["body"]["message"]["token"] == record["push_token"]
 
 
 def test_fcm_payload_limit_is_4096_bytes(app):
@@ -185,6 +188,7 @@ def test_credential_is_chosen_by_bundle_id_or_topic(app):
     assert only_record(app, "2")["status"] == "sent"  # found through the certificate's topics
     record = only_record(app, "3")
     assert (record["status"], record["reason"], record["response"]) == ("failed", "NO_APN_CREDENTIALS", None)
+    assert record["request"]["url"].endswith("/3/device/" + "d4" * 32) and "aps" in record["request"]["body"]
 
 
 def test_expired_credential_is_bad_certificate(app):

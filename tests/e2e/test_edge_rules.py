@@ -114,7 +114,7 @@ def test_an_answer_that_only_contains_mesibo_ok_fails_the_attempt(mock):
         mock.set_webhook(receiver.url)
         users(mock, "ann")
         mock.set_online("ann", True)
-        first = eventually(lambda: mock.webhook_deliveries())[-1]
+        first = eventually(lambda: mock.webhook_attempts())[-1]
         assert first["ok"] is False and "without MESIBO OK" in first["error"]
     finally:
         receiver.close()
@@ -133,10 +133,10 @@ def test_an_apps_backlog_goes_in_the_order_it_was_raised_each_post_right_after_t
         for online in (False, True, False, True):
             mock.set_online("ann", online)
         receiver.gate.set()
-        eventually(lambda: len(mock.webhook_deliveries()) == 5)
+        eventually(lambda: len(mock.webhook_attempts()) == 5)
         seqs = [post["id"] for post in receiver.posts]
         assert seqs == sorted(seqs) and len(seqs) == 5, seqs
-        attempts = sorted(mock.webhook_deliveries(), key=lambda a: a["id"])
+        attempts = sorted(mock.webhook_attempts(), key=lambda a: a["id"])
         times = [parse_iso(a["ts"]) for a in attempts[1:]]  # after the held one
         gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
         assert statistics.median(gaps) < 0.1, gaps

@@ -132,13 +132,13 @@ def test_a_200_without_mesibo_ok_is_a_failed_attempt_retried_three_times(mock):
         mock.freeze(True)
         users(mock, "ann")
         mock.set_online("ann", True)
-        mock.wait_for_deliveries(1)
+        mock.wait_for_webhook_attempts(1)
         mock.advance(1)
-        mock.wait_for_deliveries(2)
+        mock.wait_for_webhook_attempts(2)
         mock.advance(2)
-        attempts = mock.wait_for_deliveries(3)
+        attempts = mock.wait_for_webhook_attempts(3)
         mock.advance(60)
-        assert len(mock.webhook_deliveries()) == 3 and len(receiver.requests) == 3
+        assert len(mock.webhook_attempts()) == 3 and len(receiver.requests) == 3
         for attempt in attempts:
             assert attempt["ok"] is False and attempt["status_code"] == 200
             assert "answered 200 without MESIBO OK" in attempt["error"]
@@ -150,7 +150,7 @@ def test_an_answer_other_than_200_fails_even_if_it_says_mesibo_ok(mock):
         mock.set_webhook(receiver.url)
         users(mock, "ann")
         mock.set_online("ann", True)
-        [attempt] = mock.wait_for_deliveries(1)
+        [attempt] = mock.wait_for_webhook_attempts(1)
         assert attempt["ok"] is False and "HTTP 204" in attempt["error"]
 
 
@@ -163,7 +163,7 @@ def test_cloud_mode_delivers_to_http_but_says_mesibos_cloud_would_refuse_it(mock
     mock.register_device("bob")
     mock.send_message("ann", "bob", "hi")
     hook.wait_for_events(1)
-    [attempt] = mock.wait_for_deliveries(1)
+    [attempt] = mock.wait_for_webhook_attempts(1)
     assert attempt["ok"] is True and "HTTPS only" in attempt["note"]
     [entry] = mock.requests(op="message")
     assert any(n["kind"] == "webhook" and "HTTPS only" in n["problem"] for n in entry["diagnosis"])
@@ -176,7 +176,7 @@ def test_onprem_mode_has_no_https_note():
         users(mock, "ann")
         mock.set_online("ann", True)
         hook.wait_for_events(1)
-        assert mock.wait_for_deliveries(1)[0]["note"] is None
+        assert mock.wait_for_webhook_attempts(1)[0]["note"] is None
 
 
 def test_mesibo_mock_events_and_wait_for_events(mock):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from mesibo_mock.testing import MesiboMock, serve_command
+from mesibo_mock.testing import MesiboMock, MesiboMockError, serve_command
 from mesibo_mock.testing.receiver import WebhookReceiver
 
 READY_KEYS = {"url", "backend_url", "app_token", "pid", "version"}
@@ -114,7 +114,7 @@ def test_an_unknown_sample_name_is_a_404_naming_it(mock):
 
 
 def test_a_new_app_gets_sample_credentials_as_pushupload_would(mock):
-    app = mock.create_app("per-test", credentials="sample")
+    app = mock.create_app("per-test", credentials="sample").view
     assert app["credentials"]["fcm"]["project_id"] == "mesibo-mock-demo"
     assert app["credentials"]["fcm"]["source"] == "api"
     [apn] = app["credentials"]["apn"]
@@ -125,7 +125,7 @@ def test_a_new_app_gets_sample_credentials_as_pushupload_would(mock):
         "/backend", json={"op": "pushtest", "token": app["token"], "push": {"address": "ann"}}
     ).json()
     assert sorted(r["status"] for r in answer["push"]["results"]) == ["sent", "sent"]
-    named = mock.create_app("named", credentials={"apn": ["apn-development.p12"]})
+    named = mock.create_app("named", credentials={"apn": ["apn-development.p12"]}).view
     assert named["credentials"]["fcm"] is None and named["credentials"]["apn"][0]["production"] is False
 
 
@@ -278,7 +278,7 @@ def test_the_python_helpers_wait_for_count_in_one_long_poll(mock):
 
 # --- strict mode's rule, over HTTP ----------------------------------------------------------------------
 def test_mistakes_lists_what_strict_mode_fails_a_test_for_with_the_plugins_text(mock):
-    other = mock.create_app("other")["token"]
+    other = mock.create_app("other").token
     mock.backend("pushset", push={"sounds": True})
     first = mock.last_request_id()
     mock.backend("nosuchop")
@@ -302,7 +302,11 @@ def test_mistakes_lists_what_strict_mode_fails_a_test_for_with_the_plugins_text(
     mine = mock.client.get("/_mock/mistakes", params={"token": other}).json()
     assert [m["op"] for m in mine["mistakes"]] == ["usersget"] and "cont" in mine["report"]
     clean = mock.client.get("/_mock/mistakes", params={"token": "no-such-app"}).json()
-    assert clean == {"mistakes": [], "report": None}
+    assert clean["mistakes"] == [] and clean["report"] is None
+    # `seen` marks where the findings end: passed back, what was read is left out
+    seen = mine["seen"]
+    assert mock.client.get("/_mock/mistakes", params={"token": other, "seen": seen}).json()["mistakes"] == []
+    assert mock.client.get("/_mock/mistakes", params={"seen": "1:x"}).status_code == 422
 
 
 def test_connect_attaches_to_a_running_server_with_every_helper(server):
@@ -312,17 +316,17 @@ def test_connect_attaches_to_a_running_server_with_every_helper(server):
         assert attached.backend("pushtest", push={"address": "ann"})["result"] is True
         assert attached.wait_for_pushes(address="ann")[0]["status"] in ("sent", "failed")
     assert server.health()["status"] == "ok"  # leaving it closed only the client
-    with pytest.raises(RuntimeError, match="cannot use the mesibo-mock server"):
+    with pytest.raises(MesiboMockError, match="cannot use the mesibo-mock server"):
         MesiboMock.connect("http://127.0.0.1:9")
 
 
 def test_connect_with_an_app_token_and_an_admin_token(tmp_path):
     with MesiboMock(subprocess=True, env={"ADMIN_TOKEN": "adm"}) as owner:
         app = owner.create_app("mine", credentials="sample")
-        with MesiboMock.connect(owner.backend_url, app_token=app["token"], admin_token="adm") as attached:
+        with MesiboMock.connect(owner.backend_url, app_token=app.token, admin_token="adm") as attached:
             assert attached.app()["name"] == "mine"
             attached.register_device("bob")
             [result] = attached.backend("pushtest", push={"address": "bob"})["push"]["results"]
             assert result["status"] == "sent"
-        with pytest.raises(RuntimeError, match="401"):
+        with pytest.raises(MesiboMockError, match="401"):
             MesiboMock.connect(owner.url)  # no admin token

@@ -172,7 +172,7 @@ def test_wait_gives_up_empty_when_nothing_comes(app):
 def test_clear_pushes_by_app_and_all(app):
     app.register_device("1", "android")
     app.backend("pushtest", push={"address": "1"})
-    other = app.create_app("o", "o-token")["token"]
+    other = app.create_app("o", "o-token").token
     app.register_device("1", "android", token=other)
     app.client.post("/backend", json={"op": "pushtest", "token": other, "push": {"address": "1"}})
     assert app.client.delete("/_mock/pushes", params={"token": other}).json() == {"deleted": 1}

@@ -321,7 +321,7 @@ def test_a_reset_or_a_deleted_app_lifts_it_and_true_disables(mock):
     assert mock.backend("usersget")["error"] == "TOKENBREACH"
     mock.reset()
     assert mock.backend("usersget")["result"] is True
-    other = mock.create_app("other", token="other-token")["token"]
+    other = mock.create_app("other", token="other-token").token
     mock.client.put(f"/_mock/apps/{other}", json={"disabled": True})
     mock.delete_app(other)
     mock.create_app("other", token=other)
@@ -361,5 +361,5 @@ def test_a_call_refused_before_its_token_was_checked_is_filed_under_its_app(mock
     mine = mock.requests(token=mock.app_token, limit=10)
     assert [e["answer"].get("error") for e in mine] == ["BADPAYLOAD", "BADORIGIN", "BADVALUE"]
     assert all(e["app"] == mock.app_token for e in mine)
-    [stray] = mock.requests(op="nosuchop", limit=10)[:1]
+    [stray] = mock.requests(op="nosuchop", limit=10, all_apps=True)[:1]
     assert stray["app"] is None

@@ -190,7 +190,7 @@ def test_groupdel_removes_the_group_and_its_memberships(mock):
 
 
 def test_groups_are_per_app(mock):
-    other = mock.create_app("other", "other-token")["token"]
+    other = mock.create_app("other", "other-token").token
     users(mock, "1")
     gid = mock.backend("groupadd", group={"name": "mine", "members": {"m": "1"}})["group"]["gid"]
     assert flat(mock, "groupsget", token=other)["groups"] == []
@@ -201,7 +201,7 @@ def test_groups_are_per_app(mock):
 
 
 def test_deleting_an_app_removes_its_groups(mock):
-    other = mock.create_app("other", "other-token")["token"]
+    other = mock.create_app("other", "other-token").token
     flat(mock, "groupadd", token=other, name="g", m="1")
     assert mock.client.delete(f"/_mock/apps/{other}").status_code == 204
     mock.create_app("other", "other-token")

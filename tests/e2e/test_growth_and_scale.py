@@ -326,7 +326,7 @@ def test_300_uploads_at_once_are_bounded_the_rest_answered_at_once(protocol):
         assert len(accepted) + len(refused) == 300, f"{answers.count(None)} got no answer"
         assert refused, "all 300 were held at once"
         assert peak - before < 200, f"the server grew by {peak - before:.0f} MB (peak {peak:.0f} MB)"
-        busy = mock.requests(op=None, result=False, limit=1000)
+        busy = mock.requests(result=False, limit=1000, all_apps=True)
         assert any("being read or parsed already" in d["problem"] for e in busy for d in e["diagnosis"])
         assert mock.health()["status"] == "ok"
         assert mock.backend("usersget")["result"] is True

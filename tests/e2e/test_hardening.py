@@ -211,7 +211,7 @@ def test_a_trickling_receiver_holds_up_neither_its_attempts_nor_another_app():
             for i in range(80):  # more owed deliveries than the 64 the loop once looked at
                 mock.register_device(f"slow-{i}", push_token=f"slow-{i}")
                 mock.backend("pushtest", push={"address": f"slow-{i}"})
-            other = mock.create_app("other", "other-token")["token"]
+            other = mock.create_app("other", "other-token").token
             mock.set_webhook(receiver.url, token=other)
             mock.register_device("fast", push_token="fast-1", token=other)
             started = time.monotonic()
@@ -223,7 +223,7 @@ def test_a_trickling_receiver_holds_up_neither_its_attempts_nor_another_app():
             # each attempt to the trickler ends at its deadline, logged as a timeout
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                timed_out = [d for d in mock.webhook_deliveries(mock.app_token) if d["error"]]
+                timed_out = [d for d in mock.webhook_attempts() if d["error"]]
                 if timed_out:
                     break
                 time.sleep(0.2)
@@ -253,12 +253,12 @@ def test_two_servers_on_one_database_deliver_each_attempt_once(tmp_path):
                 second.advance(3)
                 time.sleep(0.5)  # both servers' timer loops look at the job
             deadline = time.monotonic() + 10
-            while len(first.webhook_deliveries()) < 3 and time.monotonic() < deadline:
+            while len(first.webhook_attempts()) < 3 and time.monotonic() < deadline:
                 first.advance(3)
                 second.advance(3)
                 time.sleep(0.3)
             time.sleep(1)
-            attempts = first.webhook_deliveries()
+            attempts = first.webhook_attempts()
     assert sorted(a["attempt"] for a in attempts) == [1, 2, 3]
     assert len(receiver.requests) == 3
 

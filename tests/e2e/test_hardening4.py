@@ -79,7 +79,7 @@ def test_a_receivers_answer_is_read_to_64kb_never_inflated_and_fails_the_attempt
 def wait_for_attempt(mock: MesiboMock, timeout: float = 10) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        attempts = mock.webhook_deliveries()
+        attempts = mock.webhook_attempts()
         if attempts:
             return attempts[-1]
         time.sleep(0.05)
@@ -105,7 +105,7 @@ def test_a_call_held_by_a_delay_fault_writes_nothing_into_the_store_after_a_rese
     held.join(10)
     assert mock.users() == []  # nothing of the previous test's call reached the fresh store
     assert answers[0]["result"] is False
-    [entry] = mock.requests(op="useradd")
+    [entry] = mock.requests(op="useradd", all_apps=True)
     assert entry["fault"] is True and "was reset while backend fault" in entry["diagnosis"][0]["problem"]
 
 
@@ -117,7 +117,7 @@ def test_one_apps_large_group_messages_hold_back_neither_another_apps_message_no
     db = str(tmp_path / "turns.db")
     gid = big_group_store(db, 20_000, device_every=20)
     with MesiboMock(db=db, subprocess=True, app_token="big-token") as mock, Receiver() as hook:
-        other = mock.create_app("other", token="other-token")["token"]
+        other = mock.create_app("other", token="other-token").token
         for i in range(1100):
             mock.client.post("/backend", json={"op": "useradd", "token": other, "user": {"address": f"o{i}"}})
         members = ",".join(f"o{i}" for i in range(1, 1100))
@@ -247,13 +247,13 @@ def test_a_webhook_that_reaches_the_emulator_by_another_name_cannot_loop(mock):
     mock.set_online("someone")  # one event: one POST to the emulator itself
     mock.advance(10)  # the retries
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(mock.webhook_deliveries()) < 3:
+    while time.monotonic() < deadline and len(mock.webhook_attempts()) < 3:
         time.sleep(0.05)
     assert mock.pushes() == []  # the webhook's calls made no push, so no event, so no POST: no loop
     refused = [
         e for e in mock.requests(op="pushtest") if "reached its own backend" in json.dumps(e["diagnosis"])
     ]
-    assert refused and all(not a["ok"] for a in mock.webhook_deliveries())
+    assert refused and all(not a["ok"] for a in mock.webhook_attempts())
 
 
 # --- item 10: 100,000 apps ---------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_bad_requests_do_not_count(user):
 def test_limit_is_per_app(user):
     for _ in range(10):
         user.backend("pushtest", push={"address": "1"})
-    other = user.create_app("other", "other-token")["token"]
+    other = user.create_app("other", "other-token").token
     user.register_device("1", "android", token=other)
     body = user.client.post(
         "/backend", json={"op": "pushtest", "token": other, "push": {"address": "1"}}

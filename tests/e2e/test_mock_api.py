@@ -44,7 +44,8 @@ def test_duplicate_app_token_is_409(mock):
 
 
 def test_bad_app_body_is_422(mock):
-    assert mock.client.post("/_mock/apps", json={"token": "x"}).status_code == 422
+    assert mock.client.post("/_mock/apps", json={"name": "", "token": "x"}).status_code == 422
+    assert mock.client.post("/_mock/apps", json={"name": "n", "token": "sp ace"}).status_code == 422
     assert (
         mock.client.post(
             "/_mock/apps", content=b"{nope", headers={"content-type": "application/json"}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from mesibo_mock.backend.fields import STRICT_KINDS
 
+WEBHOOK = "webhook"  # a delivery the team's handler did not answer with MESIBO OK
+
 
 def mistakes_of(entry_id: int, op: str | None, diagnosis: list[dict]) -> list[dict]:
     """The notes of one journal entry that strict mode fails a test for, each with its line of text."""
@@ -28,6 +30,23 @@ def mistakes_of(entry_id: int, op: str | None, diagnosis: list[dict]) -> list[di
             }
         )
     return found
+
+
+def webhook_mistake(attempt) -> dict:
+    """An attempt the app's webhook handler answered wrongly: Mesibo would retry it, and the same event
+    would come again (a handler that forgets `MESIBO OK` fails silently otherwise)."""
+    problem = f"the webhook handler {attempt['error']}: Mesibo retries it, so the same events come again"
+    return {
+        "request": None,
+        "op": None,
+        "kind": WEBHOOK,
+        "field": None,
+        "problem": problem,
+        "hint": "answer HTTP 200 with the plain text MESIBO OK",
+        "delivery": attempt["delivery_id"],
+        "attempt": attempt["attempt"],
+        "text": f"webhook delivery #{attempt['seq']} attempt {attempt['attempt']}: {problem}",
+    }
 
 
 def report(mistakes: list[dict]) -> str | None:

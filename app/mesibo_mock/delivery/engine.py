@@ -175,7 +175,8 @@ def _outcome(
     rnd: Round, device: sqlite3.Row, service: str, push: Push
 ) -> tuple[dict | None, dict | None, str, str | None, bool]:
     """Faults first (injected, or a token already dead), then the built-in checks (SPEC section 5): no
-    credential (no request at all), the `ratelimit` throttle, then the checks the provider makes."""
+    credential (the request shows what would have been sent, and nothing answered it), the `ratelimit`
+    throttle, then the checks the provider makes."""
     rt, app, opts, now = rnd.rt, rnd.app, rnd.opts, rnd.now
     provider = PROVIDERS[service]
     sandbox = bool(device["sandbox"]) and not opts["forceprod"]
@@ -188,8 +189,8 @@ def _outcome(
         reason = injected or dead
         return request, provider.fault_answer(reason, now), "failed", reason, injected is not None
 
-    if cred is None:  # no credential: no request is made at all
-        return None, None, "failed", provider.no_credentials, False
+    if cred is None:  # no credential: the request is never made, so nothing answers it
+        return request, None, "failed", provider.no_credentials, False
 
     if opts["ratelimit"]:
         since = _since_last_sent(rt, device, now)

@@ -121,6 +121,7 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
         rt, delivery, attempt_row, None if done else now + BACKOFF_SECONDS[number - 1], state
     )
     rt.records_changed("deliveries", ({"app_token": delivery["app_token"], "state": state},))
+    rt.records_changed("attempts", ({"app_token": delivery["app_token"], "delivery_id": delivery["id"]},))
     level = logging.INFO if ok else logging.WARNING
     note = f" ({delivery['note']})" if delivery["note"] else ""
     log.log(
@@ -138,7 +139,9 @@ async def attempt(rt: Runtime, client: httpx.AsyncClient, delivery: sqlite3.Row)
 def receiver_refusal(status_code: int, body: bytes, encoding: str | None = None) -> str | None:
     """Why an answer is not what Mesibo wants (HTTP 200 and the plain text MESIBO OK); None if it is."""
     if status_code != 200:
-        return f"receiver answered HTTP {status_code} (Mesibo wants 200 with {RECEIVER_OK})"
+        first = body[:40].decode("utf-8", "replace").strip() if body and not encoding else ""
+        answered = f" with {first!r}" if first else ""
+        return f"receiver answered HTTP {status_code}{answered} (Mesibo wants 200 with {RECEIVER_OK})"
     if encoding and encoding.strip().lower() != "identity":
         return f"answered 200 compressed ({encoding[:40]}): Mesibo wants the plain text {RECEIVER_OK}"
     if body.strip() != RECEIVER_OK.encode():

@@ -63,7 +63,7 @@ async def create_app(body: AppIn, rt: RuntimeDep):
     try:
         for name in wanted:  # made and parsed before the app exists: a refusal leaves nothing behind
             await samples.prepare(rt, name)
-        app = apps.create(rt, body.name, body.token)
+        app = apps.create(rt, body.name or apps.next_name(rt), body.token)
     except apps.AppExists:
         raise HTTPException(409, f"an app with token {body.token!r} already exists") from None
     except SamplesUnavailable as exc:
@@ -89,6 +89,14 @@ def sample_names(given) -> list[str]:
             except samples.UnknownSample as exc:
                 raise HTTPException(422, f"credentials.{platform}: {exc}") from None
     return names
+
+
+@router.post("/apps/{token}/reset", tags=["apps"])
+async def reset_app(app: AppDep, rt: RuntimeDep):
+    """Empty one app (its users, groups, messages, devices, push records, journal, faults, webhook
+    deliveries and OTPs), keeping its token, name, credentials, push options, webhook and UACs: tests
+    against a backend with one fixed token are isolated without a server-wide reset."""
+    return json_response({"cleared": apps.clear(rt, app), "app": apps.public_view(rt, app)})
 
 
 @router.get("/apps/{token}", tags=["apps"])

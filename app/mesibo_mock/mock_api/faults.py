@@ -11,6 +11,7 @@ from mesibo_mock.errors import BY_ERROR_NAME
 from mesibo_mock.mock_api.deps import (
     RowId,
     RuntimeDep,
+    TokenFilter,
 )
 from mesibo_mock.schemas import BackendFaultIn, FaultIn
 from mesibo_mock.server.responses import json_response
@@ -43,15 +44,15 @@ async def add_fault(body: FaultIn, rt: RuntimeDep):
 
 
 @router.get("/faults", tags=["faults"])
-async def list_faults(rt: RuntimeDep):
-    """The push faults still set, oldest first."""
-    return json_response({"faults": [push_faults.view(r) for r in push_faults.listed(rt)]})
+async def list_faults(rt: RuntimeDep, token: TokenFilter = None):
+    """The push faults still set (of the app with `token`), oldest first."""
+    return json_response({"faults": [push_faults.view(r) for r in push_faults.listed(rt, token)]})
 
 
 @router.delete("/faults", tags=["faults"])
-async def clear_faults(rt: RuntimeDep):
-    """Remove every push fault."""
-    return json_response({"deleted": push_faults.clear(rt)})
+async def clear_faults(rt: RuntimeDep, token: TokenFilter = None):
+    """Remove every push fault (of the app with `token`)."""
+    return json_response({"deleted": push_faults.clear(rt, token=token)})
 
 
 @router.delete("/faults/{fault_id}", status_code=204, tags=["faults"])
@@ -82,15 +83,15 @@ async def add_backend_fault(body: BackendFaultIn, rt: RuntimeDep):
 
 
 @router.get("/backend-faults", tags=["faults"])
-async def list_backend_faults(rt: RuntimeDep):
-    """The backend faults still set, oldest first (the one a call meets first)."""
-    return json_response({"faults": [backend_faults.view(r) for r in backend_faults.listed(rt)]})
+async def list_backend_faults(rt: RuntimeDep, token: TokenFilter = None):
+    """The backend faults still set (of the app with `token`), oldest first (the one a call meets first)."""
+    return json_response({"faults": [backend_faults.view(r) for r in backend_faults.listed(rt, token)]})
 
 
 @router.delete("/backend-faults", tags=["faults"])
-async def clear_backend_faults(rt: RuntimeDep):
-    """Remove every backend fault."""
-    return json_response({"deleted": backend_faults.clear(rt)})
+async def clear_backend_faults(rt: RuntimeDep, token: TokenFilter = None):
+    """Remove every backend fault (of the app with `token`)."""
+    return json_response({"deleted": backend_faults.clear(rt, token=token)})
 
 
 @router.delete("/backend-faults/{fault_id}", status_code=204, tags=["faults"])

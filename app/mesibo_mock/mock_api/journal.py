@@ -6,11 +6,12 @@
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from mesibo_mock.backend import journal
-from mesibo_mock.backend.mistakes import mistakes_of, report
+from mesibo_mock.backend.mistakes import report
+from mesibo_mock.backend.report import failure_report, find_mistakes, parse_seen, seen_mark
 from mesibo_mock.mock_api.deps import (
     AfterId,
     BeforeId,
@@ -89,13 +90,34 @@ async def list_mistakes(
     limit: Annotated[
         int, Query(ge=1, le=10_000, description="at most this many journal entries looked at")
     ] = 10_000,
+    seen: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{1,19}:[0-9]{1,19}$",
+            description="an earlier answer's `seen`: leave out what was found up to then (a test read it)",
+        ),
+    ] = None,
 ):
     """What strict mode fails a test for, oldest first: every backend call (of the app with `token`,
-    after journal id `after`) that sent an op that does not exist or a field no op reads, each with
-    its one-line text, and `report`, the text a test fails with (null when there is nothing). The
-    pytest plugin and the Node and PHP clients all read this route."""
-    app = apps.by_token(rt, token) if token is not None else None
-    by_app = {"app_token": token, "app_id": app["id"] if app is not None else None}
-    rows = records.diagnosed_calls(rt, by_app, after, limit)
-    found = [m for r in rows for m in mistakes_of(r["id"], r["op"], orjson.loads(r["diagnosis"]))]
-    return json_response({"mistakes": found, "report": report(found)})
+    after journal id `after`) that sent an op that does not exist or a field no op reads, and every
+    webhook attempt its handler did not answer with MESIBO OK, each with its one-line text; `report`,
+    the text a test fails with (null when there is nothing); and `seen`, where these findings end (a
+    client passes it back once a test has read them, so a finding a test expects does not fail it).
+    The pytest plugin and the Node, PHP and Java clients all read this route."""
+    mark = seen_mark(rt)
+    found = find_mistakes(rt, token, after, limit, parse_seen(seen) if seen else None)
+    return json_response({"mistakes": found, "report": report(found), "seen": mark})
+
+
+@router.get("/report", tags=["requests"], response_class=PlainTextResponse)
+async def get_failure_report(
+    rt: RuntimeDep,
+    token: TokenFilter = None,
+    after: AfterId = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many calls, the newest")] = 200,
+):
+    """What a failed test's report shows (the pytest plugin, the PHPUnit trait, the Node hook and the
+    JUnit extension print it): each backend call of the app with `token` after journal id `after`,
+    oldest first, with what was sent, Mesibo's answer and the emulator's diagnosis; then what strict
+    mode would fail the test for."""
+    return PlainTextResponse(failure_report(rt, token, after, limit))

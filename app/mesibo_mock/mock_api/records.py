@@ -174,19 +174,27 @@ async def message_timeline(
 # --- webhook: attempts, deliveries, events --------------------------------------------------------
 @router.get("/webhooks", tags=["webhooks"])
 async def list_webhook_attempts(
+    request: Request,
     rt: RuntimeDep,
     token: TokenFilter = None,
     push_id: id_query("only attempts that carried this push record's event") = None,
     delivery: id_query("only attempts of this delivery") = None,
     limit: Limit = 100,
+    wait: Wait = 0,
+    count: Count = 1,
 ):
     """Every attempt to POST to a webhook, newest first, with what went wrong; `push_id`: the attempts
-    that carried that push record's event."""
-    rows = webhooks.attempts(rt, token, delivery, push_id, limit)
-    shown = [
-        views.attempt_view(r) | {"webhook_id": r["seq"], "event_count": r["event_count"], "note": r["note"]}
-        for r in rows
-    ]
+    that carried that push record's event; `wait` long-polls until `count` match."""
+
+    def query():
+        return [
+            views.attempt_view(r)
+            | {"webhook_id": r["seq"], "event_count": r["event_count"], "note": r["note"]}
+            for r in webhooks.attempts(rt, token, delivery, push_id, limit)
+        ]
+
+    filters = {"app_token": token, "delivery_id": delivery}
+    shown = await long_poll(rt, request, wait, "attempts", filters, query, count, limit)
     return json_response({"deliveries": shown, "pending": webhooks.pending_count(rt)})
 
 

@@ -26,6 +26,7 @@ MODULES = {
     "reset": "mesibo_mock.mock_api.clock",
     "requests": "mesibo_mock.mock_api.journal",
     "mistakes": "mesibo_mock.mock_api.journal",
+    "report": "mesibo_mock.mock_api.journal",
     "samples": "mesibo_mock.mock_api.samples",
     "ui": "mesibo_mock.ui.routes",
 }

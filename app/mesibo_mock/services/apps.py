@@ -62,6 +62,64 @@ def create(rt: Runtime, name: str, token: str | None = None, options: dict | Non
     return rt.store.one("SELECT * FROM apps WHERE id = ?", (app_id,))
 
 
+def next_name(rt: Runtime) -> str:
+    """A name for an app made without one: `app-N`, N one past the apps there are."""
+    return f"app-{count(rt) + 1}"
+
+
+# What one app's reset empties, by the column that names the app (its number or its token); its token,
+# name, credentials, options, webhook and UACs stay.
+APP_CONTENTS_BY_ID = (
+    "devices",
+    "user_tokens",
+    "users",
+    "groups",
+    "otps",
+    "testpushes",
+    "app_sources",
+    "journal",
+)
+APP_CONTENTS_BY_TOKEN = (
+    "pushes",
+    "message_recipients",
+    "message_tallies",
+    "messages",
+    "webhook_attempts",
+    "webhook_events",
+    "webhook_deliveries",
+    "faults",
+    "backend_faults",
+)
+
+
+def clear(rt: Runtime, app: sqlite3.Row) -> int:
+    """Empty the app, keeping what configures it; -> how many rows went."""
+    gone = 0
+
+    def delete() -> int:
+        nonlocal gone
+        rt.store.mass_deleted()
+        with rt.store.tx() as conn:
+            gone += conn.execute(
+                "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE app_id = ?)",
+                (app["id"],),
+            ).rowcount
+            for table in APP_CONTENTS_BY_ID:
+                gone += conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app["id"],)).rowcount
+            for table in APP_CONTENTS_BY_TOKEN:
+                gone += conn.execute(f"DELETE FROM {table} WHERE app_token = ?", (app["token"],)).rowcount
+            conn.execute(
+                "UPDATE apps SET disabled = NULL, debug_start = NULL, debug_end = NULL WHERE id = ?",
+                (app["id"],),
+            )
+        return gone
+
+    rt.store.freeing(delete)
+    rt.sources.pop(app["id"], None)
+    rt.backend_faults_changed()
+    return gone
+
+
 def delete(rt: Runtime, app: sqlite3.Row) -> None:
     """Remove an app and what belongs to it; its push records and messages stay as history."""
     with rt.store.tx() as conn:

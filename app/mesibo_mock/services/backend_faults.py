@@ -40,9 +40,12 @@ def add(
     return row
 
 
-def listed(rt: Runtime) -> list[sqlite3.Row]:
-    """The backend faults still set, oldest first (the one a call meets first)."""
-    return rt.store.all("SELECT * FROM backend_faults ORDER BY id")
+def listed(rt: Runtime, token: str | None = None) -> list[sqlite3.Row]:
+    """The backend faults still set (of one app, given its token), oldest first (the one a call meets
+    first)."""
+    if token is None:
+        return rt.store.all("SELECT * FROM backend_faults ORDER BY id")
+    return rt.store.all("SELECT * FROM backend_faults WHERE app_token = ? ORDER BY id", (token,))
 
 
 def armed(rt: Runtime) -> bool:
@@ -53,12 +56,15 @@ def armed(rt: Runtime) -> bool:
     return rt._backend_faults
 
 
-def clear(rt: Runtime, fault_id: int | None = None) -> int:
+def clear(rt: Runtime, fault_id: int | None = None, token: str | None = None) -> int:
+    """Remove one fault, one app's, or every one; -> how many went."""
     with rt.store.tx():
-        if fault_id is None:
-            deleted = rt.store.run("DELETE FROM backend_faults").rowcount
-        else:
+        if fault_id is not None:
             deleted = rt.store.run("DELETE FROM backend_faults WHERE id = ?", (fault_id,)).rowcount
+        elif token is not None:
+            deleted = rt.store.run("DELETE FROM backend_faults WHERE app_token = ?", (token,)).rowcount
+        else:
+            deleted = rt.store.run("DELETE FROM backend_faults").rowcount
     rt.backend_faults_changed()
     return deleted
 

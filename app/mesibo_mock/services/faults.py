@@ -35,17 +35,21 @@ def add(
         return rt.store.one("SELECT * FROM faults WHERE id = ?", (fault_id,))
 
 
-def listed(rt: Runtime) -> list[sqlite3.Row]:
-    """The faults still set, oldest first (the one a push meets first)."""
-    return rt.store.all("SELECT * FROM faults ORDER BY id")
+def listed(rt: Runtime, token: str | None = None) -> list[sqlite3.Row]:
+    """The faults still set (of one app, given its token), oldest first (the one a push meets first)."""
+    if token is None:
+        return rt.store.all("SELECT * FROM faults ORDER BY id")
+    return rt.store.all("SELECT * FROM faults WHERE app_token = ? ORDER BY id", (token,))
 
 
-def clear(rt: Runtime, fault_id: int | None = None) -> int:
-    """Remove one fault, or every one; -> how many went."""
+def clear(rt: Runtime, fault_id: int | None = None, token: str | None = None) -> int:
+    """Remove one fault, one app's, or every one; -> how many went."""
     with rt.store.tx():
-        if fault_id is None:
-            return rt.store.run("DELETE FROM faults").rowcount
-        return rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+        if fault_id is not None:
+            return rt.store.run("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+        if token is not None:
+            return rt.store.run("DELETE FROM faults WHERE app_token = ?", (token,)).rowcount
+        return rt.store.run("DELETE FROM faults").rowcount
 
 
 def take(rt: Runtime, app_token: str, device: sqlite3.Row, service: str) -> str | None:

@@ -146,6 +146,10 @@ def diagnosed_calls(rt: Runtime, filters: dict, after: int | None, limit: int) -
     return rt.store.all(f"SELECT id, op, diagnosis FROM journal{clause} ORDER BY id LIMIT ?", [*args, limit])
 
 
+def newest_call_id(rt: Runtime) -> int:
+    return rt.store.one("SELECT COALESCE(MAX(id), 0) AS n FROM journal")["n"]
+
+
 def any_call(rt: Runtime) -> bool:
     """Whether the backend has been called at all (the dashboard opens on Requests once it has)."""
     return rt.store.one("SELECT 1 FROM journal LIMIT 1") is not None

@@ -176,6 +176,29 @@ def attempts(
     )
 
 
+def answered_wrongly(
+    rt: Runtime, token: str | None, since: float | None, after: int | None, limit: int
+) -> list[sqlite3.Row]:
+    """Attempts a receiver answered, but not with HTTP 200 and MESIBO OK (a connection refused or timed
+    out is the network's, not the handler's), of deliveries made at or after `since` and past attempt
+    id `after`, oldest first."""
+    clause, args = where(
+        {"a.app_token": token},
+        ("d.created >= ?", since),
+        ("a.id > ?", after),
+    )
+    clause = (clause + " AND" if clause else " WHERE") + " NOT a.ok AND a.status_code IS NOT NULL"
+    return rt.store.all(
+        "SELECT a.*, d.seq FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id"
+        f"{clause} ORDER BY a.id LIMIT ?",
+        [*args, limit],
+    )
+
+
+def newest_attempt_id(rt: Runtime) -> int:
+    return rt.store.one("SELECT COALESCE(MAX(id), 0) AS n FROM webhook_attempts")["n"]
+
+
 def pending_count(rt: Runtime) -> int:
     return rt.store.one("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE next_at IS NOT NULL")["n"]
 

@@ -1,9 +1,10 @@
-"""MesiboMock: a real emulator server on a free port with a throw-away database, for test suites.
+"""MesiboMock: a real emulator server on a free port with a throw-away database, for test suites; the
+server's lifecycle (start, connect, stop) and its apps. The helpers are testing/helpers.py's.
 
-    with MesiboMock() as m:
-        m.register_device("123", push_token="tok-1")
-        httpx.post(m.backend_url, json={"op": "pushtest", "token": m.app_token, "push": {"address": "123"}})
-        [push] = m.wait_for_pushes(address="123")
+    with MesiboMock() as m, m.create_app(credentials="sample", strict=True) as app:
+        app.register_device("123", push_token="tok-1")
+        httpx.post(app.backend_url, json={"op": "pushtest", "token": app.token, "push": {"address": "123"}})
+        [push] = app.wait_for_pushes(address="123")
 
 By default the server runs in a thread of this process (it starts in a few milliseconds once imported);
 `subprocess=True` runs `python -m mesibo_mock serve` instead, exactly as a user would.
@@ -26,6 +27,9 @@ from typing import Any
 import httpx
 
 from mesibo_mock.server.settings import Settings
+from mesibo_mock.testing.app import MesiboApp
+from mesibo_mock.testing.errors import MesiboMockError
+from mesibo_mock.testing.helpers import Helpers
 from mesibo_mock.testing.receiver import WebhookReceiver
 
 ENV_PREFIX = "MESIBO_MOCK_"
@@ -43,7 +47,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class MesiboMock:
+class MesiboMock(Helpers):
+    """A running emulator, started by this object (a thread, or a `mesibo-mock serve` process) or
+    connected to. Its helpers act on its own app (`default`, or the `app_token` given); `create_app()`
+    gives a test an app of its own."""
+
     def __init__(
         self,
         mode: str = "cloud",
@@ -98,9 +106,11 @@ class MesiboMock:
             mock.health()
             if app_token is None:
                 mock._app_token = mock._default_token()
-        except (httpx.HTTPError, AssertionError) as exc:
+        except (httpx.HTTPError, MesiboMockError) as exc:
             mock.client.close()
-            raise RuntimeError(f"cannot use the mesibo-mock server at {mock._connected_url}: {exc}") from None
+            raise MesiboMockError(
+                f"cannot use the mesibo-mock server at {mock._connected_url}: {exc}"
+            ) from None
         return mock
 
     @property
@@ -115,7 +125,9 @@ class MesiboMock:
 
     @property
     def app_token(self) -> str:
-        return self.app()["token"] if self._app_token is None else self._app_token
+        if self._app_token is None:
+            self._app_token = self._default_token()
+        return self._app_token
 
     def __enter__(self) -> MesiboMock:
         self.start()
@@ -138,7 +150,7 @@ class MesiboMock:
         import sqlite3
 
         if self.db_path is None or self.db_path == ":memory:":
-            raise RuntimeError("this MesiboMock did not start its server on a file: no store to copy")
+            raise MesiboMockError("this MesiboMock did not start its server on a file: no store to copy")
         dest = os.fspath(dest)
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(dest + suffix):
@@ -186,7 +198,7 @@ class MesiboMock:
             found = self._ok(self.client.get("/_mock/apps", params=params))["apps"]
             if found:
                 return found[0]["token"]
-        raise RuntimeError(f"the server at {self.url} has no app; give app_token")
+        raise MesiboMockError(f"the server at {self.url} has no app; give app_token")
 
     def _start_thread(self, db: str) -> None:
         import uvicorn
@@ -228,19 +240,19 @@ class MesiboMock:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"mesibo-mock exited with {self._proc.returncode}: {self.logs().strip()}")
+                raise MesiboMockError(
+                    f"mesibo-mock exited with {self._proc.returncode}: {self.logs().strip()}"
+                )
             try:
                 if self.client.get("/_mock/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.01)
-        raise RuntimeError(f"mesibo-mock did not become healthy within {self.startup_timeout} s")
+        raise MesiboMockError(f"mesibo-mock did not become healthy within {self.startup_timeout} s")
 
     def stop(self) -> None:
-        for receiver in self._receivers:
-            receiver.close()
-        self._receivers.clear()
+        self._close_receivers()
         if self.client is not None:
             self.client.close()
             self.client = None
@@ -270,320 +282,51 @@ class MesiboMock:
         with open(self._log_path, "rb") as fh:
             return fh.read().decode(errors="replace")
 
-    # --- the Mesibo backend -----------------------------------------------------------------------
-    def backend(self, op: str, **fields: Any) -> dict:
-        """POST one op as JSON with this app's token; returns the envelope."""
-        body = {"op": op, "token": self.app_token, **fields}
-        return self._ok(self.client.post("/backend", json=body))
+    # --- the server's apps ----------------------------------------------------------------------------
+    @property
+    def token(self) -> str:
+        return self.app_token
 
-    # --- helpers over /_mock ----------------------------------------------------------------------
-    def _ok(self, response: httpx.Response) -> Any:
-        """The answer's JSON; an AssertionError naming the call for a 4xx or 5xx."""
-        return self._check(response).json() if response.content else None
-
-    @staticmethod
-    def _check(response: httpx.Response) -> httpx.Response:
-        if response.status_code >= 400:
-            raise AssertionError(
-                f"{response.request.method} {response.request.url.path} -> "
-                f"{response.status_code}: {response.text}"
-            )
-        return response
-
-    def health(self) -> dict:
-        return self._ok(self.client.get("/_mock/health"))
-
-    def apps(self) -> list[dict]:
-        return self._ok(self.client.get("/_mock/apps"))["apps"]
-
-    def app(self, token: str | None = None) -> dict:
-        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}"))
+    def apps(self, name: str | None = None) -> list[dict]:
+        """The server's apps, oldest first (of this `name`, when given); at most 1,000."""
+        params = {"limit": 1000} | ({"name": name} if name else {})
+        return self._ok(self.client.get("/_mock/apps", params=params))["apps"]
 
     def create_app(
-        self, name: str = "test", token: str | None = None, *, credentials: str | dict | None = None
-    ) -> dict:
-        """A new app (its own token, none of the other apps' data). `credentials`: "sample" for the
-        sample FCM and APN credentials, or {"fcm": ..., "apn": ...} naming samples (`samples()`)."""
-        body: dict[str, Any] = {"name": name} | ({"token": token} if token else {})
+        self,
+        name: str | None = None,
+        token: str | None = None,
+        *,
+        credentials: str | dict | None = None,
+        strict: bool | None = None,
+    ) -> MesiboApp:
+        """An app of the test's own (its own token, none of the other apps' data), named after the test
+        that makes it when pytest says which. `credentials`: "sample" for the sample FCM and APN
+        credentials, or {"fcm": ..., "apn": ...} naming samples (`samples()`). With `strict` (by default
+        this MesiboMock's), `close()` raises for the mistakes its calls made."""
+        body: dict[str, Any] = {}
+        name = name or current_test()
+        if name:
+            body["name"] = name[:200]
+        if token:
+            body["token"] = token
         if credentials is not None:
             body["credentials"] = (
                 {"fcm": "sample", "apn": "sample"} if credentials == "sample" else credentials
             )
-        return self._ok(self.client.post("/_mock/apps", json=body))
+        view = self._ok(self.client.post("/_mock/apps", json=body))
+        return MesiboApp(self.client, self.url, view, self.strict if strict is None else strict)
 
     def delete_app(self, token: str) -> None:
         self._ok(self.client.delete(f"/_mock/apps/{token}"))
 
-    def samples(self) -> list[dict]:
-        """The sample credential files the server offers (GET /_mock/samples)."""
-        return self._ok(self.client.get("/_mock/samples"))["samples"]
-
-    def sample(self, name: str) -> bytes:
-        """One sample file's bytes, as the server makes it (GET /_mock/samples/{name})."""
-        return self._check(self.client.get(f"/_mock/samples/{name}")).content
-
-    def register_device(
-        self,
-        address: str,
-        platform: str = "android",
-        push_token: str | None = None,
-        appid: str = "com.example.app",
-        *,
-        token: str | None = None,
-        **extra: Any,
-    ) -> dict:
-        """Stand in for the client SDK. iOS tokens default to 64 hex digits, as APNs issues them."""
-        if push_token is None:
-            push_token = os.urandom(32).hex() if platform == "ios" else "fcm-" + os.urandom(12).hex()
-        body = {"address": address, "platform": platform, "appid": appid, "push_token": push_token, **extra}
-        return self._ok(self.client.post(f"/_mock/apps/{token or self.app_token}/devices", json=body))
-
-    def devices(self, address: str | None = None, *, token: str | None = None) -> list[dict]:
-        params = {"address": address} if address else {}
-        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/devices", params=params))[
-            "devices"
-        ]
-
-    def pushes(self, **filters: Any) -> list[dict]:
-        """Push records, newest first; filters: token, address, push_token, service, status, kind, after, limit."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        return self._records("pushes", params)
-
-    def wait_for_pushes(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
-        """Block until at least `count` matching records exist (long-polls the server)."""
-        return self._wait_for(self.pushes, "push(es)", count, timeout, filters)
-
-    def _records(self, kind: str, params: dict) -> list[dict]:
-        """GET /_mock/<kind>; a long-poll (`wait`) gets a client timeout longer than its wait."""
-        timeout = float(params.get("wait") or 0) + 30
-        return self._ok(self.client.get(f"/_mock/{kind}", params=params, timeout=timeout))[kind]
-
-    def _wait_for(self, listing, what: str, count: int, timeout: float, filters: dict) -> list[dict]:
-        """The server's long-poll with `count`: one request answers once `count` records match (a wait
-        past the server's 60 s limit is several)."""
-        deadline = time.monotonic() + timeout
-        limit = max(count, filters.get("limit") or 100)
-        while True:
-            remaining = max(0.0, deadline - time.monotonic())
-            found = listing(
-                **{**filters, "limit": limit, "count": count, "wait": round(min(remaining, 60), 3)}
-            )
-            if len(found) >= count:
-                return found
-            if deadline - time.monotonic() <= 0:
-                raise AssertionError(f"expected {count} {what} matching {filters}, found {len(found)}")
-
-    def push(self, push_id: int) -> dict:
-        return self._ok(self.client.get(f"/_mock/pushes/{push_id}"))
-
-    def ack(self, push_id: int) -> dict:
-        return self._ok(self.client.post(f"/_mock/pushes/{push_id}/ack", json={}))
-
-    def clear_pushes(self) -> None:
-        self._ok(self.client.delete("/_mock/pushes"))
-
-    def inject_fault(self, error: str, **target: Any) -> dict:
-        """target: token, address, push_token, count (None = until removed)."""
-        return self._ok(self.client.post("/_mock/faults", json={"error": error, **target}))
-
-    def clear_faults(self) -> None:
-        self._ok(self.client.delete("/_mock/faults"))
-
-    def clock(self) -> dict:
-        return self._ok(self.client.get("/_mock/clock"))
-
-    def advance(self, seconds: float) -> dict:
-        return self._ok(self.client.post("/_mock/clock", json={"advance": seconds}))
-
-    def set_clock(self, iso_time: str) -> dict:
-        return self._ok(self.client.post("/_mock/clock", json={"set": iso_time}))
-
-    def freeze(self, frozen: bool = True) -> dict:
-        return self._ok(self.client.post("/_mock/clock", json={"freeze": frozen}))
-
-    def real_time(self) -> dict:
-        return self._ok(self.client.post("/_mock/clock", json={"real": True}))
-
-    def set_webhook(
-        self,
-        url: str,
-        secret: str | None = None,
-        *,
-        events: list[str] | None = None,
-        token: str | None = None,
-    ) -> dict:
-        """Point the app's webhook at `url`; `events`: any of push, message, user (all by default)."""
-        body = {"url": url} | ({"secret": secret} if secret else {}) | ({"events": events} if events else {})
-        return self._ok(self.client.put(f"/_mock/apps/{token or self.app_token}/webhook", json=body))
-
-    def webhook_receiver(
-        self, *, events: list[str] | None = None, token: str | None = None
-    ) -> WebhookReceiver:
-        """Start a local receiver that answers MESIBO OK and records what it gets, and point the app's
-        webhook at it; it stops with this MesiboMock (or at the end of a `with` block)."""
-        receiver = WebhookReceiver()
-        self._receivers.append(receiver)
-        self.set_webhook(receiver.url, events=events, token=token)
-        return receiver
-
-    def events(self, type: str | None = None, **filters: Any) -> list[dict]:
-        """Events sent to webhooks, newest first; filters: type (user, message, push), token, delivery,
-        after, limit."""
-        params = {k: v for k, v in ({"type": type} | filters).items() if v is not None}
-        return self._records("events", params)
-
-    def wait_for_events(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
-        """Block until at least `count` matching events were sent (long-polls the server)."""
-        return self._wait_for(self.events, "event(s)", count, timeout, filters)
-
-    def webhook_deliveries(self, token: str | None = None) -> list[dict]:
-        params = {"token": token} if token else {}
-        return self._ok(self.client.get("/_mock/webhooks", params=params))["deliveries"]
-
-    def wait_for_deliveries(
-        self, count: int = 1, timeout: float = 10.0, token: str | None = None
-    ) -> list[dict]:
-        """Block until the webhook log holds at least `count` attempts (newest first)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.webhook_deliveries(token)
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} webhook attempt(s), found {len(found)}")
-            time.sleep(0.02)
-
-    # --- the request journal and backend faults ---------------------------------------------------
-    def requests(self, **filters: Any) -> list[dict]:
-        """Backend calls as the journal holds them, newest first: what was read, the answer, the pushes
-        and message caused, the diagnosis. Filters: token, op, result, diagnosed, after, limit."""
-        params = {
-            k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None
-        }
-        return self._records("requests", params)
-
-    def wait_for_requests(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
-        """Block until the journal holds at least `count` matching calls (long-polls the server)."""
-        return self._wait_for(self.requests, "backend call(s)", count, timeout, filters)
-
-    def backend_fault(
-        self,
-        error: str | None = None,
-        *,
-        op: str | None = None,
-        token: str | None = None,
-        http: int | None = None,
-        delay: float | None = None,
-        count: int | None = 1,
-    ) -> dict:
-        """Make the next `count` backend calls (None: until removed) that match `op` and `token` answer
-        with a row of Mesibo's error table (`error`, e.g. "QUOTAEXCEEDED"), a bare HTTP status (`http`:
-        500, 502, 503, 504) or only after `delay` seconds."""
-        body = {"error": error, "op": op, "token": token, "http": http, "delay": delay, "count": count}
-        return self._ok(
-            self.client.post(
-                "/_mock/backend-faults", json={k: v for k, v in body.items() if v is not None or k == "count"}
-            )
-        )
-
-    def clear_backend_faults(self) -> None:
-        self._ok(self.client.delete("/_mock/backend-faults"))
-
-    def mistakes(self, after: int = 0, *, token: str | None = None) -> list[dict]:
-        """Strict mode's findings in the calls after journal id `after` (of the app with `token`, if
-        given), oldest first: an op that does not exist, a field no op reads. Each has `request` (the
-        journal id), `op`, `kind`, `field`, `problem`, `hint` and `text`, the line a test fails with.
-        The server decides (GET /_mock/mistakes), for every language alike."""
-        return self._mistakes(after, token)["mistakes"]
-
-    def mistakes_report(self, after: int = 0, *, token: str | None = None) -> str | None:
-        """The text a strict test fails with for those mistakes; None when there is none."""
-        return self._mistakes(after, token)["report"]
-
-    def _mistakes(self, after: int, token: str | None) -> dict:
-        params = {"after": after} | ({"token": token} if token else {})
-        return self._ok(self.client.get("/_mock/mistakes", params=params))
-
-    def _journal_after(self, after: int, most: int | None = None, **filters: Any) -> list[dict]:
-        """The journal's entries after id `after`, newest first, page by page (at most `most`)."""
-        entries: list[dict] = []
-        before = None
-        while most is None or len(entries) < most:
-            page = self.requests(after=after, before=before, limit=1000, **filters)
-            entries += page
-            if len(page) < 1000:
-                break
-            before = page[-1]["id"]
-        return entries if most is None else entries[:most]
-
-    def last_request_id(self) -> int:
-        newest = self.requests(limit=1)
-        return newest[0]["id"] if newest else 0
-
-    def pushdebug(self, duration: int | None = None) -> dict:
-        push = {} if duration is None else {"duration": duration}
-        return self.backend("pushdebug", push=push)
-
-    # --- chat: users, groups, messages -------------------------------------------------------------
-    def send_message(
-        self,
-        from_: str,
-        to: str | None = None,
-        message: str = "",
-        *,
-        gid: int | None = None,
-        **extra: Any,
-    ) -> int:
-        """Send a message through the backend API, as a chat backend would; -> its mid."""
-        body = {"from": from_, "message": message, **extra}
-        body |= {"to": to} if to is not None else {"gid": gid}
-        answer = self.backend("message", message=body)
-        if not answer["result"]:
-            raise AssertionError(f"message refused: {answer}")
-        return answer["mid"]
-
-    def set_online(self, address: str, online: bool = True, *, token: str | None = None) -> dict:
-        """Mark a user online (messages reach it without a push) or offline."""
-        path = f"/_mock/apps/{token or self.app_token}/users/{address}/online"
-        return self._ok(self.client.put(path, json={"online": online}))
-
-    def messages(self, **filters: Any) -> list[dict]:
-        """Message records, newest first; filters: token, from_ (or "from"), to, gid, after, limit."""
-        params = {("from" if k == "from_" else k): v for k, v in filters.items() if v is not None}
-        return self._records("messages", params)
-
-    def message(self, mid: int) -> dict:
-        return self._ok(self.client.get(f"/_mock/messages/{mid}"))
-
-    def wait_for_messages(self, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict]:
-        """Block until at least `count` matching message records exist (long-polls the server)."""
-        return self._wait_for(self.messages, "message(s)", count, timeout, filters)
-
-    def groups(self, *, token: str | None = None) -> list[dict]:
-        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/groups"))["groups"]
-
-    def users(self, *, token: str | None = None) -> list[dict]:
-        return self._ok(self.client.get(f"/_mock/apps/{token or self.app_token}/users"))["users"]
-
-    def upload_credential(
-        self, credential: str | os.PathLike | bytes, type: str | None = None, *, filename: str | None = None
-    ) -> dict:
-        """A real multipart `pushupload`, as Mesibo's upload form sends it; -> the envelope.
-
-        `credential` is a path, or the file's bytes (then `type`, or a `filename` ending in .json or .p12,
-        says which it is)."""
-        if isinstance(credential, bytes):
-            content = credential
-            name = filename or {"fcm": "credential.json", "apn": "credential.p12"}.get((type or "").lower())
-            if name is None:
-                raise ValueError("give type='fcm' or 'apn' (or a filename) with credential bytes")
-        else:
-            path = os.fspath(credential)
-            with open(path, "rb") as fh:
-                content = fh.read()
-            name = filename or os.path.basename(path)
-        data = {"op": "pushupload", "token": self.app_token} | ({"type": type} if type else {})
-        return self._ok(self.client.post("/backend", data=data, files={"file": (name, content)}))
-
     def reset(self) -> None:
+        """Wipe the server (every app, record and fault; the default app made again): only for a server
+        your tests own. `reset_app()` empties this object's app alone."""
         self._ok(self.client.post("/_mock/reset", json={}))
+
+
+def current_test() -> str | None:
+    """The running pytest test's node id (pytest says it in PYTEST_CURRENT_TEST), for an app's name."""
+    running = os.environ.get("PYTEST_CURRENT_TEST")
+    return running.rsplit(" (", 1)[0] if running else None

@@ -1,7 +1,8 @@
-"""pytest plugin (entry point `pytest11`): the `mesibo_mock` fixture.
+"""pytest plugin (entry point `pytest11`): the `mesibo_mock` and `mesibo_app` fixtures.
 
 One emulator per test session (per worker under pytest-xdist); before each test its state is reset and
-its clock is back to real. Configure it without code in your pytest configuration:
+its clock is back to real. `mesibo_app` is an app of the test's own (a MesiboApp named after the test,
+with the sample credentials). Configure them without code in your pytest configuration:
 
     [tool.pytest.ini_options]
     mesibo_mock_mode = "onprem"
@@ -29,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from mesibo_mock.testing.app import MesiboApp
 from mesibo_mock.testing.mock import MesiboMock
 
 INI = {
@@ -54,7 +56,8 @@ INI = {
     ),
 }
 KEEP_ENV = "MESIBO_MOCK_KEEP_DB"
-CALLS = pytest.StashKey[tuple]()  # (MesiboMock, the journal id before the test)
+CALLS = pytest.StashKey[tuple]()  # (MesiboMock, the journal id before the test, the test's app token or None)
+OWN_APP = pytest.StashKey[bool]()  # the test has a `mesibo_app`, which checks its own calls
 REPORTED_CALLS = 200  # a failed test's report lists at most this many of its newest backend calls
 
 
@@ -143,39 +146,31 @@ def mesibo_mock(mesibo_mock_server: MesiboMock, request: pytest.FixtureRequest) 
     the test fails at teardown if the code under test sent an unknown op or a field no op reads."""
     mesibo_mock_server.reset()
     mesibo_mock_server.real_time()
-    start = mesibo_mock_server.last_request_id()
-    request.node.stash[CALLS] = (mesibo_mock_server, start)
+    start = mesibo_mock_server.last_request_id(all_apps=True)
+    mesibo_mock_server.mistakes_seen = None
+    request.node.stash[CALLS] = (mesibo_mock_server, start, None)
     yield mesibo_mock_server
     if mesibo_mock_server.strict:
-        failure = mesibo_mock_server.mistakes_report(after=start)  # the server's rule and words
+        # the server's rule and words; a `mesibo_app` checks its own calls, this the rest
+        checked_apart = request.node.stash.get(OWN_APP, False)
+        failure = mesibo_mock_server.unexpected_mistakes(after=start, all_apps=not checked_apart)
         if failure:
             pytest.fail(failure, pytrace=False)
 
 
-def describe_calls(entries: list[dict]) -> str:
-    """The backend calls of a test, oldest first: what was sent, what came back, what the emulator says."""
-    import json
-
-    lines = []
-    for entry in entries:
-        answer = entry["answer"]
-        result = (
-            "ok"
-            if answer.get("result")
-            else f"{answer.get('error')} {answer.get('code')}"
-            if "error" in answer
-            else "faulted"
-        )
-        lines.append(
-            f"#{entry['id']} {entry['path']} op={entry['op'] or '-'} ({entry['encoding']}) -> {result}"
-        )
-        lines.append(f"    sent:   {json.dumps(entry['fields'], ensure_ascii=False)[:2000]}")
-        lines.append(f"    answer: {json.dumps(answer, ensure_ascii=False)[:2000]}")
-        for note in entry["diagnosis"]:
-            where = f"'{note['field']}' " if note.get("field") else ""
-            hint = f" ({note['hint']})" if note.get("hint") else ""
-            lines.append(f"    note:   [{note['kind']}] {where}{note['problem']}{hint}")
-    return "\n".join(lines) if lines else "(none)"
+@pytest.fixture
+def mesibo_app(mesibo_mock: MesiboMock, request: pytest.FixtureRequest) -> Iterator[MesiboApp]:
+    """An app of this test's own (MesiboApp), named after the test, with the sample FCM and APN
+    credentials: `token` and `backend_url` for the code under test, and every helper scoped to it.
+    With `mesibo_mock_strict`, the test fails at teardown on its calls' mistakes."""
+    app = mesibo_mock.create_app(request.node.nodeid, credentials="sample", strict=False)
+    request.node.stash[CALLS] = (mesibo_mock, 0, app.token)
+    request.node.stash[OWN_APP] = True
+    yield app
+    failure = app.unexpected_mistakes() if mesibo_mock.strict else None
+    app.close()
+    if failure:
+        pytest.fail(failure, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -184,12 +179,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = outcome.get_result()
     if report.when != "call" or not report.failed or CALLS not in item.stash:
         return
-    mock, start = item.stash[CALLS]
-    try:
-        calls = mock._journal_after(start, most=REPORTED_CALLS)
-        text = describe_calls(list(reversed(calls)))
-        if len(calls) == REPORTED_CALLS:
-            text = f"(the last {REPORTED_CALLS} calls)\n" + text
+    mock, start, token = item.stash[CALLS]
+    try:  # the server's report, as every client prints it
+        params = {"after": start, "limit": REPORTED_CALLS} | ({"token": token} if token else {})
+        text = mock._check(mock.client.get("/_mock/report", params=params)).text.rstrip("\n")
     except Exception as exc:  # the server may be what failed; the report must still be made
         text = f"(the calls could not be read: {exc})"
     report.sections.append(("mesibo-mock: backend calls during this test", text + "\n" + _kept(mock, item)))

@@ -10,7 +10,7 @@ export async function usage(): Promise<void> {
   const envelope = await app.backend("pushtest", { push: { address: device.address } });
   const ok: boolean = envelope.result;
   const pushes: PushRecord[] = await app.waitForPushes({ address: "1", count: 1, timeout: 5, kind: "test" });
-  const url: string | undefined = pushes[0].request?.url;
+  const url: string = pushes[0].request.url;
   const mid: number = await app.sendMessage("1", "2", "hi", { gid: undefined });
   const [message] = await app.waitForMessages({ from: "1" });
   const reached: string[] = message.recipients.map((r) => r.address);

@@ -5,15 +5,17 @@ declare(strict_types=1);
 namespace MesiboMock;
 
 /**
- * The helpers of the Python MesiboMock in camelCase, acting on one app (its token): MesiboMock's for the
+ * The helpers every client of mesibo-mock shares (docs/clients.md holds the table, and a test holds
+ * Python, Node, PHP and Java to it), in camelCase, acting on one app (its token): MesiboMock's for the
  * server's app `default`, App's for an app of a test's own. Filters are arrays
- * (`requests(['op' => 'useradd'])`); records are the server's own arrays.
+ * (`requests(['op' => 'useradd'])`); a list or a clearing takes ['allApps' => true] to act on every app;
+ * records are the server's own arrays.
  */
 abstract class Helpers
 {
     private const MAX_WAIT_SECONDS = 60; // the server's longest long-poll; a longer timeout is several
     /** Option names (the Python keyword names in camelCase) -> the server's. */
-    private const NAMES = ['pushToken' => 'push_token', 'from_' => 'from'];
+    private const NAMES = ['pushToken' => 'push_token', 'pushId' => 'push_id', 'from_' => 'from'];
 
     /** @var Http */
     protected $http;
@@ -21,6 +23,8 @@ abstract class Helpers
     protected $appToken;
     /** @var WebhookReceiver[] */
     protected $receivers = [];
+    /** @var string|null where the findings a test read with mistakes() end */
+    protected $mistakesSeen;
 
     protected function __construct(Http $http, string $appToken)
     {
@@ -41,6 +45,26 @@ abstract class Helpers
     public function backendUrl(): string
     {
         return $this->http->url() . '/backend';
+    }
+
+    protected function appPath(string $rest = ''): string
+    {
+        return '/_mock/apps/' . rawurlencode($this->appToken) . $rest;
+    }
+
+    /** The query of a list or a clearing: this app's, unless ['allApps' => true] or a token is given. */
+    protected function scope(array $filters = []): array
+    {
+        $all = !empty($filters['allApps']);
+        unset($filters['allApps']);
+        $query = [];
+        foreach ($filters as $key => $value) {
+            $query[self::NAMES[$key] ?? $key] = $value;
+        }
+        if (!$all && !isset($query['token'])) {
+            $query['token'] = $this->appToken;
+        }
+        return $query;
     }
 
     // --- the Mesibo backend -------------------------------------------------------------------------
@@ -66,7 +90,7 @@ abstract class Helpers
             $content = $credential;
             $filename = $filename ?? (['fcm' => 'credential.json', 'apn' => 'credential.p12'][strtolower((string) $type)] ?? null);
             if ($filename === null) {
-                throw new MesiboMockException("give ['type' => 'fcm'|'apn'] or a filename with credential bytes");
+                throw new MesiboMockError("give ['type' => 'fcm'|'apn'] or a filename with credential bytes");
             }
         }
         $fields = ['op' => 'pushupload', 'token' => $this->appToken, 'file' => self::filePart($content, $filename)];
@@ -104,7 +128,7 @@ abstract class Helpers
         }
         $answer = $this->backend('message', ['message' => $body]);
         if (empty($answer['result'])) {
-            throw new MesiboMockException('message refused: ' . json_encode($answer));
+            throw new MesiboMockError('message refused: ' . json_encode($answer));
         }
         return (int) $answer['mid'];
     }
@@ -124,33 +148,68 @@ abstract class Helpers
                 $body[$flag] = (bool) $options[$flag];
             }
         }
-        return $this->http->request('POST', "/_mock/apps/{$this->appToken}/devices", [], $body);
+        return $this->http->request('POST', $this->appPath('/devices'), [], $body);
     }
 
     public function devices(?string $address = null): array
     {
-        return $this->http->request('GET', "/_mock/apps/{$this->appToken}/devices", ['address' => $address])['devices'];
+        return $this->http->request('GET', $this->appPath('/devices'), ['address' => $address])['devices'];
     }
 
     /** Mark a user online (messages reach it without a push) or offline. */
     public function setOnline(string $address, bool $online = true): array
     {
-        return $this->http->request('PUT', "/_mock/apps/{$this->appToken}/users/" . rawurlencode($address) . '/online', [], ['online' => $online]);
+        return $this->http->request('PUT', $this->appPath('/users/' . rawurlencode($address) . '/online'), [], ['online' => $online]);
     }
 
     public function users(): array
     {
-        return $this->http->request('GET', "/_mock/apps/{$this->appToken}/users")['users'];
+        return $this->http->request('GET', $this->appPath('/users'))['users'];
     }
 
     public function groups(): array
     {
-        return $this->http->request('GET', "/_mock/apps/{$this->appToken}/groups")['groups'];
+        return $this->http->request('GET', $this->appPath('/groups'))['groups'];
     }
 
+    /** Forget a device (its id as registerDevice() and devices() show it). */
+    public function removeDevice(int $id): void
+    {
+        $this->http->request('DELETE', $this->appPath("/devices/$id"));
+    }
+
+    /** The one-time codes the `otp` op made, newest first (where a real app sends an SMS). */
+    public function otps(?string $address = null): array
+    {
+        $otps = $this->http->request('GET', '/_mock/otps', ['token' => $this->appToken])['otps'];
+        return array_values(array_filter($otps, static function (array $otp) use ($address): bool {
+            return $address === null || $otp['address'] === $address;
+        }));
+    }
+
+    /** One UAC (`uacset`) of the app, whole. */
+    public function uac(int $id): array
+    {
+        return $this->http->request('GET', $this->appPath("/uacs/$id"));
+    }
+
+    /** The app as GET /_mock/apps/{token} shows it (credentials without keys, options, webhook). */
     public function app(): array
     {
-        return $this->http->request('GET', "/_mock/apps/{$this->appToken}");
+        return $this->http->request('GET', $this->appPath());
+    }
+
+    /** Disable the app as Mesibo does on a token breach (every call answers TOKENBREACH), or lift it. */
+    public function setDisabled(bool $disabled = true): array
+    {
+        return $this->http->request('PUT', $this->appPath(), [], ['disabled' => $disabled]);
+    }
+
+    /** Empty this app (users, groups, messages, devices, records, journal, faults); keep its token,
+     * credentials, options, webhook and UACs. */
+    public function resetApp(): array
+    {
+        return $this->http->request('POST', $this->appPath('/reset'), [], new \stdClass());
     }
 
     // --- what happened: records, newest first; a wait is the server's long-poll with `count` ----------
@@ -175,9 +234,9 @@ abstract class Helpers
         return $this->http->request('POST', "/_mock/pushes/$id/ack", [], new \stdClass());
     }
 
-    public function clearPushes(): array
+    public function clearPushes(array $options = []): array
     {
-        return $this->http->request('DELETE', '/_mock/pushes', ['token' => $this->appToken]);
+        return $this->http->request('DELETE', '/_mock/pushes', $this->scope($options));
     }
 
     public function messages(array $filters = []): array
@@ -195,6 +254,12 @@ abstract class Helpers
         return $this->http->request('GET', "/_mock/messages/$mid");
     }
 
+    /** A message's life on the emulator clock, as the dashboard draws it (`#messages/{mid}`). */
+    public function timeline(int $mid): array
+    {
+        return $this->http->request('GET', "/_mock/messages/$mid/timeline");
+    }
+
     /** The events sent to the app's webhook (user, message, push), newest first. */
     public function events(array $filters = []): array
     {
@@ -204,6 +269,28 @@ abstract class Helpers
     public function waitForEvents(array $options = []): array
     {
         return $this->waitFor('events', 'event(s)', $options);
+    }
+
+    /** Each POST to the app's webhook (one per request or timer round), newest first, with its state. */
+    public function deliveries(array $filters = []): array
+    {
+        return $this->records('deliveries', $filters);
+    }
+
+    public function waitForDeliveries(array $options = []): array
+    {
+        return $this->waitFor('deliveries', 'webhook deliveries', $options);
+    }
+
+    /** Every attempt to POST to the app's webhook, newest first, with what went wrong. */
+    public function webhookAttempts(array $filters = []): array
+    {
+        return $this->records('webhooks', $filters, 30.0, 'deliveries');
+    }
+
+    public function waitForWebhookAttempts(array $options = []): array
+    {
+        return $this->waitFor('webhooks', 'webhook attempt(s)', $options, 'deliveries');
     }
 
     /** The request journal: every backend call, what was read, the answer and the diagnosis. */
@@ -217,10 +304,34 @@ abstract class Helpers
         return $this->waitFor('requests', 'backend call(s)', $options);
     }
 
-    /** Strict mode's findings (GET /_mock/mistakes): unknown ops and fields no op reads, each with its text. */
+    /** One journal entry, whole. */
+    public function request(int $id): array
+    {
+        return $this->http->request('GET', "/_mock/requests/$id");
+    }
+
+    public function clearRequests(array $options = []): array
+    {
+        return $this->http->request('DELETE', '/_mock/requests', $this->scope($options));
+    }
+
+    /** The newest journal id: pass it as 'after' to look only at what comes next. */
+    public function lastRequestId(array $options = []): int
+    {
+        $newest = $this->requests(['limit' => 1] + $options);
+        return $newest ? (int) $newest[0]['id'] : 0;
+    }
+
+    /**
+     * Strict mode's findings (GET /_mock/mistakes): unknown ops, fields no op reads, webhook deliveries
+     * not answered MESIBO OK, each with its text. What a test reads here is expected: strict mode fails
+     * it only for later ones.
+     */
     public function mistakes(array $options = []): array
     {
-        return $this->mistakesAnswer($options)['mistakes'];
+        $answer = $this->mistakesAnswer($options);
+        $this->mistakesSeen = $answer['seen'] ?? null;
+        return $answer['mistakes'];
     }
 
     /** The text a strict test fails with; null when there is nothing to say. */
@@ -229,21 +340,30 @@ abstract class Helpers
         return $this->mistakesAnswer($options)['report'];
     }
 
+    /** What strict mode fails a test for: the mistakes the test did not read with mistakes(); null if none. */
+    public function unexpectedMistakes(array $options = []): ?string
+    {
+        return $this->mistakesAnswer($options + ['seen' => $this->mistakesSeen])['report'];
+    }
+
+    /** What a failed test's report shows: each backend call (after 'after'), its answer and diagnosis,
+     * then strict mode's findings (GET /_mock/report). */
+    public function report(array $options = []): string
+    {
+        return (string) $this->http->request('GET', '/_mock/report', $this->scope($options), null, null, true);
+    }
+
     private function mistakesAnswer(array $options): array
     {
-        return $this->http->request('GET', '/_mock/mistakes', ['token' => $this->appToken, 'after' => $options['after'] ?? null]);
+        return $this->http->request('GET', '/_mock/mistakes', $this->scope($options));
     }
 
-    private function records(string $kind, array $filters, float $timeout = 30.0): array
+    private function records(string $kind, array $filters, float $timeout = 30.0, ?string $key = null): array
     {
-        $query = ['token' => $this->appToken];
-        foreach ($filters as $key => $value) {
-            $query[self::NAMES[$key] ?? $key] = $value;
-        }
-        return $this->http->request('GET', "/_mock/$kind", $query, null, null, false, $timeout)[$kind];
+        return $this->http->request('GET', "/_mock/$kind", $this->scope($filters), null, null, false, $timeout)[$key ?? $kind];
     }
 
-    private function waitFor(string $kind, string $what, array $options): array
+    private function waitFor(string $kind, string $what, array $options, ?string $key = null): array
     {
         $count = (int) ($options['count'] ?? 1);
         $timeout = (float) ($options['timeout'] ?? 10);
@@ -252,12 +372,12 @@ abstract class Helpers
         $limit = max($count, (int) ($options['limit'] ?? 100));
         while (true) {
             $wait = min(max(0.0, $deadline - microtime(true)), self::MAX_WAIT_SECONDS);
-            $found = $this->records($kind, ['limit' => $limit, 'count' => $count, 'wait' => round($wait, 3)] + $options, $wait + 30);
+            $found = $this->records($kind, ['limit' => $limit, 'count' => $count, 'wait' => round($wait, 3)] + $options, $wait + 30, $key);
             if (count($found) >= $count) {
                 return $found;
             }
             if (microtime(true) >= $deadline) {
-                throw new MesiboMockException(sprintf('expected %d %s matching %s, found %d', $count, $what, json_encode($options), count($found)));
+                throw new MesiboMockError(sprintf('expected %d %s matching %s, found %d', $count, $what, json_encode($options), count($found)));
             }
         }
     }
@@ -266,37 +386,61 @@ abstract class Helpers
     /** Make the next pushes fail as FCM or APNs would. Target: address, pushToken, count (null: until removed). */
     public function injectFault(string $error, array $target = []): array
     {
-        $body = ['error' => $error, 'token' => $this->appToken];
-        foreach ($target as $key => $value) {
-            $body[self::NAMES[$key] ?? $key] = $value;
-        }
-        return $this->http->request('POST', '/_mock/faults', [], $body);
+        return $this->http->request('POST', '/_mock/faults', [], ['error' => $error] + $this->scope($target));
     }
 
-    public function clearFaults(): array
+    public function faults(array $options = []): array
     {
-        return $this->http->request('DELETE', '/_mock/faults');
+        return $this->http->request('GET', '/_mock/faults', $this->scope($options))['faults'];
+    }
+
+    public function removeFault(int $id): void
+    {
+        $this->http->request('DELETE', "/_mock/faults/$id");
+    }
+
+    public function clearFaults(array $options = []): array
+    {
+        return $this->http->request('DELETE', '/_mock/faults', $this->scope($options));
     }
 
     /** Make the next backend calls answer with an error row, a bare HTTP status or a delay (op, http, delay, count). */
     public function backendFault(?string $error = null, array $options = []): array
     {
-        $body = array_filter(['error' => $error, 'token' => $this->appToken] + $options, static function ($value): bool {
+        $count = array_key_exists('count', $options) ? $options['count'] : 1;
+        unset($options['count']);
+        $body = array_filter(['error' => $error] + $this->scope($options), static function ($value): bool {
             return $value !== null;
         });
-        $body['count'] = array_key_exists('count', $options) ? $options['count'] : 1;
+        $body['count'] = $count;
         return $this->http->request('POST', '/_mock/backend-faults', [], $body);
     }
 
-    public function clearBackendFaults(): array
+    public function backendFaults(array $options = []): array
     {
-        return $this->http->request('DELETE', '/_mock/backend-faults');
+        return $this->http->request('GET', '/_mock/backend-faults', $this->scope($options))['faults'];
+    }
+
+    public function removeBackendFault(int $id): void
+    {
+        $this->http->request('DELETE', "/_mock/backend-faults/$id");
+    }
+
+    public function clearBackendFaults(array $options = []): array
+    {
+        return $this->http->request('DELETE', '/_mock/backend-faults', $this->scope($options));
     }
 
     /** Options: secret, events (any of push, message, user). */
     public function setWebhook(string $url, array $options = []): array
     {
-        return $this->http->request('PUT', "/_mock/apps/{$this->appToken}/webhook", [], ['url' => $url] + $options);
+        return $this->http->request('PUT', $this->appPath('/webhook'), [], ['url' => $url] + $options);
+    }
+
+    /** The app sends no more events (deliveries still pending are cancelled). */
+    public function removeWebhook(): void
+    {
+        $this->http->request('DELETE', $this->appPath('/webhook'));
     }
 
     /** A local receiver that answers MESIBO OK and records what it gets, set as this app's webhook. */

@@ -69,10 +69,10 @@ final class Http
         $error = curl_error($curl);
         curl_close($curl);
         if ($body === false) {
-            throw new MesiboMockException("$method $route: cannot reach mesibo-mock at {$this->url} ($error)");
+            throw new MesiboMockError("$method $route: cannot reach mesibo-mock at {$this->url} ($error)");
         }
         if ($status >= 400) {
-            throw new MesiboMockException("$method $route -> $status: $body", $status, (string) $body);
+            throw new MesiboMockError("$method $route -> $status: $body", $status, (string) $body);
         }
         if ($raw) {
             return $body;

@@ -35,10 +35,15 @@ final class MesiboMock extends Helpers
         $this->workdir = $workdir;
     }
 
+    /** The README's install, run where the tests run (a clone's folder now; `mesibo-mock` once published). */
+    public const INSTALL = "python3 -m venv .venv && .venv/bin/pip install <mesibo-mock's folder>";
+
     /**
      * Run a server: the one at MESIBO_MOCK_URL if set (then it only connects), else MESIBO_MOCK_BIN, else
-     * `mesibo-mock` on PATH, else `python3 -m mesibo_mock`. Options: mode, seed, env (MESIBO_MOCK_*
-     * settings, with or without the prefix), port (0: a free one), appToken, logLevel, startupTimeout.
+     * `mesibo-mock` on PATH, else `.venv/bin/mesibo-mock` in the working folder or a folder above it,
+     * else `python3 -m mesibo_mock`. It ends with this process, however that ends (`--parent-pid`).
+     * Options: mode, seed, env (MESIBO_MOCK_* settings, with or without the prefix), port (0: a free
+     * one), appToken, logLevel, startupTimeout.
      */
     public static function start(array $options = []): self
     {
@@ -60,15 +65,17 @@ final class MesiboMock extends Helpers
         $workdir = sys_get_temp_dir() . '/mesibo-mock-' . bin2hex(random_bytes(6));
         mkdir($workdir, 0700);
         $ready = "$workdir/ready.json";
-        $command = array_merge(self::serveCommand(), [
+        [$server, $tried] = self::findServer();
+        $command = array_merge($server, [
             'serve', '--port', (string) ($options['port'] ?? 0), '--db', ':memory:',
             '--log-level', $options['logLevel'] ?? 'warning', '--ready-file', $ready,
+            '--parent-pid', (string) getmypid(),
         ]);
         $log = "$workdir/server.log";
         $env = array_merge(getenv(), $settings);
         $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes, null, $env);
         if (!is_resource($process)) {
-            throw new MesiboMockException('could not start mesibo-mock (' . implode(' ', $command) . ')');
+            throw self::notStarted($tried, $server, 'could not start');
         }
         $deadline = microtime(true) + (float) ($options['startupTimeout'] ?? 20);
         while (!is_file($ready)) { // written whole, at once, when the server listens
@@ -77,8 +84,7 @@ final class MesiboMock extends Helpers
                 proc_terminate($process, 9);
                 $why = $status['running'] ? 'was not ready in time' : "exited with status {$status['exitcode']}";
                 $said = trim((string) @file_get_contents($log));
-                throw new MesiboMockException('mesibo-mock (' . implode(' ', $command) . ") $why" . ($said ? ": $said" : '')
-                    . ($status['exitcode'] === 127 ? '; set MESIBO_MOCK_BIN or install mesibo-mock' : ''));
+                throw self::notStarted($tried, $server, $why . ($said ? ': ' . substr($said, -2000) : ''));
             }
             usleep(10000);
         }
@@ -94,13 +100,10 @@ final class MesiboMock extends Helpers
         $http = new Http($url, $adminToken);
         $http->request('GET', '/_mock/health');
         if ($appToken === null) {
-            $apps = $http->request('GET', '/_mock/apps')['apps'];
-            $default = array_values(array_filter($apps, static function (array $app): bool {
-                return $app['name'] === 'default';
-            }));
-            $found = $default[0] ?? $apps[0] ?? null;
+            $found = $http->request('GET', '/_mock/apps', ['name' => 'default', 'limit' => 1])['apps'][0]
+                ?? $http->request('GET', '/_mock/apps', ['limit' => 1])['apps'][0] ?? null;
             if ($found === null) {
-                throw new MesiboMockException("the server at {$http->url()} has no app; give an app token");
+                throw new MesiboMockError("the server at {$http->url()} has no app; give an app token");
             }
             $appToken = $found['token'];
         }
@@ -122,27 +125,37 @@ final class MesiboMock extends Helpers
     }
 
     /**
-     * An app of the test's own. Options: name, token, credentials ("sample", or sample names
-     * ['fcm' => 'fcm.json', 'apn' => ['apn-development.p12']]), strict (close() throws for a mistake).
+     * An app of the test's own. Options: name (the server makes one when none is given), token,
+     * credentials ("sample", or sample names ['fcm' => 'fcm.json', 'apn' => ['apn-development.p12']]),
+     * strict (close() throws for the mistakes the test did not read).
      */
     public function createApp(array $options = []): App
     {
-        $body = ['name' => $options['name'] ?? 'test'];
+        $body = new \stdClass();
+        if (isset($options['name'])) {
+            $body->name = substr((string) $options['name'], 0, 200);
+        }
         if (isset($options['token'])) {
-            $body['token'] = $options['token'];
+            $body->token = $options['token'];
         }
         $credentials = $options['credentials'] ?? null;
         if ($credentials !== null) {
-            $body['credentials'] = $credentials === 'sample' ? ['fcm' => 'sample', 'apn' => 'sample'] : $credentials;
+            $body->credentials = $credentials === 'sample' ? ['fcm' => 'sample', 'apn' => 'sample'] : $credentials;
         }
         $app = new App($this->http, $this->http->request('POST', '/_mock/apps', [], $body), (bool) ($options['strict'] ?? false));
         $this->apps[] = $app;
         return $app;
     }
 
-    public function listApps(): array
+    /** The server's apps, oldest first (of this 'name', when given); at most 1,000. */
+    public function apps(array $options = []): array
     {
-        return $this->http->request('GET', '/_mock/apps')['apps'];
+        return $this->http->request('GET', '/_mock/apps', ['limit' => 1000, 'name' => $options['name'] ?? null])['apps'];
+    }
+
+    public function deleteApp(string $token): void
+    {
+        $this->http->request('DELETE', '/_mock/apps/' . rawurlencode($token));
     }
 
     /** Wipe the server (every app, record and fault): only for a server your tests own. */
@@ -186,19 +199,49 @@ final class MesiboMock extends Helpers
         }
     }
 
-    /** @return string[] */
-    private static function serveCommand(): array
+    /**
+     * The command that runs the server, and every place looked at on the way (for the error when none
+     * works): MESIBO_MOCK_BIN, `mesibo-mock` on PATH, `.venv/bin/mesibo-mock` in the working folder and
+     * its parents (the README's install), then `python3 -m mesibo_mock`.
+     *
+     * @return array{0: string[], 1: string[]}
+     */
+    public static function findServer(?string $cwd = null): array
     {
         $bin = getenv('MESIBO_MOCK_BIN');
         if ($bin) {
-            return preg_split('/\s+/', trim($bin));
+            return [preg_split('/\s+/', trim($bin)), ['MESIBO_MOCK_BIN']];
         }
+        $tried = ['MESIBO_MOCK_BIN (not set)'];
         foreach (explode(PATH_SEPARATOR, (string) getenv('PATH')) as $folder) {
             $candidate = "$folder/mesibo-mock";
             if ($folder !== '' && is_file($candidate) && is_executable($candidate)) {
-                return [$candidate];
+                return [[$candidate], $tried];
             }
         }
-        return ['python3', '-m', 'mesibo_mock'];
+        $tried[] = 'mesibo-mock on PATH (not found)';
+        $start = $cwd ?? (string) getcwd();
+        for ($folder = $start; ; $folder = dirname($folder)) {
+            $candidate = "$folder/.venv/bin/mesibo-mock";
+            if (is_file($candidate) && is_executable($candidate)) {
+                return [[$candidate], $tried];
+            }
+            if (dirname($folder) === $folder) {
+                break;
+            }
+        }
+        $tried[] = ".venv/bin/mesibo-mock in $start and its parents (not found)";
+        return [['python3', '-m', 'mesibo_mock'], $tried];
+    }
+
+    /** @param string[] $tried @param string[] $command */
+    private static function notStarted(array $tried, array $command, string $why): MesiboMockError
+    {
+        $places = array_merge($tried, [implode(' ', $command) . " ($why)"]);
+        return new MesiboMockError(
+            "mesibo-mock could not be started. Tried:\n  - " . implode("\n  - ", $places) . "\n"
+            . 'Install it with the README\'s command (' . self::INSTALL . '), or set MESIBO_MOCK_BIN to its '
+            . 'mesibo-mock (or MESIBO_MOCK_URL to a running server).'
+        );
     }
 }

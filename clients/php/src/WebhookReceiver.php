@@ -33,13 +33,13 @@ final class WebhookReceiver
         $null = ['file', '/dev/null', 'w'];
         $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes, null, $env);
         if (!is_resource($process)) {
-            throw new MesiboMockException('could not start the webhook receiver (php -S)');
+            throw new MesiboMockError('could not start the webhook receiver (php -S)');
         }
         $deadline = microtime(true) + $timeout;
         while (!($socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2))) {
             if (microtime(true) > $deadline || !proc_get_status($process)['running']) {
                 proc_terminate($process);
-                throw new MesiboMockException("the webhook receiver did not listen on port $port");
+                throw new MesiboMockError("the webhook receiver did not listen on port $port");
             }
             usleep(20000);
         }
@@ -93,7 +93,7 @@ final class WebhookReceiver
         $deadline = microtime(true) + (float) ($options['timeout'] ?? 10);
         while (count($found = $this->events($type)) < $count) {
             if (microtime(true) >= $deadline) {
-                throw new MesiboMockException(sprintf('the webhook received %d %s event(s), expected %d', count($found), $type ?? '', $count));
+                throw new MesiboMockError(sprintf('the webhook received %d %s event(s), expected %d', count($found), $type ?? '', $count));
             }
             usleep(20000);
         }

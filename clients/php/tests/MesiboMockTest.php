@@ -74,7 +74,7 @@ final class MesiboMockTest extends TestCase
             $this->assertStringStartsWith('mesibo-mock strict mode: 1 backend call mistake(s)', $error->getMessage());
             $this->assertStringContainsString("did you mean 'push.sound'?", $error->getMessage());
         }
-        $tokens = array_column(self::$mock->listApps(), 'token');
+        $tokens = array_column(self::$mock->apps(), 'token');
         $this->assertNotContains($app->token(), $tokens);
     }
 
@@ -152,14 +152,17 @@ final class MesiboMockTest extends TestCase
 
     public function testABadBinaryIsNamed(): void
     {
+        $saved = getenv('MESIBO_MOCK_BIN');
         putenv('MESIBO_MOCK_BIN=/nonexistent/mesibo-mock');
         try {
             MesiboMock::start(['startupTimeout' => 5]);
             $this->fail('no error');
-        } catch (MesiboMockException $error) {
+        } catch (MesiboMockException $error) { // the earlier name still catches MesiboMockError
+            $this->assertInstanceOf(\MesiboMock\MesiboMockError::class, $error);
             $this->assertStringContainsString('/nonexistent/mesibo-mock', $error->getMessage());
         } finally {
-            putenv('MESIBO_MOCK_BIN');
+            putenv($saved === false ? 'MESIBO_MOCK_BIN' : "MESIBO_MOCK_BIN=$saved"); // as it was: CI sets it
         }
+        $this->assertSame($saved, getenv('MESIBO_MOCK_BIN'));
     }
 }

@@ -28,7 +28,7 @@ final class UsesMesiboMockTest extends TestCase
         self::$tokens[] = $this->mesibo->token();
         $this->assertCount(2, array_unique(self::$tokens));
         $this->assertSame([], $this->mesibo->users()); // nothing of the previous test's app
-        $tokens = array_column(MesiboMock::shared()->listApps(), 'token');
+        $tokens = array_column(MesiboMock::shared()->apps(), 'token');
         $this->assertNotContains(self::$tokens[0], $tokens); // deleted at its test's end
     }
 

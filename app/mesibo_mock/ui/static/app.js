@@ -45,7 +45,7 @@ const TABS = [...document.querySelectorAll("[role=tab]")].map((b) => b.dataset.t
 // The tab in the URL fragment (a link, or the last one chosen, keeps its place across reloads); else
 // what happened: Requests once the backend has been called, Apps before.
 function activeTab() {
-  const wanted = location.hash.slice(1);
+  const wanted = location.hash.slice(1).split("/")[0];
   if (TABS.includes(wanted)) return wanted;
   return TABS.includes(document.body.dataset.firstTab) ? document.body.dataset.firstTab : "apps";
 }
@@ -66,6 +66,19 @@ function appCell(token) {
   return td("app", el("span", { class: "app-name", title: token }, name ?? token.slice(0, 12) + "…"));
 }
 
+// A message's own URL: #messages/{mid} opens the Messages tab with that message's timeline.
+function wantedMessage() {
+  const [tab, mid] = location.hash.slice(1).split("/");
+  return tab === "messages" && /^[0-9]{1,18}$/.test(mid ?? "") ? Number(mid) : null;
+}
+
+let scrollTo = null;  // the message a URL asked for, brought into view once it is drawn
+
+function openWantedMessage() {
+  const mid = wantedMessage();
+  if (mid !== null) { expanded.messages.add(mid); scrollTo = mid; }
+}
+
 function showTab(name) {
   for (const tab of TABS) {
     const button = document.getElementById("tab-" + tab);
@@ -81,7 +94,7 @@ document.querySelector("nav.tabs").addEventListener("click", (event) => {
   showTab(button.dataset.tab);
   refresh();
 });
-window.addEventListener("hashchange", () => { showTab(activeTab()); refresh(); });
+window.addEventListener("hashchange", () => { openWantedMessage(); showTab(activeTab()); refresh(); });
 
 // --- pushes -----------------------------------------------------------------------------------------
 function query() {
@@ -108,7 +121,7 @@ async function pushDetail(push) {
     : "no webhook deliveries";
   const links = [];
   if (push.mid !== null && push.mid !== undefined) {
-    links.push(el("a", { href: "#message-" + push.mid, class: "message-link", "data-mid": push.mid }, `from message ${push.mid}`));
+    links.push(el("a", { href: "#messages/" + push.mid, class: "message-link", "data-mid": push.mid }, `from message ${push.mid}`));
   }
   if (push.follows !== null && push.follows !== undefined) {
     links.push(el("a", { href: "#push-" + push.follows, class: "follows-link", "data-push": push.follows }, `fallback of push #${push.follows}`));
@@ -142,7 +155,11 @@ function messageRow(message) {
   const tr = el("tr", { class: "message", id: "message-" + message.mid, "data-mid": message.mid },
     td("mid", message.mid), td("time", message.ts + (message.scheduled ? " (scheduled)" : "")), appCell(message.app), td("from", message.from),
     td("to", to), td("group", message.gid ?? ""), td("message", message.message), td("pushes", message.pushes.length));
-  tr.addEventListener("click", () => toggle(expanded.messages, message.mid));
+  tr.addEventListener("click", () => {
+    const opening = !expanded.messages.has(message.mid);
+    history.replaceState(null, "", opening ? `#messages/${message.mid}` : "#messages");  // its own URL
+    toggle(expanded.messages, message.mid);
+  });
   return tr;
 }
 
@@ -166,7 +183,7 @@ function drawTimeline(t) {
     el("span", { class: "tl-text" }, item.text)));
   return el("figure", { class: "timeline", "data-timeline": t.mid, "data-detailed": String(t.detailed) },
     el("figcaption", {},
-      el("strong", {}, `message ${t.mid}`), ` from ${t.from} in ${t.app_name ?? t.app}, on the emulator clock from ${t.ts}: `,
+      el("a", { href: `#messages/${t.mid}`, class: "permalink", title: "this message's own URL" }, el("strong", {}, `message ${t.mid}`)), ` from ${t.from} in ${t.app_name ?? t.app}, on the emulator clock from ${t.ts}: `,
       `${c.recipients} recipient${c.recipients === 1 ? "" : "s"} (${c.online} online, ${c.offline} offline); pushes: ${count(c.pushes)}`,
       c.fallbacks ? ` (${c.fallbacks} fallbacks)` : "", `; webhook events: ${count(c.events)}; attempts: ${count(c.attempts)}`,
       t.detailed ? "" : ". Too many recipients to draw one by one: one row per kind."),
@@ -193,6 +210,11 @@ async function refreshMessages() {
   const params = new URLSearchParams({ limit: "100" });
   if (token) params.set("token", token);
   const data = await api("/_mock/messages?" + params);
+  const wanted = wantedMessage();
+  if (wanted !== null && !data.messages.some((m) => m.mid === wanted)) {  // older than this page: fetched alone
+    const alone = await api(`/_mock/messages/${wanted}`).catch(() => null);
+    if (alone && alone.mid) data.messages.unshift(alone);
+  }
   const rows = [];
   for (const message of data.messages) {
     rows.push(messageRow(message));
@@ -200,6 +222,11 @@ async function refreshMessages() {
   }
   document.querySelector("#messages tbody").replaceChildren(...rows);
   document.getElementById("message-count").textContent = `(${data.messages.length} shown)`;
+  if (scrollTo !== null) {
+    const row = document.getElementById("message-" + scrollTo);
+    if (row) { row.classList.add("focus"); row.scrollIntoView({ block: "start" }); }
+    scrollTo = null;
+  }
 }
 
 // --- requests (the journal) -----------------------------------------------------------------------------
@@ -334,7 +361,8 @@ document.getElementById("reset").addEventListener("click", async () => {
 });
 
 // The first view goes into the URL too: a reload (as every console action does) stays on it.
-if (!TABS.includes(location.hash.slice(1))) history.replaceState(null, "", "#" + activeTab());
+if (!TABS.includes(location.hash.slice(1).split("/")[0])) history.replaceState(null, "", "#" + activeTab());
+openWantedMessage();
 showTab(activeTab());
 refresh();
 setInterval(() => refresh().catch(() => {}), 1000);
@@ -345,12 +373,17 @@ document.addEventListener("click", (event) => {
   if (!link) return;
   event.preventDefault();
   let tab = "pushes";
+  let target = link.getAttribute("href").slice(1);
   if (link.dataset.push) expanded.pushes.add(Number(link.dataset.push));
-  if (link.dataset.mid) { expanded.messages.add(Number(link.dataset.mid)); tab = "messages"; }
+  if (link.dataset.mid) {
+    expanded.messages.add(Number(link.dataset.mid));
+    tab = "messages/" + link.dataset.mid;  // the message's own URL
+    target = "message-" + link.dataset.mid;
+  }
   history.replaceState(null, "", "#" + tab);
-  showTab(tab);
+  showTab(activeTab());
   refresh().then(() => {
-    const target = document.getElementById(link.getAttribute("href").slice(1));
+    target = document.getElementById(target);
     if (target) { target.classList.add("focus"); target.scrollIntoView({ block: "center" }); }
   });
 });

@@ -9,9 +9,11 @@ use MesiboMock\MesiboMock;
 use MesiboMock\StrictModeException;
 
 /**
- * In each test, `$this->mesibo` is an app of its own on a server shared by the whole PHPUnit run: its
- * `token()`, `backendUrl()` and every helper. A backend call with an op that does not exist or a field
- * no op reads fails the test (strict mode), in the pytest plugin's words.
+ * In each test, `$this->mesibo` is an app of its own on a server shared by the whole PHPUnit run, named
+ * after the test (`Class::method`): its `token()`, `backendUrl()` and every helper. A backend call with
+ * an op that does not exist or a field no op reads, or a webhook delivery the handler did not answer
+ * with MESIBO OK, fails the test (strict mode) unless the test read it with `mistakes()`; a failed test
+ * prints the server's report of its backend calls.
  *
  *     final class SignupTest extends TestCase
  *     {
@@ -37,7 +39,7 @@ trait UsesMesiboMock
     #[\PHPUnit\Framework\Attributes\Before]
     public function setUpMesiboMock(): void
     {
-        $this->mesibo = MesiboMock::shared()->createApp($this->mesiboAppOptions());
+        $this->mesibo = MesiboMock::shared()->createApp(['name' => $this->mesiboTestName()] + $this->mesiboAppOptions());
     }
 
     /**
@@ -51,10 +53,31 @@ trait UsesMesiboMock
         if ($app === null) {
             return;
         }
+        if ($this->mesiboTestFailed()) {
+            $report = $app->report();
+            fwrite(STDERR, "\nmesibo-mock: backend calls during {$app->name()}\n" . $report);
+            $app->notStrict(); // failed already: its mistakes are in the report
+        }
         try {
             $app->close();
         } catch (StrictModeException $mistakes) {
             $this->fail($mistakes->getMessage());
         }
+    }
+
+    /** `Class::method`, as PHPUnit names the test (9: getName, 10 and later: name). */
+    private function mesiboTestName(): string
+    {
+        $method = method_exists($this, 'name') ? $this->name() : $this->getName(false);
+        return static::class . '::' . $method;
+    }
+
+    private function mesiboTestFailed(): bool
+    {
+        if (method_exists($this, 'hasFailed')) { // PHPUnit 9
+            return $this->hasFailed();
+        }
+        $status = $this->status(); // PHPUnit 10 and later
+        return $status->isFailure() || $status->isError();
     }
 }
