@@ -595,6 +595,8 @@ export declare class MesiboMock extends Helpers {
   createApp(options?: CreateAppOptions): Promise<MesiboApp>;
   apps(options?: { name?: string }): Promise<AppView[]>;
   deleteApp(token: string): Promise<void>;
+  /** What the server this process started has logged (the last 64 KiB). */
+  logs(): string;
   /** Wipe the server: only for a server your tests own. */
   reset(): Promise<{ reset: true; app_token: string }>;
   stop(): Promise<void>;

@@ -41,6 +41,7 @@ def test_no_example_resets_a_store_it_did_not_create():
     for path in (readme_replay.ROOT / "examples").rglob("*"):
         if (
             path.is_file()
+            and "node_modules" not in path.parts  # an example's installed dependencies are not its code
             and path.suffix in (".sh", ".mjs", ".js", ".py")
             and SHARED_STORE_WIPES.search(path.read_text())
         ):
@@ -67,3 +68,53 @@ def test_the_replay_would_catch_a_drift():
     assert readme_replay.compare(step, '{"op":"pushset","result":false,"error":"AUTHFAIL"}')
     timed = readme_replay.Step("x", '{"ts":"2026-01-01T00:00:00.000Z","token":"abc","uid":1}', 1)
     assert readme_replay.compare(timed, '{"ts":"2027-05-05T10:10:10.123Z","token":"zzz","uid":7}') is None
+
+
+PROMISING_PAGES = (
+    "README.md",
+    "docs/clients.md",
+    "clients/node/README.md",
+    "clients/php/README.md",
+    "clients/java/README.md",
+)
+# a time or a ratio a newcomer would measure: "0.3 s", "0.3 to 0.5 s", "2 ms", "1.2x", "1.3×"
+FIGURE = re.compile(r"\b(\d+(?:\.\d+)?(?: to \d+(?:\.\d+)?)? ?(?:ms|µs|s|x|×))(?![\w/])")
+
+
+def prose(text: str) -> str:
+    """A page without its code blocks and tables (settings' units and examples' output are not promises)."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|"))
+
+
+def test_the_pages_promise_only_what_a_newcomer_sees(tmp_path):
+    """Issue 40, friction 6: the README's check shows one backend call, not four; every time or ratio
+    a page promises is one that bench/ measures (docs/benchmark.md holds its figures); the recorder's
+    page says what a suite built on the helpers meets there."""
+    import subprocess
+
+    from mesibo_mock.testing import MesiboMock
+
+    readme = (readme_replay.ROOT / "README.md").read_text()
+    assert "four" not in readme.split("Requests tab")[1][:60]
+    assert "its Requests tab shows the check's backend\ncall, a `pushtest`" in readme
+    with MesiboMock() as mock:
+        done = subprocess.run(
+            ["bash", str(readme_replay.ROOT / "examples" / "shell" / "pushtest.sh")],
+            env={"PATH": "/usr/bin:/bin", "MESIBO_URL": mock.url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        calls = mock.requests(all_apps=True)
+        assert [c["op"] for c in calls] == ["pushtest"]  # what the Requests tab shows: one call
+    measured = (readme_replay.ROOT / "docs" / "benchmark.md").read_text()
+    for name in PROMISING_PAGES:
+        figures = FIGURE.findall(prose((readme_replay.ROOT / name).read_text()))
+        unmeasured = [f for f in figures if f not in measured]
+        assert not unmeasured, (
+            f"{name} promises {unmeasured}, which docs/benchmark.md (bench/'s figures) does not show"
+        )
+    fidelity = (readme_replay.ROOT / "docs" / "fidelity.md").read_text()
+    assert "(or its test suite)" not in fidelity and "answer 404 there" in fidelity

@@ -23,7 +23,7 @@ MAX_WAIT_SECONDS = 60  # the server's longest long-poll; a longer timeout is sev
 class Helpers:
     client: httpx.Client | None
     _receivers: list[WebhookReceiver]
-    mistakes_seen: str | None = None  # where the findings a test read with mistakes() end
+    _mistakes_seen: str | None = None  # where the findings a test read with mistakes() end
 
     @property
     def token(self) -> str:  # pragma: no cover - each class says where its token comes from
@@ -269,7 +269,7 @@ class Helpers:
         /_mock/mistakes), for every language alike. A test that expects a finding asserts on this: what
         a test has read is expected, and strict mode fails it only for what comes after."""
         answer = self._mistakes(after, all_apps, token)
-        self.mistakes_seen = answer["seen"]
+        self._mistakes_seen = answer["seen"]
         return answer["mistakes"]
 
     def mistakes_report(
@@ -281,7 +281,7 @@ class Helpers:
     def unexpected_mistakes(self, after: int = 0, *, all_apps: bool = False) -> str | None:
         """What strict mode fails a test for: the report of the mistakes after `after` that the test has
         not read with mistakes(); None when there is none."""
-        return self._mistakes(after, all_apps, None, self.mistakes_seen)["report"]
+        return self._mistakes(after, all_apps, None, self._mistakes_seen)["report"]
 
     def _mistakes(self, after: int, all_apps: bool, token: str | None, seen: str | None = None) -> dict:
         params = self._scope({"after": after, "token": token, "seen": seen}, all_apps)

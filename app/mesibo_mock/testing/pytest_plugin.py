@@ -147,7 +147,7 @@ def mesibo_mock(mesibo_mock_server: MesiboMock, request: pytest.FixtureRequest) 
     mesibo_mock_server.reset()
     mesibo_mock_server.real_time()
     start = mesibo_mock_server.last_request_id(all_apps=True)
-    mesibo_mock_server.mistakes_seen = None
+    mesibo_mock_server._mistakes_seen = None
     request.node.stash[CALLS] = (mesibo_mock_server, start, None)
     yield mesibo_mock_server
     if mesibo_mock_server.strict:

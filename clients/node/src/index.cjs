@@ -24,6 +24,17 @@ class MesiboMock extends Helpers {
     super(client, token);
     this.child = child;
     this.madeApps = [];
+    this.output = ""; // what the server printed after its ready line, the last 64 KiB
+    const keep = (chunk) => {
+      this.output = (this.output + chunk).slice(-65536);
+    };
+    child?.stdout?.on("data", keep);
+    child?.stderr?.on("data", keep);
+  }
+
+  /** What the server this process started has logged (the last 64 KiB). */
+  logs() {
+    return this.output;
   }
 
   /**
@@ -193,9 +204,10 @@ function readyLine(child, found, timeoutSeconds) {
       );
     };
     const timer = setTimeout(() => fail(`was not ready within ${timeoutSeconds} s`), timeoutSeconds * 1000);
-    child.stderr.on("data", (chunk) => {
-      err += chunk;
-    });
+    const onErr = (chunk) => {
+      err = (err + chunk).slice(-65536);
+    };
+    child.stderr.on("data", onErr);
     child.on("error", (error) => fail(`could not start: ${error.code ?? error.message}`));
     child.on("exit", (code) => fail(`exited with status ${code}`));
     child.stdout.on("data", function onData(chunk) {
@@ -204,7 +216,7 @@ function readyLine(child, found, timeoutSeconds) {
       if (end < 0) return;
       const line = out.slice(0, end);
       child.stdout.removeListener("data", onData);
-      child.stdout.resume(); // nothing else comes; never let the pipe fill
+      child.stderr.removeListener("data", onErr);
       child.removeAllListeners("exit");
       clearTimeout(timer);
       if (!line.startsWith(READY_PREFIX)) return fail(`printed ${JSON.stringify(line)} instead of its ready line`);

@@ -37,6 +37,12 @@ abstract class Helpers
         return $this->appToken;
     }
 
+    /** The same token, by the name MesiboMock used first. */
+    public function appToken(): string
+    {
+        return $this->appToken;
+    }
+
     public function url(): string
     {
         return $this->http->url();

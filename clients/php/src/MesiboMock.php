@@ -119,11 +119,6 @@ final class MesiboMock extends Helpers
         return self::$shared;
     }
 
-    public function appToken(): string
-    {
-        return $this->appToken;
-    }
-
     /**
      * An app of the test's own. Options: name (the server makes one when none is given), token,
      * credentials ("sample", or sample names ['fcm' => 'fcm.json', 'apn' => ['apn-development.p12']]),
