@@ -186,7 +186,7 @@ SECRET_PARAMS = re.compile(r"(?i)^(token|admin_token|file)([.\[].*)?$")
 def _redact_pair(match: re.Match) -> str:
     # by the name and value as the server reads them: `admin%5Ftoken` is admin_token too
     name, value = unquote_plus(match.group(1)), unquote_plus(match.group(2))
-    if SECRET_PARAMS.match(name) or holds_key(value):
+    if SECRET_PARAMS.match(name.strip()) or holds_key(value):  # ` token` is a token, as the journal reads it
         return f"{match.group(1)}=[redacted]"
     return match.group(0)
 

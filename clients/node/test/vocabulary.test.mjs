@@ -88,6 +88,29 @@ test("faults set through an app are its own: listed, removed, cleared, and last 
   await app.close();
 });
 
+test("a wait is the server's long-poll: a few requests, with or without a count, not a spin", async () => {
+  const own = await MesiboMock.start({ logLevel: "info" }); // its access log counts the requests
+  try {
+    const app = await own.createApp({ credentials: "sample" });
+    await app.backend("pushset", { push: { ratelimit: false } });
+    await app.registerDevice("ann");
+    await app.backend("pushtest", { push: { address: "ann" } });
+    const polls = () => own.logs().split("GET /_mock/pushes?").length - 1;
+    const before = polls();
+    setTimeout(() => app.backend("pushtest", { push: { address: "ann" } }), 300);
+    setTimeout(() => app.backend("pushtest", { push: { address: "ann" } }), 600);
+    assert.equal((await app.waitForPushes({ count: 3 })).length, 3); // one there: waits for two more
+    const waiting = app.waitForPushes({ address: "nobody-yet", timeout: 5 }); // no count: one
+    setTimeout(() => app.registerDevice("nobody-yet").then(() => app.backend("pushtest", { push: { address: "nobody-yet" } })), 300);
+    assert.equal((await waiting).length, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the access log line follows the answer
+    const made = polls() - before;
+    assert.ok(made >= 2 && made <= 4, `the two waits made ${made} requests`);
+  } finally {
+    await own.stop();
+  }
+});
+
 test("apps(), an app made without a name, and connect() to a backend URL", async () => {
   const app = await mock.createApp();
   assert.match(app.name, /^app-\d+$/);

@@ -77,6 +77,32 @@ final class VocabularyTest extends TestCase
         $app->close();
     }
 
+    public function testAWaitIsTheServersLongPollNotASpin(): void
+    {
+        $own = MesiboMock::start(['logLevel' => 'info']); // its access log counts the requests
+        try {
+            $app = $own->createApp(['credentials' => 'sample']);
+            $app->backend('pushset', ['push' => ['ratelimit' => false]]);
+            $app->registerDevice('ann');
+            $app->backend('pushtest', ['push' => ['address' => 'ann']]);
+            $before = substr_count($own->logs(), 'GET /_mock/pushes?');
+            // two more pushes come from another process while this one waits for three
+            $later = proc_open([PHP_BINARY, '-r', 'require ' . var_export(dirname(__DIR__) . '/autoload.php', true) . ';'
+                . 'usleep(300000); $m = MesiboMock\MesiboMock::connect(' . var_export($own->url(), true) . ', null, '
+                . var_export($app->token(), true) . '); $m->backend("pushtest", ["push" => ["address" => "ann"]]);'
+                . 'usleep(300000); $m->backend("pushtest", ["push" => ["address" => "ann"]]);'], [], $pipes);
+            $this->assertCount(3, $app->waitForPushes(['count' => 3]));
+            proc_close($later);
+            $this->assertCount(3, $app->waitForPushes()); // no count: one is enough, at once
+            usleep(200000); // the access log line follows the answer
+            $made = substr_count($own->logs(), 'GET /_mock/pushes?') - $before;
+            $this->assertGreaterThanOrEqual(2, $made);
+            $this->assertLessThanOrEqual(4, $made, "the waits made $made requests");
+        } finally {
+            $own->stop();
+        }
+    }
+
     public function testAppsAnAppWithoutANameAndConnectToABackendUrl(): void
     {
         $app = self::$mock->createApp();
