@@ -124,7 +124,7 @@ def _parser_children(pid: int) -> int:
                 command = fh.read()
         except (OSError, ValueError, IndexError):
             continue
-        if parent == pid and b"worker.py" in command:
+        if parent == pid and b"mesibo_mock.credentials.worker" in command:
             count += 1
     return count
 
