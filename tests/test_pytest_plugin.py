@@ -24,7 +24,7 @@ def test_plugin_is_registered_through_the_entry_point(pytester):
 def test_the_users_example_passes_and_state_does_not_leak(pytester):
     pytester.makepyfile(test_example=EXAMPLE.read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_leaking_state_would_be_caught(pytester):
@@ -46,7 +46,7 @@ def test_leaking_state_would_be_caught(pytester):
     )
     pytester.makepyfile(test_example=EXAMPLE.read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=3, failed=2)
 
 
 def test_mesibo_mock_takes_mode_seed_and_env(tmp_path):

@@ -38,3 +38,17 @@ def test_clock_moves_and_faults_inject(mesibo_mock):
 def test_clock_is_real_again(mesibo_mock):
     assert abs(mesibo_mock.clock()["offset"]) < 5
     assert httpx.get(mesibo_mock.url + "/_mock/faults").json()["faults"] == []
+
+
+def test_an_app_of_the_tests_own_and_a_finding_it_expects(mesibo_app):
+    """`mesibo_app`: an app named after this test, with the sample credentials; a finding the test
+    reads with mistakes() is expected, so strict mode (mesibo_mock_strict) would not fail it."""
+    mesibo_app.register_device("123456", platform="android", push_token="fcm-token-ann")
+    assert send_test_push(mesibo_app.backend_url, mesibo_app.token, "123456")["result"] is True
+    [push] = mesibo_app.wait_for_pushes(address="123456")
+    assert push["status"] == "sent"  # the sample FCM service account
+    httpx.post(
+        mesibo_app.backend_url, json={"op": "pushset", "token": mesibo_app.token, "push": {"sounds": True}}
+    )
+    [finding] = mesibo_app.mistakes()
+    assert finding["field"] == "push.sounds" and finding["hint"] == "did you mean 'push.sound'?"

@@ -345,9 +345,12 @@ class Store:
     def freeing(self, work: Callable[[], T]) -> T:
         """Run `work`, which deletes records, even on a full disk: when the disk is full, give up the
         reserve, fold the WAL into the database (its file is then cut to nothing) and try once more.
-        Afterwards, if the reserve is not whole, the freed pages are folded in too and it is taken
-        again if there is room (with the reserve whole, as nearly always, nothing more is done: the
-        pytest fixture's reset before every test pays for no checkpoint)."""
+        Afterwards, if the reserve is not whole, the freed pages are folded in too and, once they are,
+        it is taken again if there is room (with the reserve whole, as nearly always, nothing more is
+        done: the pytest fixture's reset before every test pays for no checkpoint). A fold that could
+        not finish (the WAL still holds pages the database file must grow for, as when the checkpoints
+        fell behind a flood on a busy machine) leaves the reserve given up: the room the delete made is
+        the next write's, not the reserve's."""
         try:
             done = work()
         except (sqlite3.Error, StoreError) as exc:
@@ -357,17 +360,21 @@ class Store:
             self.reserve.release()
             self._fold_wal()
             done = work()
-        if self.reserve is not None and not self.reserve.whole():
-            self._fold_wal()
+        if self.reserve is not None and not self.reserve.whole() and self._fold_wal():
             self.reserve.take()
         return done
 
-    def _fold_wal(self) -> None:
+    def _fold_wal(self) -> bool:
+        """Copy the whole WAL into the database and cut it to nothing; -> whether it all went."""
         with self.lock:
             try:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                busy, _frames, _copied = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             except sqlite3.Error as exc:
                 log.warning("could not fold the WAL into the database: %s", exc)
+                return False
+            if busy:
+                log.warning("could not fold the WAL into the database: a reader held it")
+            return not busy
 
     def close(self) -> None:
         if self.checkpointer is not None:
