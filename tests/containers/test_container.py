@@ -38,13 +38,15 @@ def test_the_container_runs_the_image_and_hands_back_a_connected_mock():
         assert mock.app_token == "container-token" and mock.app()["name"] == "default"
         assert container.backend_url == container.url + "/backend"
         app = mock.create_app("per-test", credentials="sample")
-        mock.register_device("ann", token=app["token"])
+        app.register_device("ann")
         answer = httpx.post(
-            container.backend_url, json={"op": "pushtest", "token": app["token"], "push": {"address": "ann"}}
+            container.backend_url, json={"op": "pushtest", "token": app.token, "push": {"address": "ann"}}
         ).json()
         assert answer["result"] is True
-        [push] = mock.wait_for_pushes(token=app["token"], address="ann")
+        [push] = app.wait_for_pushes(address="ann")
         assert push["service"] == "fcm" and push["status"] == "sent"
+        assert mock.pushes() == []  # the default app's view holds none of the per-test app's pushes
+        app.close()
         mock.backend("pushset", push={"sounds": True})
         assert [m["field"] for m in mock.mistakes()] == ["push.sounds"]
 
