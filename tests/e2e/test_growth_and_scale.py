@@ -93,7 +93,10 @@ def test_a_flood_under_retention_1000_leaves_every_table_and_the_wal_bounded(tmp
         assert statuses == [200] * (4 * KEEP), collections.Counter(
             statuses
         )  # every call answered, in the envelope
-        assert max(wal_seen) <= 2 * WAL_LIMIT, f"the WAL reached {max(wal_seen) / 2**20:.1f} MiB"
+        # Bounded, not a figure: unbounded, this flood grows the WAL to about 290 MiB (measured with a
+        # 1 GiB limit); bounded, it stays near the limit, but a restart the checkpointer's copy holds
+        # up on a loaded machine lets it pass twice the limit now and then (8.8 and 9.3 MiB seen).
+        assert max(wal_seen) <= 4 * WAL_LIMIT, f"the WAL reached {max(wal_seen) / 2**20:.1f} MiB"
         bounds = {table: KEEP for table in counts_by_owner(db)} | {
             "message_recipients": 10 * KEEP + len(members)
         }

@@ -7,6 +7,7 @@
 
 const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
+const http = require("node:http");
 const path = require("node:path");
 const { MesiboMockError } = require("./errors.cjs");
 const { Client, Helpers, MesiboApp } = require("./helpers.cjs");
@@ -68,7 +69,9 @@ class MesiboMock extends Helpers {
       String(process.pid),
     ];
     const child = spawn(found.command[0], args, { env: { ...process.env, ...settings }, stdio: ["ignore", "pipe", "pipe"] });
+    const fetchLoaded = loadFetch();
     const ready = await readyLine(child, found, startupTimeout);
+    await fetchLoaded;
     const client = new Client(ready.url, settings.MESIBO_MOCK_ADMIN_TOKEN);
     const mock = new MesiboMock(client, ready.app_token, child);
     const stopOnExit = () => child.kill("SIGTERM");
@@ -185,6 +188,25 @@ function runnable(file) {
 }
 
 /** The server's first stdout line: `mesibo-mock ready {json}`. */
+/**
+ * Node loads its fetch, and compiles its HTTP parser, on the first call: about 40 ms of a first
+ * createApp (measured). One call to a throw-away local server does it while the server starts, when
+ * this process would only wait; a failure only leaves that cost where it was.
+ */
+async function loadFetch() {
+  const local = http.createServer((_request, response) => response.end());
+  try {
+    await new Promise((resolve, reject) => local.once("error", reject).listen(0, "127.0.0.1", resolve));
+    const answer = await fetch(`http://127.0.0.1:${local.address().port}/`);
+    await answer.arrayBuffer();
+  } catch {
+    // nothing to do: the first real call loads it
+  } finally {
+    local.closeAllConnections?.();
+    local.close();
+  }
+}
+
 function readyLine(child, found, timeoutSeconds) {
   const { command, tried } = found;
   return new Promise((resolve, reject) => {

@@ -1,0 +1,59 @@
+"""The /_mock routes declared in the background after the ready line (main.warm_up) give way to the
+requests being answered: declaring a module holds the interpreter for up to 20 ms, and a test file's
+first app would otherwise share it with all of them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mesibo_mock import main
+from mesibo_mock.lifecycle import build_runtime
+from mesibo_mock.main import IncludeOnFirstUse, create_app, warm_up
+from mesibo_mock.mock_api.routes import MODULES
+from mesibo_mock.server.settings import Settings
+
+
+def fresh_api():
+    return create_app(build_runtime(Settings(db=":memory:", app_token="warm-token", log_level="warning")))
+
+
+def test_the_warm_up_waits_while_a_mock_request_is_answered_and_then_declares_every_module():
+    api = fresh_api()
+    api.state.mock_idle.clear()  # as IncludeOnFirstUse leaves it while a /_mock request is answered
+    thread = warm_up(api)
+    thread.join(0.3)
+    assert thread.is_alive() and api.state.mock_modules == set()
+    api.state.mock_idle.set()  # the answer went out
+    thread.join(30)
+    assert not thread.is_alive() and api.state.mock_modules == set(MODULES.values())
+
+
+def test_a_mock_request_holds_the_warm_up_back_until_its_answer_and_declares_its_own_module_first(
+    monkeypatch,
+):
+    api = fresh_api()
+    seen = {}
+    include = main.include_mock_routes
+
+    def watched(api, path=""):
+        seen["idle while declaring"] = api.state.mock_idle.is_set()  # clear: the warm-up stops first
+        include(api, path)
+
+    monkeypatch.setattr(main, "include_mock_routes", watched)
+
+    async def answer(scope, receive, send):
+        seen["idle while answering"] = api.state.mock_idle.is_set()
+        seen["declared"] = set(api.state.mock_modules)
+
+    guard = IncludeOnFirstUse(answer, api)
+    asyncio.run(guard({"type": "http", "path": "/_mock/pushes"}, None, None))
+    assert seen == {
+        "idle while declaring": False,
+        "idle while answering": False,
+        "declared": {"mesibo_mock.mock_api.records"},
+    }
+    assert api.state.mock_idle.is_set()
+    # a health check and a backend call neither wait for routes nor hold the warm-up back
+    seen.clear()
+    asyncio.run(guard({"type": "http", "path": "/_mock/health"}, None, None))
+    assert seen == {"idle while answering": True, "declared": {"mesibo_mock.mock_api.records"}}
