@@ -32,8 +32,7 @@ class MockBody(BaseModel):
     """A /_mock request body: unknown fields refused, and never a private key, whatever the field
     (the emulator keeps none, so none can reach a page or a log)."""
 
-    # defer_build: a model's schema is built when a route or the seed first uses it, not at import
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
