@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -364,17 +365,26 @@ class Store:
             self.reserve.take()
         return done
 
+    FOLD_TRIES = 20
+
     def _fold_wal(self) -> bool:
-        """Copy the whole WAL into the database and cut it to nothing; -> whether it all went."""
+        """Copy the whole WAL into the database and cut it to nothing; -> whether it all went. Tried a
+        few times, 5 ms apart: while the checkpointer thread copies, a second checkpoint is refused at
+        once (SQLite calls no busy handler for it), and on a full disk the WAL left uncut is the room
+        the next write lacks (seen under load: a pushtest refused right after records were freed)."""
         with self.lock:
-            try:
-                busy, _frames, _copied = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            except sqlite3.Error as exc:
-                log.warning("could not fold the WAL into the database: %s", exc)
-                return False
-            if busy:
-                log.warning("could not fold the WAL into the database: a reader held it")
-            return not busy
+            for attempt in range(self.FOLD_TRIES):
+                try:
+                    busy, _frames, _copied = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("could not fold the WAL into the database: %s", exc)
+                    return False
+                if not busy:
+                    return True
+                if attempt + 1 < self.FOLD_TRIES:
+                    time.sleep(0.005)
+            log.warning("could not fold the WAL into the database: a reader held it")
+            return False
 
     def close(self) -> None:
         if self.checkpointer is not None:

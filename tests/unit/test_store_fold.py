@@ -1,0 +1,60 @@
+"""Freeing records on a full disk folds the WAL in even while the checkpointer thread is copying: SQLite
+refuses a second checkpoint at once then, with no busy handler, and a WAL left uncut is the room the
+next write lacks (a pushtest refused right after DELETE /_mock/pushes, seen under load)."""
+
+from __future__ import annotations
+
+import os
+
+from tests.unit.stores import store_with_two_apps
+
+
+class CheckpointerBusyAtFirst:
+    """The store's connection, but its first `refusals` TRUNCATE checkpoints answer busy, as when the
+    checkpointer thread holds the checkpoint lock."""
+
+    def __init__(self, conn, refusals: int) -> None:
+        self._conn = conn
+        self.refusals = refusals
+
+    def execute(self, sql: str, *args):
+        if sql == "PRAGMA wal_checkpoint(TRUNCATE)" and self.refusals:
+            self.refusals -= 1
+            return self._conn.execute("SELECT 1, -1, -1")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+def test_a_fold_refused_while_the_checkpointer_copies_is_tried_again_and_the_reserve_retaken(tmp_path):
+    store = store_with_two_apps(str(tmp_path / "fold.db"))
+    try:
+        with store.tx():
+            for i in range(200):
+                store.insert(
+                    "otps",
+                    {
+                        "app_id": 1,
+                        "address": f"a{i}",
+                        "code": "x" * 500,
+                        "tries": 3,
+                        "expires": 0,
+                        "created": 0,
+                    },
+                )
+        os.truncate(store.reserve.path, 0)  # given up when the disk filled
+        store.conn = CheckpointerBusyAtFirst(store.conn, refusals=3)
+
+        def delete_otps() -> int:
+            with store.tx():
+                return store.conn.execute("DELETE FROM otps").rowcount
+
+        deleted = store.freeing(delete_otps)
+        assert deleted == 200
+        assert store.conn.refusals == 0  # every refusal was met, and a later try folded it
+        assert os.path.getsize(store.path + "-wal") == 0
+        assert store.reserve.whole()
+    finally:
+        store.conn = getattr(store.conn, "_conn", store.conn)
+        store.close()
