@@ -257,7 +257,7 @@ def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | N
 
     from mesibo_mock.errors import SeedError
     from mesibo_mock.lifecycle import open_runtime, start_runtime
-    from mesibo_mock.main import serving_app, warm_up
+    from mesibo_mock.main import serving_app
     from mesibo_mock.store.db import StoreError
 
     configure_logging(settings.log_level)
@@ -292,17 +292,13 @@ def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | N
         port,
     )
     api = serving_app(rt)
-    # Everything made so far lives as long as the process: keep the cyclic collector from scanning
-    # it again and again (it was turned off for the start-up, see main()).
-    gc.freeze()
-    gc.enable()
     config = uvicorn_config(api, settings)
     server = clean_exit_server(uvicorn.Server)(config)
     server.on_exit = rt.stop  # pending long-polls answer at once, so the exit is quick
 
     def ready() -> None:
         announce_ready(ready_record(host, port, rt.default_token), ready_file)
-        warm_up(api.app)  # the /_mock routes, in a thread, while the client gets going
+        finish_start(api.app, asyncio.get_running_loop())
         if parent_pid is not None:
             watch_parent(asyncio.get_running_loop(), parent_pid, lambda: parent_gone(server, parent_pid))
 
@@ -316,6 +312,28 @@ def serve(settings: Settings, ready_file: str | None = None, parent_pid: int | N
             with contextlib.suppress(OSError):
                 os.unlink(ready_file)
     return 0
+
+
+# The collector stays off (see __main__) until the warm-up has declared every /_mock route, the last of
+# the start-up's long-lived objects, or this long after the ready line if /_mock requests keep it waiting.
+COLLECTOR_OFF_AT_MOST = 5.0
+
+
+def finish_start(api, loop: asyncio.AbstractEventLoop):
+    """After the ready line: the /_mock routes declared in a thread while the client gets going, then the
+    collector on (or at the latest COLLECTOR_OFF_AT_MOST later); -> the thread."""
+    from mesibo_mock.main import warm_up
+
+    loop.call_later(COLLECTOR_OFF_AT_MOST, start_collecting)
+    return warm_up(api, then=start_collecting)
+
+
+def start_collecting() -> None:
+    """The cyclic collector on again, start-up over: what the start made lives as long as the process, so
+    it is frozen first, never to be scanned again. Safe to call twice and from any thread."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def parent_gone(server, pid: int) -> None:
@@ -357,19 +375,19 @@ def record(args: argparse.Namespace) -> int:
     )
     server = clean_exit_server(uvicorn.Server)(config)
     shown = ready_record(host, port, "")
-    server.on_ready = lambda: print(
-        "mesibo-mock record ready "
-        + json.dumps(
-            {
-                "url": shown["url"],
-                "backend_url": shown["backend_url"],
-                "upstream": args.upstream,
-                "out": os.path.abspath(args.out),
-                "pid": os.getpid(),
-            }
-        ),
-        flush=True,
-    )
+
+    def ready() -> None:
+        announced = {
+            "url": shown["url"],
+            "backend_url": shown["backend_url"],
+            "upstream": args.upstream,
+            "out": os.path.abspath(args.out),
+            "pid": os.getpid(),
+        }
+        print("mesibo-mock record ready " + json.dumps(announced), flush=True)
+        start_collecting()  # a recording session can last hours: its garbage must be collected
+
+    server.on_ready = ready
     logging.getLogger("mesibo_mock").warning(
         "recording to %s: every call goes to %s for real (users are made, test pushes count against Mesibo's limit)",
         args.out,
@@ -388,6 +406,7 @@ def verify(args: argparse.Namespace) -> int:
     from mesibo_mock.parity.recording import RecordingError
     from mesibo_mock.parity.verify import verify as run
 
+    start_collecting()
     # SIGTERM and SIGHUP end verify as SIGINT does: through its cleanup, so the throw-away emulator
     # it started ends with it (and --parent-pid ends that one even when verify is killed outright)
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -405,7 +424,7 @@ def _exit_on_signal(sig: int, _frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    gc.disable()  # start-up allocates ~half a million long-lived objects: no collections meanwhile
+    gc.disable()  # off for the start-up (see __main__): on again by start_collecting, or at the end
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

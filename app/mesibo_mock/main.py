@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -76,15 +77,22 @@ def include_mock_routes(api: FastAPI, path: str = "") -> None:
                 included.add(module)
 
 
-def warm_up(api: FastAPI) -> threading.Thread:
+def warm_up(api: FastAPI, then: Callable[[], None] | None = None) -> threading.Thread:
     """Declare the /_mock routes in a thread once the server is ready, the apps module first: a client
     between the ready line and its first call (starting its HTTP stack, making its first app) then finds
     them declared. Each module waits until no /_mock request is being answered: declaring one holds the
     interpreter for up to 20 ms, and a test file's first app would otherwise share it with the rest
-    (measured: it took twice as long)."""
+    (measured: it took twice as long). `then` is called in the thread once they all are."""
     idle = api.state.mock_idle
 
     def declare() -> None:
+        try:
+            declare_each()
+        finally:
+            if then is not None:
+                then()
+
+    def declare_each() -> None:
         for module in dict.fromkeys(["mesibo_mock.mock_api.apps", *sorted(set(MODULES.values()))]):
             idle.wait()
             # A short switch interval while declaring: at the default 5 ms, each step of uvicorn reading
