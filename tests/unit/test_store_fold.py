@@ -58,3 +58,23 @@ def test_a_fold_refused_while_the_checkpointer_copies_is_tried_again_and_the_res
     finally:
         store.conn = getattr(store.conn, "_conn", store.conn)
         store.close()
+
+
+def test_none_and_flags_are_stored_as_sqlite_would_store_them_and_read_back_alike():
+    """The store's adapters for None and bool (store.db._bind_plainly) only skip the adapter search:
+    NULL stays NULL, True and False stay 1 and 0, in the store's own connection and any other."""
+    import sqlite3
+
+    from mesibo_mock.store import db  # noqa: F401  (registers them)
+
+    assert sqlite3.adapters[(bool, sqlite3.PrepareProtocol)] is int
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a, b, c)")
+    conn.execute("INSERT INTO t VALUES (?, ?, ?)", (None, True, False))
+    assert conn.execute("SELECT a, b, c, typeof(a), typeof(b) FROM t").fetchone() == (
+        None,
+        1,
+        0,
+        "null",
+        "integer",
+    )

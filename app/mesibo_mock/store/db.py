@@ -56,6 +56,21 @@ WIPE_ORDER = [
 SCHEMA_VERSION = 7
 
 
+def _bind_plainly() -> None:
+    """None and bool bound without the adapter search. Python's sqlite3 binds an exact int, float or str
+    at once, but looks every other value up in `sqlite3.adapters` and, missing there, asks the
+    PrepareProtocol type for `__adapt__`: a failed lookup on a type, whose AttributeError is built
+    (message and all) and dropped, for every NULL and every flag. A push record binds about ten (reason,
+    fallback time, mid, the flags...): the search was 6% of a pushtest (py-spy --native, bench/). With an
+    entry for each, the lookup finds it at once: None stays None (`{}.get` answers None for any key)
+    and a bool becomes the 0 or 1 SQLite stores for it anyway. Process-wide, and changes no value that
+    any caller's own connection would store."""
+    sqlite3.register_adapter(bool, int)
+    sqlite3.register_adapter(type(None), {}.get)
+
+
+_bind_plainly()
+
 _deferring: contextvars.ContextVar[bool] = contextvars.ContextVar("deferring", default=False)
 
 
