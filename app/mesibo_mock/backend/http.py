@@ -56,7 +56,7 @@ class Endpoint:
         if request.method == "OPTIONS":
             return PREFLIGHT
         call = Call(request, self.trusted)
-        if not is_big(request):
+        if not is_big(call):
             return await self.serve(request, call)
         if self.rt.big_bodies >= MAX_BIG_BODIES:  # its body is read and dropped as it comes, never held
             return await self.refuse_busy(request, call)

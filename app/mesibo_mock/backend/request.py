@@ -25,9 +25,9 @@ def too_large(limit: int) -> MesiboError:
     return MesiboError(BADPAYLOAD, f"the upload is larger than the limit of {limit} bytes", http_status=413)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, call: Call, limit: int) -> bytes:
     """Stop reading as soon as the body passes the limit: a huge upload is never held whole."""
-    declared = request.headers.get("content-length")
+    declared = call.content_length
     if declared is not None and declared.isdigit():
         if int(declared) > limit + FORM_OVERHEAD:
             raise too_large(limit)
@@ -86,7 +86,18 @@ async def parse_multipart(headers: Headers, body: bytes, limit: int) -> dict:
 class Call:
     """One request to the backend paths, as far as it was read: what the journal records of it."""
 
-    __slots__ = ("path", "user_agent", "encoding", "fields", "client", "notes", "from_webhook", "compression")
+    __slots__ = (
+        "path",
+        "user_agent",
+        "encoding",
+        "fields",
+        "client",
+        "notes",
+        "from_webhook",
+        "compression",
+        "content_length",
+        "chunked",
+    )
 
     def __init__(self, request: Request, trusted: tuple = ()) -> None:
         self.path = request.scope["path"]
@@ -94,13 +105,21 @@ class Call:
         headers = request.scope["headers"]
         self.client = source_address(client[0] if client else None, headers, trusted)
         # every User-Agent header, joined: a second one must not hide a phone's from the origin check
-        # (the server hands header names over in lower case); one pass over the headers for all
+        # (the server hands header names over in lower case); one pass over the headers for all (a
+        # Starlette Headers lookup walks them again each time: a measurable share of a pushtest)
         agents = []
         self.from_webhook = False
         self.compression: str | None = None  # the body's Content-Encoding, if any
+        self.content_length: str | None = None  # the first Content-Length, as sent
+        self.chunked = False  # a Transfer-Encoding naming chunked
         for name, value in headers:
             if name == b"user-agent":
                 agents.append(value)
+            elif name == b"content-length":
+                if self.content_length is None:
+                    self.content_length = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                self.chunked = self.chunked or b"chunked" in value.lower()
             elif name == LOOP:
                 self.from_webhook = True
             elif name == b"content-encoding":
@@ -159,7 +178,7 @@ def _within(address: str, networks: tuple) -> bool:
 async def read_fields(request: Request, call: Call, limit: int) -> dict:
     query = request.scope.get("query_string", b"")
     call.fields = parsing.parse_query(query) if query else {}  # what the journal has if the body fails
-    body = await read_body(request, limit)
+    body = await read_body(request, call, limit)
     compression = call.compression
     if compression is not None:  # a gzip or deflate body, as some HTTP stacks send: read inflated
         try:
@@ -211,8 +230,8 @@ BIG_BODY = 64 * 1024  # a body past this (or of unknown length) counts against M
 MAX_BIG_BODIES = 8  # uploads held at once; with the upload limit, the memory they can take is bounded
 
 
-def is_big(request: Request) -> bool:
-    declared = request.headers.get("content-length")
+def is_big(call: Call) -> bool:
+    declared = call.content_length
     if declared is None:
-        return "chunked" in request.headers.get("transfer-encoding", "").lower()
+        return call.chunked
     return not declared.isdigit() or int(declared) > BIG_BODY
