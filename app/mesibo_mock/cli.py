@@ -424,7 +424,6 @@ def _exit_on_signal(sig: int, _frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    gc.disable()  # off for the start-up (see __main__): on again by start_collecting, or at the end
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -442,8 +441,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
-    finally:
-        gc.enable()
 
 
 if __name__ == "__main__":

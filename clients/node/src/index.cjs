@@ -187,7 +187,6 @@ function runnable(file) {
   }
 }
 
-/** The server's first stdout line: `mesibo-mock ready {json}`. */
 /**
  * Node loads its fetch, and compiles its HTTP parser, on the first call: about 40 ms of a first
  * createApp (measured). One call to a throw-away local server does it while the server starts, when
@@ -207,6 +206,7 @@ async function loadFetch() {
   }
 }
 
+/** The server's first stdout line: `mesibo-mock ready {json}`. */
 function readyLine(child, found, timeoutSeconds) {
   const { command, tried } = found;
   return new Promise((resolve, reject) => {
