@@ -167,20 +167,38 @@ def _as_secrets(secrets: Collection[str] | Secrets) -> Secrets:
     return secrets if isinstance(secrets, Secrets) else Secrets(secrets, ())
 
 
-def _nothing_hidden(value: Any, found: Secrets, limit: int | None) -> bool:
-    """Whether `value` surely needs no more than its whole values checked: laid out as JSON once, it is
-    plain data (no file part), shorter than `limit` (no text to cut), holds no key block, and none of the
-    call's secrets inside a text, encoded or as a key. One C pass, where walking every key and text
-    would cost a call each."""
+def _nothing_hidden(value: Any, found: Secrets, limit: int | None) -> str | None:
+    """`value` laid out as JSON, if it surely needs no more than its whole values checked: it is plain
+    data (no file part), shorter than `limit` (no text to cut), holds no key block, and none of the
+    call's secrets inside a text, encoded or as a key; else None. One C pass, where walking every key
+    and text would cost a call each."""
     try:
         blob = orjson.dumps(value, default=_refuse, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):  # a file part, a number past 64 bits: the full walk
-        return False
+        return None
     if limit is not None and len(blob) >= limit:
-        return False
+        return None
     if "PRIVATE" in blob:  # a key block, in any JSON escaping
+        return None
+    return blob if found.found is None or found.found[0].search(blob) is None else None
+
+
+FEW_EXACT = 16  # whole-value secrets looked for in the JSON at once; past this many, value by value
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\x7f-\U0010ffff]')
+
+
+def _no_exact_secret(blob: str, exact: Collection[str]) -> bool:
+    """Whether no secret of `exact` appears anywhere in `blob` (the JSON of the values), so that none
+    can be a whole value: a few substring searches, where the walk calls itself for every value. A
+    secret that JSON would write escaped, or too many secrets, leave it to the walk."""
+    if len(exact) > FEW_EXACT:
         return False
-    return found.found is None or found.found[0].search(blob) is None
+    return not [secret for secret in exact if secret in blob or not _written_as_is(secret)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _written_as_is(secret: str) -> bool:
+    return _JSON_ESCAPED.search(secret) is None
 
 
 def _refuse(value: Any) -> Any:
@@ -242,10 +260,13 @@ def redact_fields(
         if tokens or "file" in fields
         else fields
     )
-    quick = _nothing_hidden(rest, found, limit)
+    blob = _nothing_hidden(rest, found, limit)
+    untouched = blob is not None and _no_exact_secret(blob, found.exact)
     out: dict = {}
     for key, value in fields.items():
-        if quick and key in rest:
+        if untouched and key in rest:
+            out[key] = value
+        elif blob is not None and key in rest:
             out[key] = _exact_only(value, found.exact, placeholder)
         elif key in tokens:
             if isinstance(value, str | int) and not isinstance(value, bool):

@@ -30,6 +30,13 @@ class Known:
     aka: dict[str, str]  # mistaken name -> the path meant
     ignored: frozenset[str]
     not_emulated: dict[str, str]  # path -> "kept" or "read": read by Mesibo, not acted on here
+    # key -> the keys known inside it (a dict, empty for a field of no properties) or LEAF (taken
+    # whole): what a call with nothing to note may hold; no field Mesibo reads that the emulator does
+    # not act on is among them
+    plain: dict
+
+
+LEAF: dict = {}  # a known field whose value, whatever it is, is not looked into
 
 
 _KNOWN: dict[str, Known] = {}
@@ -68,9 +75,50 @@ def _known(doc: OpDoc) -> Known:
 
     walk("", doc.fields)
     ignored = {path: "read" for path in doc.ignored}
+    not_emulated = ignored | not_emulated
     return Known(
-        frozenset(paths), frozenset(free), dict(doc.flat), aka, frozenset(doc.ignored), ignored | not_emulated
+        frozenset(paths),
+        frozenset(free),
+        dict(doc.flat),
+        aka,
+        frozenset(doc.ignored),
+        not_emulated,
+        _plain_tree(paths, free, doc.flat, not_emulated),
     )
+
+
+def _plain_tree(paths: set[str], free: set[str], flat: dict[str, str], not_emulated: dict) -> dict:
+    """`Known.plain`, from the same paths as the walk of `unread` reads them: a top-level common or
+    flat name is a leaf; a path with properties is looked into, unless it is taken whole."""
+    tree: dict = {}
+    for path in sorted(paths, key=lambda p: p.count(".")):
+        *parents, name = path.split(".")
+        node = tree
+        for parent in parents:
+            node = node.get(parent)
+            if node is None or node is LEAF:
+                break
+        else:
+            if path not in not_emulated:
+                node[name] = LEAF if path in free else {}
+    for name in (*COMMON, *flat):
+        if name in flat and flat[name] in not_emulated:
+            tree.pop(name, None)
+        else:
+            tree[name] = LEAF
+    return tree
+
+
+def _nothing_to_note(known_keys: dict, node: dict) -> bool:
+    """Whether every key of `node` is one `unread` lets pass without a note: one dict lookup a key,
+    where the walk builds each dotted path (the common case, on every call, costs that little)."""
+    for key, value in node.items():
+        inner = known_keys.get(key) if type(key) is str else None
+        if inner is None:
+            return False
+        if inner is not LEAF and isinstance(value, dict) and not _nothing_to_note(inner, value):
+            return False
+    return True
 
 
 def unread(op: str, doc: OpDoc, fields: dict) -> list[dict]:
@@ -78,6 +126,8 @@ def unread(op: str, doc: OpDoc, fields: dict) -> list[dict]:
     "unknown field"}`; and, without calling it a mistake, one for each field Mesibo reads that the
     emulator does not act on (`"kind": "not emulated"`), whose own keys are checked in turn."""
     k = known(op, doc)
+    if _nothing_to_note(k.plain, fields):
+        return []
     notes: list[dict] = []
 
     def not_emulated(field: str, how: str) -> None:

@@ -38,6 +38,10 @@ class BackendApp:
         except Exception:  # a bug must still answer in the envelope, never a 5xx
             log.exception("the backend failed on %s", scope.get("path"))
             reply = answer(envelope(None, error=MesiboError(BADREQ, "internal error")), 200)
+        # on httptools, the whole answer in one write (server/guards.py); otherwise two ASGI messages
+        send_whole = getattr(getattr(send, "__self__", None), "send_whole", None)
+        if send_whole is not None and send_whole(reply.status, reply.headers, reply.body):
+            return
         headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": reply.body})

@@ -85,12 +85,12 @@ def write(
         _text(user_agent[:300]),
         kept_fields,
         kept_answer,
-        result,
+        1 if result else 0,  # flags as 0 and 1: an int binds as it is, a bool through sqlite3's adapters
         kept_notes,
-        diagnosed,
+        1 if diagnosed else 0,
         _json(pushes) if pushes else "[]",
         mid,
-        fault,
+        1 if fault else 0,
         len(kept_fields) + len(kept_answer) + len(kept_notes),
     )
     announced = ({"app_token": app_token, "op": op, "result": result, "diagnosed": diagnosed},)

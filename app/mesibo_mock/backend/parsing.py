@@ -224,11 +224,17 @@ def duplicate_keys(body: bytes, parsed: dict) -> list[str]:
 
 
 def _count_keys(node: Any) -> int:
+    """Keys at any depth; a plain loop that calls itself only for containers (it runs on every call)."""
+    count = 0
     if isinstance(node, dict):
-        return len(node) + sum(_count_keys(v) for v in node.values())
-    if isinstance(node, list):
-        return sum(_count_keys(v) for v in node)
-    return 0
+        count = len(node)
+        node = node.values()
+    elif not isinstance(node, list):
+        return 0
+    for value in node:
+        if isinstance(value, dict | list):
+            count += _count_keys(value)
+    return count
 
 
 NOT_JSON = "the body is not a JSON object"

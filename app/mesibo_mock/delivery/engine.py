@@ -51,7 +51,8 @@ class Round:
         self.opts = apps.options(app)
         self.creds = credentials.InUse.memoized(rt, app["id"])
         self.now = rt.clock.now()
-        self.debug = apps.debug_active(app, self.now)
+        # flags are stored as 0 and 1: sqlite3 binds an int as it is, a bool through its adapters
+        self.debug = 1 if apps.debug_active(app, self.now) else 0
         self.faults_armed = self.creds.faults_armed
         self._pending: list[tuple[dict, dict | None, dict | None]] = []
 
@@ -95,11 +96,11 @@ class Round:
             "debug": self.debug,
             "request": _json_text(request),
             "response": _json_text(response),
-            "acked": False,
+            "acked": 0,
             "fallback_due": _fallback_due(self.rt, opts, device, push, self.now),
             "mid": mid,
             "follows": follows,
-            "injected": injected,
+            "injected": 1 if injected else 0,
         }
         self._pending.append((record, request, response))
 
@@ -167,8 +168,9 @@ def _log_line(record_id: int, app_name: str, record: dict) -> str:
 
 
 def fake_id(digits: int) -> str:
-    """Message ids only need to be unique-looking, not secret: no system entropy on the hot path."""
-    return f"{random.getrandbits(digits * 4):0{digits}x}"
+    """Message ids only need to be unique-looking, not secret: no system entropy on the hot path, and
+    no format to build (`digits` is even)."""
+    return random.randbytes(digits // 2).hex()
 
 
 def _outcome(

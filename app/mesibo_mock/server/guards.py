@@ -172,6 +172,8 @@ def guarded_protocol(
         # uvicorn answers past `limit_concurrency` with this module-level app (plain text): no hook
         # of the protocol reaches it, so the name is bound to ours
         httptools_impl.service_unavailable = at_capacity
+        # and makes each request's cycle by this module-level name: ours adds `send_whole` to it
+        httptools_impl.RequestResponseCycle = _whole_reply_cycle(httptools_impl)
 
         class GuardedHttpToolsProtocol(Deadlines, HttpToolsProtocol):
             _header_bytes = 0  # bytes read since the current header section began (about)
@@ -278,6 +280,52 @@ def guarded_protocol(
                 super().send_400_response(msg)
 
     return GuardedH11Protocol
+
+
+def _whole_reply_cycle(httptools_impl) -> type:
+    """uvicorn's httptools request cycle, with a way to send a whole answer known at once."""
+    base = httptools_impl.RequestResponseCycle
+    if hasattr(base, "send_whole"):  # already ours (a second server in this process)
+        return base
+    status_lines = httptools_impl.STATUS_LINE
+
+    class WholeReplyCycle(base):
+        def send_whole(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+            """The answer (its status, the app's own fixed headers in lower case, its whole body) in one
+            write, as uvicorn's two ASGI messages would send it, byte for byte: no message dicts, no
+            header checks for headers the app wrote itself, one system call rather than two. -> False
+            where uvicorn's own `send` must do it (a paused writer to wait for, an access log line to
+            write, a HEAD request, an answer already started); the caller then sends the messages."""
+            if self.disconnected:
+                return True  # as `send` does: a client gone is not an error
+            if self.response_started or self.flow.write_paused or self.access_log:
+                return False
+            if self.scope["method"] == "HEAD":
+                return False
+            self.response_started = True
+            self.waiting_for_100_continue = False
+            content = [status_lines[status]]
+            for name, value in self.default_headers:
+                content += (name.lower(), b": ", value, b"\r\n")
+            closing = False
+            for name, value in headers:
+                if name == b"connection" and b"close" in value.lower():
+                    self.keep_alive = False
+                    closing = True
+                content += (name, b": ", value, b"\r\n")
+            content.append(b"content-length: %d\r\n" % len(body))
+            if not self.keep_alive and not closing:
+                content.append(b"connection: close\r\n")
+            content += (b"\r\n", body)
+            self.transport.write(b"".join(content))
+            self.response_complete = True
+            self.message_event.set()
+            if not self.keep_alive:
+                self.transport.close()
+            self.on_response()
+            return True
+
+    return WholeReplyCycle
 
 
 class _BodyThenRequests:

@@ -8,6 +8,7 @@ import sqlite3
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import credentials, uacs, webhooks
+from mesibo_mock.store.db import as_dict
 
 OPTION_DEFAULTS: dict[str, bool] = {
     "background": True,
@@ -35,7 +36,9 @@ def by_token(rt: Runtime, token: str) -> sqlite3.Row | None:
     """Every backend call looks its app up: memoized until any app changes (store.memo). A token that
     names no app is not kept, so a flood of wrong tokens grows nothing."""
     return rt.store.memo(
-        ("app", token), lambda: rt.store.one("SELECT * FROM apps WHERE token = ?", (token,)), keep_none=False
+        ("app", token),
+        lambda: as_dict(rt.store.one("SELECT * FROM apps WHERE token = ?", (token,))),
+        keep_none=False,
     )
 
 

@@ -8,6 +8,7 @@ import sqlite3
 from mesibo_mock.clock import iso
 from mesibo_mock.credentials import ParsedCredential
 from mesibo_mock.server.runtime import Runtime
+from mesibo_mock.store.db import as_dict
 
 # An API upload wins over the seed ("console") one for the same platform and bundle id [doc].
 SOURCE_RANK = "CASE source WHEN 'api' THEN 0 ELSE 1 END"
@@ -71,6 +72,7 @@ class InUse:
                 f"SELECT {self.COLUMNS} FROM credentials WHERE app_id = ? ORDER BY platform, bundle, {SOURCE_RANK}",
                 (app_id,),
             )
+        rows = [as_dict(row) for row in rows]  # memoized: read by name at every push
         self.fcm: sqlite3.Row | None = next((r for r in rows if r["platform"] == "fcm"), None)
         by_bundle: dict[str, sqlite3.Row] = {}
         for row in rows:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mesibo_mock.clock import iso
 from mesibo_mock.server.runtime import Runtime
-from mesibo_mock.store.db import safe_loads
+from mesibo_mock.store.db import as_dict, safe_loads
 
 DEVICE_FIELDS = ("address", "platform", "appid", "push_token", "voip", "sandbox", "responds")
 
@@ -255,7 +255,9 @@ def devices_of_user(rt: Runtime, app_id: int, address: str) -> list[sqlite3.Row]
     """A user's devices, oldest first: every test push reads them, so they are memoized until any
     device changes (store.memo)."""
     return rt.store.memo(
-        ("devices", app_id, address), lambda: devices_of(rt, app_id, address), group="devices"
+        ("devices", app_id, address),
+        lambda: [as_dict(row) for row in devices_of(rt, app_id, address)],
+        group="devices",
     )
 
 
