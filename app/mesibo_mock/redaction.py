@@ -283,7 +283,11 @@ def redact_fields(
 
 def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
     """The secrets one call could quote: what it sent as its token, under any spelling, and `known`."""
-    sent = [str(v).strip() for k, v in fields.items() if type(k) is str and len(k) < 16 and _is_token_name(k)]
+    sent = [
+        str(v).strip()
+        for k, v in fields.items()
+        if k == "token" or (type(k) is str and len(k) < 16 and k.strip().lower() == "token")  # _is_token_name
+    ]
     return tuple(
         s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ ASYNC_HANDLERS = frozenset(h for h in OPS.values() if inspect.iscoroutinefunctio
 # Mesibo refuses the backend API from a phone: its key must never ship inside an app. The binary
 # searches the User-Agent without regard to letter case [real].
 PHONE_MARKERS = ("android", "mobile")
+PHONE = re.compile("|".join(PHONE_MARKERS), re.IGNORECASE | re.ASCII)  # as str.lower() finds them
 INTERNAL_ERROR = "internal error"  # a note kind: a bug of the emulator, never the caller's mistake
 
 
@@ -65,7 +67,7 @@ async def dispatch(rt: Runtime, fields: dict, user_agent: str = "", client: str 
     ctx: OpContext | None = None
     try:
         handler = _handler(op)
-        if any(marker in user_agent.lower() for marker in PHONE_MARKERS):
+        if PHONE.search(user_agent) is not None:
             raise MesiboError(BADORIGIN, f"the User-Agent {user_agent[:80]!r} looks like a phone's")
         app = _authenticate(rt, fields.get("token"))
         ctx = OpContext(rt, app, Outbox(rt))

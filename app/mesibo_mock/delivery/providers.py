@@ -10,7 +10,7 @@ from typing import Protocol
 from mesibo_mock.delivery import apns, faults, fcm
 from mesibo_mock.delivery.content import Push
 
-HEX = frozenset("0123456789abcdefABCDEF")
+HEX = "0123456789abcdefABCDEF"
 
 
 class Provider(Protocol):
@@ -91,7 +91,7 @@ class Apns:
         if not (cred["sandbox"] if sandbox else cred["production"]):
             return "BadCertificateEnvironment"
         token = device["push_token"]
-        if not token or not set(token) <= HEX:
+        if not token or token.strip(HEX):  # what is left once hex digits are stripped from both ends
             return "BadDeviceToken"
         limit = apns.payload_limit(push)
         if not push.surely_fits(limit) and apns.payload_size(request) > limit:
