@@ -8,6 +8,7 @@ from __future__ import annotations
 import operator
 import sqlite3
 from collections.abc import Callable
+from itertools import chain
 
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import tallies
@@ -49,7 +50,7 @@ def insert_pushes(conn: sqlite3.Connection, app_token: str, records: list[dict])
     """Insert push records in order, in the caller's transaction, and count a message's in its tallies;
     -> the id of the first (ids are consecutive: one connection under one lock)."""
     if len(records) <= SMALL_ROUND:
-        values = [value for record in records for value in PUSH_VALUES(record)]
+        values = list(chain.from_iterable(map(PUSH_VALUES, records)))  # every row's values, flat, in C
         last = conn.execute(INSERT_ROWS[len(records)], values).lastrowid
     else:
         conn.executemany(INSERT_PUSH, [PUSH_VALUES(record) for record in records])
