@@ -5,7 +5,9 @@ next write lacks (a pushtest refused right after DELETE /_mock/pushes, seen unde
 from __future__ import annotations
 
 import os
+import sqlite3
 
+from mesibo_mock.store import db
 from tests.unit.stores import store_with_two_apps
 
 
@@ -55,6 +57,51 @@ def test_a_fold_refused_while_the_checkpointer_copies_is_tried_again_and_the_res
         assert store.conn.refusals == 0  # every refusal was met, and a later try folded it
         assert os.path.getsize(store.path + "-wal") == 0
         assert store.reserve.whole()
+    finally:
+        store.conn = getattr(store.conn, "_conn", store.conn)
+        store.close()
+
+
+class NoRoomWhileTheReserveIsHeld:
+    """The store's connection, but a TRUNCATE checkpoint fails as on a full disk while the reserve
+    file holds room: the WAL has pages the database file must grow for, and no byte is free."""
+
+    def __init__(self, conn, reserve_path: str) -> None:
+        self._conn = conn
+        self.reserve_path = reserve_path
+        self.refused = 0
+
+    def execute(self, sql: str, *args):
+        if sql == "PRAGMA wal_checkpoint(TRUNCATE)" and os.path.exists(self.reserve_path):
+            self.refused += 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+def test_a_fold_that_needs_the_reserves_room_gives_it_up_and_folds(tmp_path, monkeypatch):
+    """Records freed on a full disk where the checkpoints fell behind the writes that filled it: the
+    delete itself fits, but the WAL cannot be folded in until the reserve gives its room up, and
+    without the fold the next write finds no room (a pushtest refused right after DELETE
+    /_mock/pushes, one CI run in four)."""
+    store = store_with_two_apps(str(tmp_path / "behind.db"))
+    try:
+        os.truncate(store.reserve.path, store.reserve.RESERVE_BYTES // 2)  # taken again at the open, in part
+        store.conn = NoRoomWhileTheReserveIsHeld(store.conn, store.reserve.path)
+        monkeypatch.setattr(
+            db, "_out_of_room", lambda _path: not store.conn.refused or os.path.exists(store.reserve.path)
+        )
+
+        def delete_otps() -> int:
+            with store.tx():
+                return store.conn.execute("DELETE FROM otps").rowcount
+
+        store.freeing(delete_otps)
+        assert store.conn.refused >= 1  # tried with the reserve held, and refused
+        assert os.path.getsize(store.path + "-wal") == 0  # then folded, with its room
+        assert store.reserve.whole()  # and taken again, from what the fold freed
     finally:
         store.conn = getattr(store.conn, "_conn", store.conn)
         store.close()

@@ -366,7 +366,8 @@ class Store:
         done: the pytest fixture's reset before every test pays for no checkpoint). A fold that could
         not finish (the WAL still holds pages the database file must grow for, as when the checkpoints
         fell behind a flood on a busy machine) leaves the reserve given up: the room the delete made is
-        the next write's, not the reserve's."""
+        the next write's, not the reserve's. If the delete fitted without the reserve but the fold finds
+        no room while the reserve holds some, the reserve is given up for the fold."""
         try:
             done = work()
         except (sqlite3.Error, StoreError) as exc:
@@ -376,8 +377,19 @@ class Store:
             self.reserve.release()
             self._fold_wal()
             done = work()
-        if self.reserve is not None and not self.reserve.whole() and self._fold_wal():
-            self.reserve.take()
+        if self.reserve is not None and not self.reserve.whole():
+            folded = self._fold_wal()
+            if not folded and size_of(self.reserve.path) > 0 and _out_of_room(self.path):
+                # The WAL holds pages the database file must grow for (the checkpoints fell behind the
+                # writes that filled the disk), and what room there is sits in the reserve: without the
+                # fold the WAL cannot start over, and the next write, with no room to grow it, fails.
+                log.warning(
+                    "the disk is full: giving up the reserve (%s) to fold the WAL in", self.reserve.path
+                )
+                self.reserve.release()
+                folded = self._fold_wal()
+            if folded:
+                self.reserve.take()
         return done
 
     FOLD_TRIES = 20
