@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import ROOT, SCENARIOS, TOKEN, prepare_emulator, wait_healthy
+from bench.run import ROOT, SCENARIOS, prepare_emulator, server_env, wait_healthy
 from mesibo_mock.testing import free_port
 
 CONTENT_LENGTH = re.compile(rb"content-length: (\d+)", re.IGNORECASE)
@@ -62,12 +62,7 @@ def instructions_per_call(kind: str, app_dir: str | None, name: str, bursts: int
     folder = tempfile.mkdtemp(prefix="mesibo-instructions-")
     out = os.path.join(folder, "callgrind.out")
     port = free_port()
-    env = {
-        **os.environ,
-        "MESIBO_MOCK_APP_TOKEN": TOKEN,
-        "MESIBO_MOCK_LOG_LEVEL": "warning",
-        "MESIBO_MOCK_HTTP": "httptools",
-    }
+    env = server_env("httptools")
     if kind == "bare":
         command = [sys.executable, "-m", "bench.bare_app", str(port), "httptools"]
     else:

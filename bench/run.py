@@ -43,16 +43,21 @@ STARTUP_TARGET, RSS_TARGET, QUERY_TARGET = 1.05, 1.25, 1.2
 GROUP_MEMBERS, GROUP_TARGET_MS = 1000, 150
 
 
-def spawn(kind: str, port: int, db: str, stack: str = "httptools", **settings: str) -> subprocess.Popen:
-    """`stack`: httptools on uvloop (the stack's real limit), or h11 on asyncio's loop (the fallback);
-    `settings`: more MESIBO_MOCK_* variables."""
-    env = {
+def server_env(stack: str = "httptools", **settings: str) -> dict[str, str]:
+    """The environment a benchmarked server runs in; `settings`: more MESIBO_MOCK_* variables."""
+    return {
         **os.environ,
         "MESIBO_MOCK_APP_TOKEN": TOKEN,
         "MESIBO_MOCK_LOG_LEVEL": "warning",
         "MESIBO_MOCK_HTTP": stack,
         **{f"MESIBO_MOCK_{key.upper()}": value for key, value in settings.items()},
     }
+
+
+def spawn(kind: str, port: int, db: str, stack: str = "httptools", **settings: str) -> subprocess.Popen:
+    """`stack`: httptools on uvloop (the stack's real limit), or h11 on asyncio's loop (the fallback);
+    `settings`: more MESIBO_MOCK_* variables."""
+    env = server_env(stack, **settings)
     if kind == "bare":
         cmd = [sys.executable, "-m", "bench.bare_app", str(port), stack]
     else:

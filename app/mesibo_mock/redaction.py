@@ -286,7 +286,7 @@ def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
     sent = [
         str(v).strip()
         for k, v in fields.items()
-        if k == "token" or (type(k) is str and len(k) < 16 and k.strip().lower() == "token")  # _is_token_name
+        if k == "token" or (type(k) is str and len(k) < 16 and _is_token_name(k))  # the common spelling first
     ]
     return tuple(
         s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")

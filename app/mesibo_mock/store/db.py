@@ -373,9 +373,7 @@ class Store:
         except (sqlite3.Error, StoreError) as exc:
             if not disk_full(exc) or self.reserve is None:
                 raise
-            log.warning("the disk is full: giving up the reserve (%s) to delete records", self.reserve.path)
-            self.reserve.release()
-            self._fold_wal()
+            self._fold_without_reserve("delete records")
             done = work()
         if self.reserve is not None and not self.reserve.whole():
             folded = self._fold_wal()
@@ -383,14 +381,16 @@ class Store:
                 # The WAL holds pages the database file must grow for (the checkpoints fell behind the
                 # writes that filled the disk), and what room there is sits in the reserve: without the
                 # fold the WAL cannot start over, and the next write, with no room to grow it, fails.
-                log.warning(
-                    "the disk is full: giving up the reserve (%s) to fold the WAL in", self.reserve.path
-                )
-                self.reserve.release()
-                folded = self._fold_wal()
+                folded = self._fold_without_reserve("fold the WAL in")
             if folded:
                 self.reserve.take()
         return done
+
+    def _fold_without_reserve(self, why: str) -> bool:
+        """The disk is full: the reserve's room given up, and the WAL folded into it."""
+        log.warning("the disk is full: giving up the reserve (%s) to %s", self.reserve.path, why)
+        self.reserve.release()
+        return self._fold_wal()
 
     FOLD_TRIES = 20
 
