@@ -8,6 +8,9 @@ import gc
 
 def main(argv: list[str] | None = None) -> int:
     gc.disable()
+    from mesibo_mock.store.library import stop_memory_statistics
+
+    stop_memory_statistics()  # before anything imports sqlite3 (store/library.py says why)
     from mesibo_mock.cli import main as run
 
     return run(argv)
