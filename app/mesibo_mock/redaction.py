@@ -98,7 +98,8 @@ def file_summary(value: Any) -> dict:
 
 
 def _is_token_name(key: str) -> bool:
-    return key == "token" or (len(key) < 16 and key.strip().lower() == "token")
+    """`token` in any case, spaces around: a key of 5 to 15 characters."""
+    return key == "token" or (4 < len(key) < 16 and key.strip().lower() == "token")
 
 
 MIN_ENCODED = 12  # a secret shorter than this is looked for as itself only: its encodings match too much
@@ -193,7 +194,10 @@ def _no_exact_secret(blob: str, exact: Collection[str]) -> bool:
     secret that JSON would write escaped, or too many secrets, leave it to the walk."""
     if len(exact) > FEW_EXACT:
         return False
-    return not [secret for secret in exact if secret in blob or not _written_as_is(secret)]
+    for secret in exact:  # noqa: SIM110 (a loop: all() of a generator costs more, on every call)
+        if secret in blob or not _written_as_is(secret):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=1024)
@@ -253,32 +257,56 @@ def redact_fields(
 ) -> dict:
     """What was read, fit to keep. A top-level `token`, under any spelling and of any type, is the app's
     (a user's token request is `user.token`); the secrets are every other place a token can hide."""
+    return redact_fields_as_json(fields, secrets, placeholder, limit)[0]
+
+
+def redact_fields_as_json(
+    fields: dict,
+    secrets: Collection[str] | Secrets = (),
+    placeholder: Placeholder = _always_redacted,
+    limit: int | None = FIELD_LIMIT,
+) -> tuple[dict, str | None]:
+    """`redact_fields`, and its JSON when the shortcut wrote it already (None otherwise): the common
+    call (no file, nothing secret beyond its token) is laid out once, its token's value replaced, and
+    that JSON, searched and found clean, is what the journal keeps."""
     found = _as_secrets(secrets)
-    tokens = [k for k in fields if type(k) is str and _is_token_name(k)]
+    tokens = [
+        k for k in fields if type(k) is str and (k == "token" or (4 < len(k) < 16 and _is_token_name(k)))
+    ]
+    if "file" not in fields:
+        kept = (
+            {k: _token_kept(v, placeholder) if k in tokens else v for k, v in fields.items()}
+            if tokens
+            else dict(fields)  # a copy, as every other way out makes: a caller may change what it gets
+        )
+        blob = _nothing_hidden(kept, found, limit)
+        if blob is not None and _no_exact_secret(blob, found.exact):
+            return kept, blob
     rest = (
         {k: v for k, v in fields.items() if k not in tokens and k != "file"}
         if tokens or "file" in fields
         else fields
     )
     blob = _nothing_hidden(rest, found, limit)
-    untouched = blob is not None and _no_exact_secret(blob, found.exact)
     out: dict = {}
     for key, value in fields.items():
-        if untouched and key in rest:
-            out[key] = value
-        elif blob is not None and key in rest:
+        if blob is not None and key in rest:
             out[key] = _exact_only(value, found.exact, placeholder)
         elif key in tokens:
-            if isinstance(value, str | int) and not isinstance(value, bool):
-                out[key] = placeholder(str(value).strip())
-            else:
-                out[key] = REDACTED
+            out[key] = _token_kept(value, placeholder)
         elif key == "file":
             out[key] = file_summary(value)
         else:
             kept = redact_value({key: value}, found, placeholder, limit)
             out.update(kept)
-    return out
+    return out, None
+
+
+def _token_kept(value: Any, placeholder: Placeholder) -> str:
+    """What stands for the app token a call sent."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return placeholder(str(value).strip())
+    return REDACTED
 
 
 def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
@@ -286,10 +314,11 @@ def call_secrets(fields: dict, *known: str | None) -> tuple[str, ...]:
     sent = [
         str(v).strip()
         for k, v in fields.items()
-        if k == "token" or (type(k) is str and len(k) < 16 and _is_token_name(k))  # the common spelling first
+        # the common spelling first; a key of another length cannot be one
+        if k == "token" or (type(k) is str and 4 < len(k) < 16 and _is_token_name(k))
     ]
     return tuple(
-        s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")
+        [s for s in (*sent, *known) if isinstance(s, str) and len(s) >= 4 and s not in ("True", "False")]
     )
 
 

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import random
 
+import orjson
 import pytest
 
 from mesibo_mock.backend import fields as field_notes
 from mesibo_mock.backend.registry import DOCS
-from mesibo_mock.redaction import FEW_EXACT, REDACTED, Secrets, redact_fields
+from mesibo_mock.redaction import (
+    FEW_EXACT,
+    REDACTED,
+    Secrets,
+    call_secrets,
+    redact_fields,
+    redact_fields_as_json,
+    redact_value,
+)
 
 
 def walked(op: str, fields: dict, monkeypatch) -> list[dict]:
@@ -89,3 +98,59 @@ def test_fields_with_no_secret_are_kept_as_they_came():
     fields = {"op": "pushtest", "token": OTHER, "push": {"address": "ann", "n": [1, {"k": "v"}]}}
     kept = redact_fields(fields, Secrets({OTHER, "e" * 44}, (OTHER,)))
     assert kept == {**fields, "token": REDACTED}
+
+
+SECRET = "s3cret-app-token-0123456789"
+SHAPES = [
+    {"op": "pushtest", "token": SECRET, "push": {"address": "ann"}},
+    {"op": "pushtest", " Token ": SECRET, "push": {"address": "ann"}},  # another spelling
+    {"op": "pushtest", "token": 12345678, "push": {"address": "ann"}},  # a number as its token
+    {"op": "pushtest", "token": True, "push": {"address": "ann"}},
+    {"op": "useradd", "token": SECRET, "user": {"address": "ann", "name": f"quotes {SECRET} inside"}},
+    {"op": "useradd", "token": SECRET, "user": {"address": SECRET}},  # the token as a whole value
+    {"op": "useradd", "token": SECRET, "user": {"name": "x" * 5000}},  # a text to cut
+    {"op": "x", "token": SECRET, "k": "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"},
+    {"op": "x", "push": {"address": "ann"}},  # no token at all
+    {"op": "x", "token": SECRET, SECRET: 1},  # the token as a key
+]
+
+
+@pytest.mark.parametrize("fields", SHAPES)
+def test_the_json_shortcut_keeps_what_the_walk_keeps_and_writes_its_json(fields):
+    """The journal's shortcut (redact_fields_as_json): the dict is what the slow way keeps (each value
+    walked, the token replaced), and a JSON given is exactly that dict's."""
+    secrets = Secrets({SECRET}, call_secrets(fields, SECRET))
+    kept, blob = redact_fields_as_json(fields, secrets)
+    tokens = [k for k in fields if isinstance(k, str) and k.strip().lower() == "token"]
+    walk = redact_value(
+        {k: v for k, v in fields.items() if k not in tokens}, secrets, lambda _s: REDACTED, 4096
+    )
+    assert {k: v for k, v in kept.items() if k not in tokens} == walk
+    assert all(kept[k] == REDACTED for k in tokens)
+    if SECRET not in fields:  # a key equal to a secret is renamed by the walk
+        assert list(kept) == list(fields)  # in the call's order
+    if blob is not None:
+        assert blob == orjson.dumps(kept).decode()
+        assert SECRET not in blob and "PRIVATE" not in blob
+
+
+def test_the_json_shortcut_is_taken_for_a_plain_call_and_not_where_a_secret_hides():
+    plain, quoting = SHAPES[0], SHAPES[4]
+    assert redact_fields_as_json(plain, Secrets({SECRET}, (SECRET,)))[1] is not None
+    assert redact_fields_as_json(quoting, Secrets({SECRET}, (SECRET,)))[1] is None
+
+
+def test_a_call_without_a_token_is_kept_as_a_copy():
+    fields = {"op": "x", "push": {"address": "ann"}}
+    kept, _ = redact_fields_as_json(fields, Secrets((), ()))
+    assert kept == fields and kept is not fields
+
+
+@pytest.mark.parametrize("key", ["token", "Token", " TOKEN ", "tokeN\t", "toKen"])
+def test_a_token_under_any_spelling_is_the_calls_secret(key):
+    assert call_secrets({"op": "x", key: " abcd1234 "}) == ("abcd1234",)
+
+
+@pytest.mark.parametrize("key", ["tok", "tokens", "op", "x" * 20 + "token"])
+def test_other_keys_are_not_tokens(key):
+    assert call_secrets({"op": "x", key: "abcd1234"}) == ()

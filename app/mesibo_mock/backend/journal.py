@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from mesibo_mock.clock import iso
-from mesibo_mock.redaction import Secrets, call_secrets, redact_answer, redact_fields, redact_notes
+from mesibo_mock.redaction import Secrets, call_secrets, redact_answer, redact_fields_as_json, redact_notes
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.services import apps, records
 
@@ -73,7 +73,10 @@ def write(
     result = bool(answer.get("result"))
     # any app's token as a whole value; the call's own also inside a text, encoded, or as a key
     secrets = Secrets(apps.known_secrets(rt), own)
-    kept_fields, kept_answer = _json(redact_fields(fields, secrets)), _json(redact_answer(answer))
+    kept, kept_fields = redact_fields_as_json(fields, secrets)
+    if kept_fields is None:
+        kept_fields = _json(kept)
+    kept_answer = _json(redact_answer(answer))
     kept_notes = _json(notes) if notes else "[]"
     row = (
         rt.clock.now(),

@@ -110,7 +110,8 @@ class Round:
         if not pending:
             return []
         rt, app = self.rt, self.app
-        with rt.store.tx() as conn:
+        with rt.store.tx():
+            conn = rt.store.statements  # the store's own cursor for writes: no cursor made per statement
             first = records.insert_pushes(conn, app["token"], [record for record, _, _ in pending])
             last = first + len(pending) - 1
             # read only while `ratelimit` is on, so written only then (services.apps recalls the

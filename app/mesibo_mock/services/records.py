@@ -46,7 +46,7 @@ SMALL_ROUND = 8
 INSERT_ROWS = [""] + [INSERT_PUSH + f", {_ROW_MARKS}" * (n - 1) for n in range(1, SMALL_ROUND + 1)]
 
 
-def insert_pushes(conn: sqlite3.Connection, app_token: str, records: list[dict]) -> int:
+def insert_pushes(conn: sqlite3.Connection | sqlite3.Cursor, app_token: str, records: list[dict]) -> int:
     """Insert push records in order, in the caller's transaction, and count a message's in its tallies;
     -> the id of the first (ids are consecutive: one connection under one lock)."""
     if len(records) <= SMALL_ROUND:
@@ -67,13 +67,13 @@ def _tally_items(records: list[dict]):
             yield record["mid"], "fallbacks", "fallback", record["ts"]
 
 
-def mark_sent(conn: sqlite3.Connection, device_ids: list[int], now: float) -> None:
+def mark_sent(conn: sqlite3.Connection | sqlite3.Cursor, device_ids: list[int], now: float) -> None:
     """The devices' last push time, read by the `ratelimit` throttle (so written only while it is on)."""
     marks = ", ".join("?" for _ in device_ids)
     conn.execute(f"UPDATE devices SET last_sent = ? WHERE id IN ({marks})", [now, *device_ids])
 
 
-def mark_invalid(conn: sqlite3.Connection, device_id: int, reason: str) -> None:
+def mark_invalid(conn: sqlite3.Connection | sqlite3.Cursor, device_id: int, reason: str) -> None:
     """A device whose token the provider called dead (Unregistered, ExpiredToken, UNREGISTERED)."""
     conn.execute("UPDATE devices SET invalid_reason = ? WHERE id = ?", (reason, device_id))
 
