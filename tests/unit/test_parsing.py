@@ -158,3 +158,66 @@ def test_uploaded_file_repr_never_shows_its_bytes():
     upload = parsing.UploadedFile("key.json", b"-----BEGIN PRIVATE KEY-----secret")
     assert "secret" not in repr(upload)
     assert "BEGIN" not in repr(upload)
+
+
+# --- the fast reading (orjson) says what the json module says ----------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"n": 123456789012345678901234567890}',  # past 64 bits: orjson would make it a float
+        b'{"n": -9223372036854775809}',
+        b'{"n": 18446744073709551615}',
+        b'{"n": 9223372036854775807, "m": -9223372036854775808}',
+        b'{"s": "1234567890123456789012"}',  # a digit run in a text: the slow reading, same answer
+        b'{"f": 0.1, "g": 1e-7, "h": -0.0, "i": 1E5, "j": 5e-324, "k": 1.7976931348623157e308}',
+        b'{"u": "\\ud83d\\ude00", "e": "\\u00e9", "c": "caf\xc3\xa9"}',
+        b'{"lone": "\\ud800"}',  # orjson refuses a lone surrogate; the json module reads it
+        b'{"a": [1, {"b": null, "c": true, "d": false}], "a": 2}',  # a key twice: the last stands
+        b' \n{"spaced" : [ 1 , 2 ] }\t',
+    ],
+)
+def test_the_fast_reading_gives_the_json_modules_values(body):
+    import json
+
+    expected = json.loads(body.decode("utf-8"))
+    got = parsing.loads_lenient(body)
+    assert got == expected
+    assert json.dumps(got) == json.dumps(expected)  # types too: an int stays an int, exactly
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"f": 1e400}', b'{"f": NaN}', b'{"f": Infinity}', b'\xef\xbb\xbf{"a": 1}', b'{"a": "\xff"}']
+)
+def test_what_both_readings_refuse_is_still_refused(body):
+    with pytest.raises(ValueError):
+        parsing.loads_lenient(body)
+
+
+def test_the_fast_reading_agrees_with_the_json_module_on_generated_documents():
+    import json
+    import random
+
+    rnd = random.Random(11)
+
+    def value(depth: int):
+        kind = rnd.randrange(9 if depth < 4 else 6)
+        if kind == 0:
+            return rnd.randrange(-(10**25), 10**25) if rnd.random() < 0.2 else rnd.randrange(-1000, 1000)
+        if kind == 1:
+            return rnd.uniform(-1e9, 1e9) * 10 ** rnd.randrange(-300, 290)
+        if kind == 2:
+            return "".join(
+                chr(rnd.choice([rnd.randrange(32, 127), rnd.randrange(160, 0x2FFF)])) for _ in range(5)
+            )
+        if kind == 3:
+            return None
+        if kind in (4, 5):
+            return rnd.random() < 0.5
+        if kind in (6, 7):
+            return {f"k{rnd.randrange(6)}": value(depth + 1) for _ in range(rnd.randrange(4))}
+        return [value(depth + 1) for _ in range(rnd.randrange(4))]
+
+    for _ in range(2000):
+        doc = {"op": "x", "v": value(0)}
+        body = json.dumps(doc, ensure_ascii=rnd.random() < 0.5).encode()
+        assert json.dumps(parsing.loads_lenient(body)) == json.dumps(json.loads(body)), body

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from mesibo_mock.errors import BADPAYLOAD, MesiboError
 
 _KEY_HEAD = re.compile(r"^([^.\[\]]+)")
@@ -163,6 +165,13 @@ def without_trailing_commas(text: str) -> str | None:
     return "".join(out) if changed else None
 
 
+# orjson reads what the json module reads alike (strict JSON, floats correctly rounded, infinity refused),
+# about three times as fast, except an integer past 64 bits, which it makes a float: a body with a run
+# of 19 digits anywhere is left to the json module.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_WHOLE_DIGITS = b"0" * 19
+
+
 def loads_lenient(text: str | bytes) -> Any:
     """JSON as Mesibo reads it: a trailing comma before `}` or `]` is accepted (the push documentation's
     own examples have one); nothing else beyond strict JSON (no single quotes, comments, bare keys or
@@ -170,6 +179,11 @@ def loads_lenient(text: str | bytes) -> Any:
     back as JSON. The strict parser takes every well-formed body (the hot path); only a body it refuses
     is looked at for trailing commas. Raises ValueError.
     """
+    if isinstance(text, bytes) and _WHOLE_DIGITS not in text.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # refused: the json module's reading (and its words for what is wrong)
     decoded = text.decode("utf-8") if isinstance(text, bytes) else text
     try:
         return _STRICT.decode(decoded)
