@@ -65,7 +65,7 @@ def write(
     fault: bool = False,
 ) -> None:
     """Write one entry with the next commit (the call's own group commit)."""
-    diagnosed = any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
+    diagnosed = bool(notes) and any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
     app_token = app["token"] if app is not None else None
     own = call_secrets(fields, app_token, rt.settings.admin_token)
     if notes:  # a note may quote a value: never the call's own secrets, never a key
@@ -82,10 +82,10 @@ def write(
         rt.clock.now(),
         app["id"] if app is not None else None,
         app_token,
-        _text(op) if isinstance(op, str) else None,
+        (op if op.isascii() else _text(op)) if isinstance(op, str) else None,
         encoding,
-        _text(path),
-        _text(user_agent[:300]),
+        path if path.isascii() else _text(path),
+        user_agent[:300] if user_agent.isascii() else _text(user_agent[:300]),
         kept_fields,
         kept_answer,
         1 if result else 0,  # flags as 0 and 1: an int binds as it is, a bool through sqlite3's adapters

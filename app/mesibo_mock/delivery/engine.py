@@ -23,6 +23,8 @@ from mesibo_mock.services import faults as push_faults
 from mesibo_mock.store.db import loads
 
 log = logging.getLogger("mesibo_mock.push")
+_dumps = orjson.dumps
+_getrandbits = random.getrandbits
 
 
 def push_type_for(device: sqlite3.Row, service: str, background: bool, kind: str) -> str:
@@ -94,8 +96,10 @@ class Round:
             "status": status,
             "reason": reason,
             "debug": self.debug,
-            "request": _json_text(request),
-            "response": _json_text(response),
+            # stored as JSON text (orjson writes it about ten times faster than the json module, which
+            # matters when one message fans out to thousands of devices); written here, not by a helper
+            "request": None if request is None else _dumps(request).decode(),
+            "response": None if response is None else _dumps(response).decode(),
             "acked": 0,
             "fallback_due": _fallback_due(self.rt, opts, device, push, self.now),
             "mid": mid,
@@ -152,12 +156,6 @@ class Round:
         ]
 
 
-def _json_text(value: dict | None) -> str | None:
-    """Records are stored as JSON text; orjson writes it about ten times faster than the json module,
-    which matters when one message fans out to thousands of devices."""
-    return None if value is None else orjson.dumps(value).decode()
-
-
 def _log_line(record_id: int, app_name: str, record: dict) -> str:
     """One readable line per record, for a person watching the logs."""
     mid = f" mid={record['mid']}" if record["mid"] is not None else ""
@@ -170,8 +168,8 @@ def _log_line(record_id: int, app_name: str, record: dict) -> str:
 
 def fake_id(digits: int) -> str:
     """Message ids only need to be unique-looking, not secret: no system entropy on the hot path, and
-    no format to build (`digits` is even)."""
-    return random.randbytes(digits // 2).hex()
+    random.randbytes without its Python frame (`digits` is even)."""
+    return _getrandbits(4 * digits).to_bytes(digits // 2, "little").hex()
 
 
 def _outcome(
