@@ -56,7 +56,8 @@ class Round:
         # flags are stored as 0 and 1: sqlite3 binds an int as it is, a bool through its adapters
         self.debug = 1 if apps.debug_active(app, self.now) else 0
         self.faults_armed = self.creds.faults_armed
-        self._pending: list[tuple[dict, dict | None, dict | None]] = []
+        self._records: list[dict] = []  # decided, not yet written; the request and response of each:
+        self._rendered: list[tuple[dict | None, dict | None]] = []
 
     def add(
         self,
@@ -106,43 +107,45 @@ class Round:
             "follows": follows,
             "injected": 1 if injected else 0,
         }
-        self._pending.append((record, request, response))
+        self._records.append(record)
+        self._rendered.append((request, response))
 
     def send(self) -> list[dict]:
         """Write every record decided so far; -> one result per push, in the order they were added."""
-        pending, self._pending = self._pending, []
+        pending, self._records = self._records, []
+        rendered, self._rendered = self._rendered, []
         if not pending:
             return []
         rt, app = self.rt, self.app
         with rt.store.tx():
             conn = rt.store.statements  # the store's own cursor for writes: no cursor made per statement
-            first = records.insert_pushes(conn, app["token"], [record for record, _, _ in pending])
-            last = first + len(pending) - 1
+            first = records.insert_pushes(conn, app["token"], pending)
             # read only while `ratelimit` is on, so written only then (services.apps recalls the
             # recent pushes when it is turned on)
-            sent = self.opts["ratelimit"] and [r["device_id"] for r, _, _ in pending if r["status"] == "sent"]
+            sent = self.opts["ratelimit"] and [r["device_id"] for r in pending if r["status"] == "sent"]
             if sent:
                 records.mark_sent(conn, sent, self.now)
-            for record, _, _ in pending:
+            throttled = []
+            for record in pending:
+                if record["reason"] is None:
+                    continue
                 if record["reason"] in faults.INVALIDATING:
                     records.mark_invalid(conn, record["device_id"], record["reason"])
+                elif record["status"] == "throttled":
+                    throttled.append(record["reason"])
             if self.outbox is not None:
-                self.outbox.pushed(range(first, last + 1))
-                throttled = [r["reason"] for r, _, _ in pending if r["status"] == "throttled"]
+                self.outbox.pushed(range(first, first + len(pending)))
                 if throttled:
                     self.outbox.throttled(throttled)
-            if self.outbox is not None and self.outbox.wants_pushes(app):
-                views = [
-                    view_of({**r, "id": first + i}, req, resp) for i, (r, req, resp) in enumerate(pending)
-                ]
-                self.outbox.pushes(app, views)
+                if self.outbox.wants_pushes(app):
+                    views = [
+                        view_of({**r, "id": first + i}, req, resp)
+                        for i, (r, (req, resp)) in enumerate(zip(pending, rendered, strict=True))
+                    ]
+                    self.outbox.pushes(app, views)
         if log.isEnabledFor(logging.INFO):
-            log.info(
-                "\n".join(
-                    _log_line(first + i, app["name"], record) for i, (record, _, _) in enumerate(pending)
-                )
-            )
-        rt.records_changed("pushes", [record for record, _, _ in pending])  # wakes the long-polls they match
+            log.info("\n".join(_log_line(first + i, app["name"], record) for i, record in enumerate(pending)))
+        rt.records_changed("pushes", pending)  # wakes the long-polls they match
         return [
             {
                 "id": first + i,
@@ -152,7 +155,7 @@ class Round:
                 "reason": record["reason"],
                 "device": record["device_id"],
             }
-            for i, (record, _, _) in enumerate(pending)
+            for i, record in enumerate(pending)
         ]
 
 
