@@ -221,3 +221,12 @@ def test_the_fast_reading_agrees_with_the_json_module_on_generated_documents():
         doc = {"op": "x", "v": value(0)}
         body = json.dumps(doc, ensure_ascii=rnd.random() < 0.5).encode()
         assert json.dumps(parsing.loads_lenient(body)) == json.dumps(json.loads(body)), body
+
+
+def test_nesting_the_json_module_refuses_is_refused_though_orjson_would_read_it():
+    """orjson reads 1,024 levels; the json module stops at its recursion limit, and what is read is
+    walked by code that recurses, so a body that deep never takes the fast reading."""
+    with pytest.raises(ValueError):
+        parsing.loads_lenient(b'{"x": ' + b"[" * 1000 + b"]" * 1000 + b"}")
+    shallow = b'{"x": ' + b"[" * 400 + b"]" * 400 + b"}"
+    assert parsing.loads_lenient(shallow) == __import__("json").loads(shallow)

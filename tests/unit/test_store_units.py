@@ -4,6 +4,7 @@ shares its transaction."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -67,3 +68,60 @@ def test_under_group_commit_a_failed_first_unit_undoes_only_itself(store):
 
     asyncio.run(requests())
     assert otps(store) == ["kept"]
+
+
+def _open_files_of(path: str) -> list[str]:
+    import os
+
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(path):
+            found.append(target)
+    return found
+
+
+def test_a_closed_store_leaves_no_file_open_though_its_cursor_wrote_last(tmp_path):
+    """None of the database's files stays open once the store is closed, after writes through the
+    store's kept cursor (both INSERT forms of push records, and a statement that failed). Where SQLite
+    leaves a statement held (a write failing on a full disk), the cursor kept the connection open past
+    close() until collected: tests/e2e/test_hardening.py's reopen on a full disk caught that."""
+    from mesibo_mock.services import records
+    from tests.unit.stores import store_with_two_apps
+
+    path = str(tmp_path / "closed.db")
+    store = store_with_two_apps(path)
+    record = {
+        "ts": 1.0,
+        "app_token": "ta",
+        "app_name": "a",
+        "address": "ann",
+        "device_id": 1,
+        "push_token": "t",
+        "platform": "android",
+        "service": "fcm",
+        "push_type": "alert",
+        "kind": "test",
+        "status": "sent",
+        "reason": None,
+        "debug": 0,
+        "request": "{}",
+        "response": None,
+        "acked": 0,
+        "fallback_due": None,
+        "mid": None,
+        "follows": None,
+        "injected": 0,
+    }
+    with store.tx():
+        first = records.insert_pushes(store.statements, "ta", [record] * 2)  # one statement
+        many = records.insert_pushes(store.statements, "ta", [record] * (records.SMALL_ROUND + 1))
+    assert many == first + 2
+    with pytest.raises(sqlite3.IntegrityError), store.tx():  # the cursor's last statement failed
+        store.statements.execute("INSERT INTO apps (id, name, token, created) VALUES (1, 'x', 'ta', 0)")
+    assert _open_files_of(path)  # open while the store is
+    store.close()
+    assert _open_files_of(path) == []

@@ -170,6 +170,10 @@ def without_trailing_commas(text: str) -> str | None:
 # of 19 digits anywhere is left to the json module.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _WHOLE_DIGITS = b"0" * 19
+# orjson also reads deeper nesting (1,024) than the json module (its recursion limit, and then "nested too
+# deeply"), and what is read is walked by code that recurses: a body with this many brackets (surely
+# no deeper) is the only kind it reads.
+_SHALLOW = 500
 
 
 def loads_lenient(text: str | bytes) -> Any:
@@ -179,7 +183,11 @@ def loads_lenient(text: str | bytes) -> Any:
     back as JSON. The strict parser takes every well-formed body (the hot path); only a body it refuses
     is looked at for trailing commas. Raises ValueError.
     """
-    if isinstance(text, bytes) and _WHOLE_DIGITS not in text.translate(_DIGITS_AS_ZERO):
+    if (
+        isinstance(text, bytes)
+        and text.count(b"[") + text.count(b"{") < _SHALLOW
+        and _WHOLE_DIGITS not in text.translate(_DIGITS_AS_ZERO)
+    ):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

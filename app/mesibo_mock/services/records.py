@@ -54,7 +54,9 @@ def insert_pushes(conn: sqlite3.Connection | sqlite3.Cursor, app_token: str, rec
         last = conn.execute(INSERT_ROWS[len(records)], values).lastrowid
     else:
         conn.executemany(INSERT_PUSH, [PUSH_VALUES(record) for record in records])
-        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+        last = conn.execute("SELECT last_insert_rowid()").fetchall()[0][
+            0
+        ]  # read to its end: no statement left open
     if any(record["mid"] is not None for record in records):  # a message's: counted
         tallies.count(conn, app_token, _tally_items(records))
     return last - len(records) + 1

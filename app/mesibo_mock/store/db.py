@@ -160,10 +160,10 @@ class Store:
         if self.checkpointer is not None:
             self.checkpointer.stop()
             self.checkpointer = None
-        conn = getattr(self, "conn", None)
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        for opened in (getattr(self, "statements", None), getattr(self, "conn", None)):  # the cursor first
+            if opened is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    opened.close()
 
     # Tables read on the hot path but rarely written: what is read from them is memoized until a row
     # of its group changes, which temporary triggers (this connection's own) report. Devices are a
@@ -428,6 +428,9 @@ class Store:
             except sqlite3.Error as exc:  # a full disk: the WAL holds it all and is read at the next start
                 log.warning("the database was closed with its WAL not folded in (%s): nothing is lost", exc)
             finally:
+                # the kept cursor first: a statement it still holds would leave the connection open (a
+                # zombie of sqlite3_close_v2), its files with it, until the cursor is collected
+                self.statements.close()
                 self.conn.close()
 
 
