@@ -22,11 +22,29 @@ def stop_memory_statistics() -> bool:
     if "_sqlite3" in sys.modules:
         return False
     try:
-        import ctypes
-
-        # The same soname the sqlite3 extension links against, so the same copy of the library; a
-        # Python built with its own copy of SQLite makes this a setting of a copy nobody uses.
-        library = ctypes.CDLL("libsqlite3.so.0")
-        return library.sqlite3_config(SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == SQLITE_OK
-    except (OSError, AttributeError):
+        return _sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK
+    except (OSError, AttributeError, TypeError):
         return False
+
+
+def _sqlite3_config(option: int, value: int) -> int:
+    """sqlite3_config(option, value) through _ctypes itself: the ctypes package costs the server's start
+    about 2 ms to import (its types, made at import), this the few lines a call needs. The library is
+    found by the soname the sqlite3 extension links against, so it is the same copy; a Python built
+    with its own copy of SQLite makes this a setting of a copy nobody uses."""
+    import _ctypes
+
+    class Int(_ctypes._SimpleCData):
+        _type_ = "i"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL
+        _restype_ = Int
+
+    class Library:
+        _handle = _ctypes.dlopen("libsqlite3.so.0", RTLD_NOW)
+
+    return Function(("sqlite3_config", Library()))(Int(option), Int(value))
+
+
+RTLD_NOW = 2
