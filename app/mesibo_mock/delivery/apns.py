@@ -50,7 +50,7 @@ _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 def new_apns_id() -> str:
     """The shape of APNs' apns-id (a version 4 UUID, upper case); random, not secret. Formatted by
     hand: uuid.UUID costs twice as much, once per push to an Apple device."""
-    h = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032X}"
+    h = (random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET).to_bytes(16, "big").hex().upper()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
