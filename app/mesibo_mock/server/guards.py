@@ -288,22 +288,34 @@ def _whole_reply_cycle(httptools_impl) -> type:
     if hasattr(base, "send_whole"):  # already ours (a second server in this process)
         return base
     status_lines = httptools_impl.STATUS_LINE
+    from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
     class WholeReplyCycle(base):
         def send_whole(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
             """The answer (its status, the app's own fixed headers in lower case, its whole body) in one
             write, as uvicorn's two ASGI messages would send it, byte for byte: no message dicts, no
             header checks for headers the app wrote itself, one system call rather than two. -> False
-            where uvicorn's own `send` must do it (a paused writer to wait for, an access log line to
-            write, a HEAD request, an answer already started); the caller then sends the messages."""
+            where uvicorn's own `send` must do it (a paused writer to wait for, a HEAD request, an
+            answer already started); the caller then sends the messages.
+            The access-log line, at the default log level, is uvicorn's own, with the same words."""
             if self.disconnected:
                 return True  # as `send` does: a client gone is not an error
-            if self.response_started or self.flow.write_paused or self.access_log:
+            if self.response_started or self.flow.write_paused:
                 return False
-            if self.scope["method"] == "HEAD":
+            scope = self.scope
+            if scope["method"] == "HEAD":
                 return False
             self.response_started = True
             self.waiting_for_100_continue = False
+            if self.access_log:
+                self.access_logger.info(
+                    '%s - "%s %s HTTP/%s" %d',
+                    get_client_addr(scope),
+                    scope["method"],
+                    get_path_with_query_string(scope),
+                    scope["http_version"],
+                    status,
+                )
             content = [status_lines[status]]
             for name, value in self.default_headers:
                 content += (name.lower(), b": ", value, b"\r\n")
