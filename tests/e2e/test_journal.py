@@ -80,3 +80,36 @@ def test_a_delay_fault_holds_the_answer_then_the_call_goes_on(mock):
     assert entry["answer"]["result"] is True  # delayed, not refused: the call went on
     assert any("delayed 3 s" in d["problem"] for d in entry["diagnosis"])
     assert [u["address"] for u in mock.users()] == ["slow"]
+
+
+def test_the_journal_keeps_the_answer_as_it_was_sent_and_a_users_token_redacted(mock):
+    """The entry's answer is the bytes the caller got (made once, kept as they are when nothing in them
+    is secret); useradd's answer carries the user's access token, which only the caller sees."""
+    import json
+
+    mock.client.post(
+        f"/_mock/apps/{mock.app_token}/devices",
+        json={"address": "ann", "platform": "android", "appid": "a.b", "push_token": "tok-ann"},
+    )
+    sent = mock.client.post(
+        "/backend", json={"op": "pushtest", "token": mock.app_token, "push": {"address": "ann"}}
+    )
+    entry = mock.requests(limit=1)[0]
+    assert entry["op"] == "pushtest" and entry["answer"] == json.loads(sent.content)
+    assert entry["answer"]["push"]["results"][0]["device"]  # the push it made, as the caller saw it
+
+    made = mock.client.post(
+        "/backend",
+        json={
+            "op": "useradd",
+            "token": mock.app_token,
+            "user": {"address": "bob", "token": {"appid": "com.example.app"}},
+        },
+    )
+    token = made.json()["user"]["token"]
+    entry = mock.requests(limit=1)[0]
+    assert entry["op"] == "useradd" and token not in json.dumps(entry)
+    assert entry["answer"]["user"]["token"] == "[redacted]"
+    assert {k: v for k, v in entry["answer"].items() if k != "user"} == {
+        k: v for k, v in made.json().items() if k != "user"
+    }

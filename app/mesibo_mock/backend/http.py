@@ -12,10 +12,11 @@ from starlette.requests import ClientDisconnect, Request
 from mesibo_mock.backend import journal
 from mesibo_mock.backend.dispatch import app_named, dispatch
 from mesibo_mock.backend.faulted import answer_fault, call_op, call_token
-from mesibo_mock.backend.replies import PREFLIGHT, Reply, answer, log_call, record, refused_notes
+from mesibo_mock.backend.replies import PREFLIGHT, Reply, answer, answered, log_call, record, refused_notes
 from mesibo_mock.backend.request import FORM_OVERHEAD, MAX_BIG_BODIES, Call, is_big, read_fields
 from mesibo_mock.errors import BADREQ, MesiboError, envelope
 from mesibo_mock.events.webhook import cloud_note
+from mesibo_mock.server.responses import dumps
 from mesibo_mock.server.runtime import Runtime
 from mesibo_mock.server.settings import parse_networks
 from mesibo_mock.services import backend_faults
@@ -143,6 +144,7 @@ class Endpoint:
                 return faulted
         with self.rt.store.deferred():
             outcome = await dispatch(self.rt, fields, call.user_agent, call.client)
+            sent = dumps(outcome.body)  # the answer as it will be sent, and as the journal keeps it
             outbox = outcome.outbox
             notes = call.notes + outcome.notes + webhook_notes(self.rt, outcome)
             if fault is not None:
@@ -165,6 +167,7 @@ class Endpoint:
                 pushes=outbox.push_ids if outbox is not None else [],
                 mid=outcome.mid,
                 fault=fault is not None,
+                answer_json=sent,
             )
         try:
             await self.rt.store.flush()  # answer only once the write is durable
@@ -174,7 +177,7 @@ class Endpoint:
             return answer(envelope(fields.get("op"), fields.get("id"), error=error), 200)
         if outcome.error is not None or notes:
             log_call(call.path, outcome.op, outcome.app, outcome.error, notes)
-        return answer(outcome.body, outcome.status)
+        return answered(sent, outcome.status)
 
 
 def make_endpoint(rt: Runtime) -> BackendApp:

@@ -63,8 +63,10 @@ def write(
     pushes: list[int],
     mid: int | None,
     fault: bool = False,
+    answer_json: bytes | None = None,
 ) -> None:
-    """Write one entry with the next commit (the call's own group commit)."""
+    """Write one entry with the next commit (the call's own group commit). `answer_json`: the answer's
+    bytes as they will be sent, if made already; kept as they are when there is nothing to redact."""
     diagnosed = bool(notes) and any(note.get("kind") in DIAGNOSED_KINDS for note in notes)
     app_token = app["token"] if app is not None else None
     own = call_secrets(fields, app_token, rt.settings.admin_token)
@@ -76,7 +78,8 @@ def write(
     kept, kept_fields = redact_fields_as_json(fields, secrets)
     if kept_fields is None:
         kept_fields = _json(kept)
-    kept_answer = _json(redact_answer(answer))
+    kept = redact_answer(answer)
+    kept_answer = answer_json.decode() if answer_json is not None and kept is answer else _json(kept)
     kept_notes = _json(notes) if notes else "[]"
     row = (
         rt.clock.now(),

@@ -41,7 +41,12 @@ CLOSING_HEADERS = [*JSON_HEADERS, (b"connection", b"close")]  # 413: the body wa
 
 
 def answer(body: dict, status: int, close: bool = False) -> Reply:
-    return Reply(status, dumps(body), CLOSING_HEADERS if status == 413 or close else JSON_HEADERS)
+    return answered(dumps(body), status, close)
+
+
+def answered(body: bytes, status: int, close: bool = False) -> Reply:
+    """An answer whose bytes are made already."""
+    return Reply(status, body, CLOSING_HEADERS if status == 413 or close else JSON_HEADERS)
 
 
 PREFLIGHT = Reply(204, b"", [(k.lower().encode(), v.encode()) for k, v in PREFLIGHT_HEADERS.items()])
