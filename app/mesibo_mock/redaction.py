@@ -270,9 +270,7 @@ def redact_fields_as_json(
     call (no file, nothing secret beyond its token) is laid out once, its token's value replaced, and
     that JSON, searched and found clean, is what the journal keeps."""
     found = _as_secrets(secrets)
-    tokens = [
-        k for k in fields if type(k) is str and (k == "token" or (4 < len(k) < 16 and _is_token_name(k)))
-    ]
+    tokens = [k for k in fields if type(k) is str and _is_token_name(k)]
     if "file" not in fields:
         kept = (
             {k: _token_kept(v, placeholder) if k in tokens else v for k, v in fields.items()}

@@ -78,8 +78,8 @@ def write(
     kept, kept_fields = redact_fields_as_json(fields, secrets)
     if kept_fields is None:
         kept_fields = _json(kept)
-    kept = redact_answer(answer)
-    kept_answer = answer_json.decode() if answer_json is not None and kept is answer else _json(kept)
+    redacted = redact_answer(answer)
+    kept_answer = answer_json.decode() if answer_json is not None and redacted is answer else _json(redacted)
     kept_notes = _json(notes) if notes else "[]"
     row = (
         rt.clock.now(),

@@ -56,8 +56,8 @@ class Round:
         # flags are stored as 0 and 1: sqlite3 binds an int as it is, a bool through its adapters
         self.debug = 1 if apps.debug_active(app, self.now) else 0
         self.faults_armed = self.creds.faults_armed
-        self._records: list[dict] = []  # decided, not yet written; the request and response of each:
-        self._rendered: list[tuple[dict | None, dict | None]] = []
+        self._records: list[dict] = []  # decided, not yet written
+        self._rendered: list[tuple[dict | None, dict | None]] = []  # each one's request and response
 
     def add(
         self,

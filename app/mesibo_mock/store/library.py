@@ -14,6 +14,7 @@ import sys
 
 SQLITE_CONFIG_MEMSTATUS = 9  # sqlite3.h
 SQLITE_OK = 0
+RTLD_NOW = 2  # dlfcn.h
 
 
 def stop_memory_statistics() -> bool:
@@ -45,6 +46,3 @@ def _sqlite3_config(option: int, value: int) -> int:
         _handle = _ctypes.dlopen("libsqlite3.so.0", RTLD_NOW)
 
     return Function(("sqlite3_config", Library()))(Int(option), Int(value))
-
-
-RTLD_NOW = 2
